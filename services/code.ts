@@ -1,0 +1,34 @@
+import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+
+/** Code and key secrets (CONTRACT §3): generated securely, stored only as hashes. */
+
+export const CODE_LENGTH = 6;
+const CODE_SHAPE = /^[0-9]{6}$/;
+
+/** Six decimal digits from a cryptographically secure generator. */
+export function generateCode(): string {
+  return randomInt(0, 10 ** CODE_LENGTH).toString().padStart(CODE_LENGTH, '0');
+}
+
+/** The six digits typed by a person, spaces removed, or `null` when it is not six ASCII digits. */
+export function parseCode(raw: string): string | null {
+  const code = raw.replace(/\s/g, '');
+  return CODE_SHAPE.test(code) ? code : null;
+}
+
+/** HMAC-SHA-256 (hex) of a code under the server secret. */
+export function hashCode(code: string, pepper: string): string {
+  return createHmac('sha256', pepper).update(code).digest('hex');
+}
+
+/** Constant-time comparison of two hex digests. */
+export function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** SHA-256 (hex) of a company key: keys are random and long, so a plain digest suffices. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}

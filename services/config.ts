@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Configuration from the environment, validated once at start. Every variable is listed in
+ * `.env.example` and in the README's configuration table.
+ */
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z
+  .object({
+    PORT: int(8080, 0, 65535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    MONGODB_URI: optionalText.pipe(z.string().regex(/^mongodb(\+srv)?:\/\//, 'deve começar com mongodb:// ou mongodb+srv://').optional()),
+    MONGODB_DB: optionalText,
+    MONGODB_TIMEOUT_MS: int(2000, 100, 4000),
+
+    SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'deve começar com smtp:// ou smtps://').optional()),
+    SMTP_TIMEOUT_MS: int(4000, 100, 4500),
+    SMTP_MAX_CONNECTIONS: int(5, 1, 100),
+    OUTBOX_DIR: z.string().min(1).default('var/outbox'),
+
+    CODE_PEPPER: optionalText.pipe(z.string().min(32, 'deve ter ao menos 32 caracteres').optional()),
+    CODE_TTL_MINUTES: int(10, 1, 60),
+    SEED_DEMO: optionalText.pipe(bool.optional()),
+
+    PUBLIC_URL: optionalText.pipe(z.url().optional()),
+    MicrosoftAppId: optionalText,
+    MicrosoftAppPassword: optionalText,
+    MicrosoftAppTenantId: optionalText,
+    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+    ALLOWED_CALLERS: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if (env.MONGODB_URI && !env.CODE_PEPPER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CODE_PEPPER'],
+        message: 'é obrigatório quando MONGODB_URI está definido (todas as instâncias precisam do mesmo segredo)',
+      });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: string;
+  mongo: { uri: string; dbName: string | undefined; timeoutMs: number } | null;
+  smtp: { url: string; timeoutMs: number; maxConnections: number } | null;
+  outboxDir: string;
+  codePepper: string;
+  codeTtlMinutes: number;
+  /** Seed the demo company and clients at start (always on the in-memory store). */
+  seedDemo: boolean;
+  publicUrl: string;
+  bot: {
+    appId: string | undefined;
+    appPassword: string | undefined;
+    tenantId: string | undefined;
+    appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+    /** App ids allowed to call the skill; `['*']` for any. */
+    allowedCallers: string[];
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws `ConfigError` with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? '?');
+    // The value itself is not repeated: it may be a secret.
+    throw new ConfigError(`Configuração inválida: ${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const port = e.PORT;
+  return {
+    port,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    mongo: e.MONGODB_URI ? { uri: e.MONGODB_URI, dbName: e.MONGODB_DB, timeoutMs: e.MONGODB_TIMEOUT_MS } : null,
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, timeoutMs: e.SMTP_TIMEOUT_MS, maxConnections: e.SMTP_MAX_CONNECTIONS } : null,
+    outboxDir: e.OUTBOX_DIR,
+    // Without a database the codes live in this process only, so a per-process secret is enough.
+    codePepper: e.CODE_PEPPER ?? randomBytes(32).toString('hex'),
+    codeTtlMinutes: e.CODE_TTL_MINUTES,
+    seedDemo: e.SEED_DEMO ?? !e.MONGODB_URI,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    bot: {
+      appId: e.MicrosoftAppId,
+      appPassword: e.MicrosoftAppPassword,
+      tenantId: e.MicrosoftAppTenantId,
+      appType: e.MicrosoftAppType,
+      allowedCallers: (e.ALLOWED_CALLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Email address rules (CONTRACT §1 "Inputs" and "Masking").
+ */
+
+const MAX_LENGTH = 254;
+// One address: a local part and a domain of labels, no spaces, no control characters,
+// no second `@`, no display name, no list. Deliberately plain: SMTP will judge deliverability.
+const LOCAL = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+";
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const ADDRESS = new RegExp(`^${LOCAL}@${LABEL}(?:\\.${LABEL})+$`);
+
+/** The trimmed address when it is one well-formed address, otherwise `null`. */
+export function parseEmail(raw: string): string | null {
+  const email = raw.trim();
+  if (email.length === 0 || email.length > MAX_LENGTH) return null;
+  if (!ADDRESS.test(email)) return null;
+  const local = email.slice(0, email.indexOf('@'));
+  if (local.length > 64 || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return null;
+  return email;
+}
+
+/** Case-insensitive comparison key of an address. */
+export function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function sameEmail(a: string, b: string): boolean {
+  return emailKey(a) === emailKey(b);
+}
+
+/**
+ * `mask(email)`: with n the length of the local part and k = min(3, floor(n/3)), keep the
+ * first k and last k characters of the local part with exactly five `*` between them.
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = at < 0 ? email : email.slice(0, at);
+  const domain = at < 0 ? '' : email.slice(at + 1);
+  const k = Math.min(3, Math.floor(local.length / 3));
+  const head = local.slice(0, k);
+  const tail = k === 0 ? '' : local.slice(local.length - k);
+  return `${head}*****${tail}@${domain}`;
+}

@@ -1,0 +1,201 @@
+import { MongoClient, MongoServerError, type Collection, type Db, type MongoClientOptions } from 'mongodb';
+import {
+  DuplicateError,
+  type Client,
+  type ClientStore,
+  type CodeKey,
+  type CodeRecord,
+  type CodeStore,
+  type Company,
+  type CompanyStore,
+  type Stores,
+  type UpsertCounts,
+} from './types';
+import { emailKey } from '../email';
+
+/**
+ * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
+ * are in the query filters themselves; the TTL index on `expiresAt` only cleans up.
+ */
+
+type ClientDoc = Client & { emailKey: string | null };
+
+const DUPLICATE_KEY = 11000;
+
+function rethrowDuplicate(err: unknown, what: string): never {
+  if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw new DuplicateError(what);
+  throw err;
+}
+
+const liveFilter = (key: CodeKey, now: Date, maxAttempts: number) => ({
+  companyId: key.companyId,
+  document: key.document,
+  email: key.email,
+  expiresAt: { $gt: now },
+  attempts: { $lt: maxAttempts },
+});
+
+const NO_ID = { projection: { _id: 0 } } as const;
+
+export class MongoCompanyStore implements CompanyStore {
+  constructor(private readonly col: Collection<Company>) {}
+
+  findByKeyHash(keyHash: string): Promise<Company | null> {
+    return this.col.findOne({ keyHash }, NO_ID);
+  }
+
+  findBySigla(sigla: string): Promise<Company | null> {
+    return this.col.findOne({ sigla }, NO_ID);
+  }
+
+  async insert(company: Company): Promise<void> {
+    try {
+      await this.col.insertOne({ ...company });
+    } catch (err) {
+      rethrowDuplicate(err, `Empresa ${company.sigla}`);
+    }
+  }
+
+  async setKeyHash(sigla: string, keyHash: string): Promise<boolean> {
+    try {
+      const r = await this.col.updateOne({ sigla }, { $set: { keyHash } });
+      return r.matchedCount === 1;
+    } catch (err) {
+      rethrowDuplicate(err, 'Chave');
+    }
+  }
+
+  list(): Promise<Company[]> {
+    return this.col.find({}, NO_ID).sort({ sigla: 1 }).toArray();
+  }
+}
+
+export class MongoClientStore implements ClientStore {
+  constructor(private readonly col: Collection<ClientDoc>) {}
+
+  async find(companyId: string, document: string): Promise<Client | null> {
+    const doc = await this.col.findOne({ companyId, document }, { projection: { _id: 0, emailKey: 0 } });
+    return doc as Client | null;
+  }
+
+  async upsertMany(clients: readonly Omit<Client, 'emailValidatedAt'>[]): Promise<UpsertCounts> {
+    if (clients.length === 0) return { inserted: 0, updated: 0 };
+    const ops = clients.map((c) => {
+      const key = c.email === null ? null : emailKey(c.email);
+      return {
+        updateOne: {
+          filter: { companyId: c.companyId, document: c.document },
+          update: [
+            {
+              $set: {
+                companyId: c.companyId,
+                document: c.document,
+                nome: c.nome,
+                email: c.email,
+                // A validation survives a re-import only when the email is the same one.
+                emailValidatedAt: {
+                  $cond: [{ $and: [{ $ne: [key, null] }, { $eq: ['$emailKey', key] }] }, '$emailValidatedAt', null],
+                },
+                emailKey: key,
+              },
+            },
+          ],
+          upsert: true,
+        },
+      };
+    });
+    const r = await this.col.bulkWrite(ops, { ordered: false });
+    return { inserted: r.upsertedCount, updated: r.matchedCount };
+  }
+
+  async markEmailValidated(companyId: string, document: string, email: string, at: Date): Promise<Client | null> {
+    const key = emailKey(email);
+    const doc = await this.col.findOneAndUpdate(
+      { companyId, document, $or: [{ email: null }, { emailKey: key }] },
+      { $set: { email, emailKey: key, emailValidatedAt: at } },
+      { returnDocument: 'after', projection: { _id: 0, emailKey: 0 } },
+    );
+    return doc as Client | null;
+  }
+}
+
+export class MongoCodeStore implements CodeStore {
+  constructor(private readonly col: Collection<CodeRecord>) {}
+
+  async replace(record: CodeRecord): Promise<void> {
+    const { companyId, document, email } = record;
+    await this.col.replaceOne({ companyId, document, email }, { ...record }, { upsert: true });
+  }
+
+  findLive(key: CodeKey, now: Date, maxAttempts: number): Promise<CodeRecord | null> {
+    return this.col.findOne(liveFilter(key, now, maxAttempts), NO_ID);
+  }
+
+  async consume(key: CodeKey, codeHash: string, now: Date, maxAttempts: number): Promise<boolean> {
+    const r = await this.col.deleteOne({ ...liveFilter(key, now, maxAttempts), codeHash });
+    return r.deletedCount === 1;
+  }
+
+  async addWrongAttempt(key: CodeKey, codeHash: string, now: Date, maxAttempts: number): Promise<number | null> {
+    const doc = await this.col.findOneAndUpdate(
+      { ...liveFilter(key, now, maxAttempts), codeHash },
+      { $inc: { attempts: 1 } },
+      { returnDocument: 'after', projection: { attempts: 1 } },
+    );
+    return doc ? doc.attempts : null;
+  }
+
+  async discard(key: CodeKey, codeHash: string): Promise<void> {
+    await this.col.deleteOne({ companyId: key.companyId, document: key.document, email: key.email, codeHash });
+  }
+}
+
+export interface MongoStoreOptions {
+  uri: string;
+  /** Database name; when omitted, the one in the URI (or `gsan_email_validation`). */
+  dbName?: string;
+  /** Upper bound for selecting a server, connecting and each operation, in ms. */
+  timeoutMs: number;
+}
+
+export interface MongoStores extends Stores {
+  client: MongoClient;
+  db: Db;
+}
+
+/** Connects, creates the indexes and returns the stores. */
+export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoStores> {
+  const clientOptions: MongoClientOptions = {
+    serverSelectionTimeoutMS: opts.timeoutMs,
+    connectTimeoutMS: opts.timeoutMs,
+    socketTimeoutMS: opts.timeoutMs,
+    timeoutMS: opts.timeoutMs,
+    maxPoolSize: 50,
+    appName: 'gsan-email-validation',
+  };
+  const client = new MongoClient(opts.uri, clientOptions);
+  await client.connect();
+  const db = client.db(opts.dbName);
+  const companies = db.collection<Company>('companies');
+  const clients = db.collection<ClientDoc>('clients');
+  const codes = db.collection<CodeRecord>('codes');
+  await Promise.all([
+    companies.createIndex({ sigla: 1 }, { unique: true }),
+    companies.createIndex({ keyHash: 1 }, { unique: true }),
+    clients.createIndex({ companyId: 1, document: 1 }, { unique: true }),
+    codes.createIndex({ companyId: 1, document: 1, email: 1 }, { unique: true }),
+    // Cleans up only: expiry itself is checked in every query.
+    codes.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
+  ]);
+  return {
+    client,
+    db,
+    companies: new MongoCompanyStore(companies),
+    clients: new MongoClientStore(clients),
+    codes: new MongoCodeStore(codes),
+    ping: async () => {
+      await db.command({ ping: 1 });
+    },
+    close: () => client.close(),
+  };
+}

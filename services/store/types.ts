@@ -1,0 +1,110 @@
+/**
+ * The small interfaces every piece of state goes through. Each has a MongoDB
+ * implementation (`mongo.ts`) and an in-memory twin (`memory.ts`); one contract
+ * suite (`test/stores/`) holds both to the same behaviour.
+ */
+
+/** A utility that owns a key. `sigla` is its identity (e.g. `CAER`). */
+export interface Company {
+  sigla: string;
+  nome: string;
+  /** Name of its virtual assistant, e.g. `ED - Assistente virtual da CAER`. */
+  assistente: string;
+  site: string;
+  /** Sender address of the validation mails. */
+  remetente: string;
+  /** SHA-256 (hex) of the key; the key itself is never stored. */
+  keyHash: string;
+  createdAt: Date;
+}
+
+/** A customer of a company, found by normalized CPF/CNPJ. */
+export interface Client {
+  companyId: string;
+  document: string;
+  nome: string;
+  /** Registered email, or `null` when the client has none. */
+  email: string | null;
+  /** When `email` was last validated by a code, or `null`. */
+  emailValidatedAt: Date | null;
+}
+
+/** What identifies one live code: one per (company, client, email). */
+export interface CodeKey {
+  companyId: string;
+  document: string;
+  /** Case-insensitive comparison form of the email (see `emailKey`). */
+  email: string;
+}
+
+export interface CodeRecord extends CodeKey {
+  /** HMAC-SHA-256 (hex) of the code under `CODE_PEPPER`. */
+  codeHash: string;
+  /** Wrong tries spent on this code. */
+  attempts: number;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface CompanyStore {
+  findByKeyHash(keyHash: string): Promise<Company | null>;
+  findBySigla(sigla: string): Promise<Company | null>;
+  /** Fails with `DuplicateError` when the sigla or key hash is taken. */
+  insert(company: Company): Promise<void>;
+  /** Replaces the key hash; `false` when no such company. The old key stops working at once. */
+  setKeyHash(sigla: string, keyHash: string): Promise<boolean>;
+  list(): Promise<Company[]>;
+}
+
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+}
+
+export interface ClientStore {
+  find(companyId: string, document: string): Promise<Client | null>;
+  /** Inserts or replaces by (companyId, document). Keeps `emailValidatedAt` of an unchanged email. */
+  upsertMany(clients: readonly Omit<Client, 'emailValidatedAt'>[]): Promise<UpsertCounts>;
+  /**
+   * Records `email` as the client's validated email at `at`, when the client has no email or
+   * already has this one (case-insensitive). Returns the client after the change, or `null`
+   * when there is no such client or it has another email.
+   */
+  markEmailValidated(companyId: string, document: string, email: string, at: Date): Promise<Client | null>;
+}
+
+export interface CodeStore {
+  /** Stores `record` as the one live code of its key, replacing any earlier one. */
+  replace(record: CodeRecord): Promise<void>;
+  /** The code of `key` when it is not expired at `now` and has fewer than `maxAttempts` wrong tries. */
+  findLive(key: CodeKey, now: Date, maxAttempts: number): Promise<CodeRecord | null>;
+  /**
+   * Atomically deletes the code of `key` if it still has `codeHash` and is live. `true` for the
+   * one caller that used it; every concurrent caller after it gets `false`.
+   */
+  consume(key: CodeKey, codeHash: string, now: Date, maxAttempts: number): Promise<boolean>;
+  /**
+   * Atomically counts one wrong try on the live code of `key` that has `codeHash`.
+   * Returns the tries spent after this one, or `null` when that code is no longer live.
+   */
+  addWrongAttempt(key: CodeKey, codeHash: string, now: Date, maxAttempts: number): Promise<number | null>;
+  /** Deletes the code of `key` if it still has `codeHash`. */
+  discard(key: CodeKey, codeHash: string): Promise<void>;
+}
+
+export interface Stores {
+  companies: CompanyStore;
+  clients: ClientStore;
+  codes: CodeStore;
+  /** Answers when the database answers; throws otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A unique constraint refused the write. */
+export class DuplicateError extends Error {
+  constructor(what: string) {
+    super(`${what} já existe`);
+    this.name = 'DuplicateError';
+  }
+}

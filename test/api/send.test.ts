@@ -1,0 +1,200 @@
+import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
+import { hashCode } from '../../services/code';
+import { DEMO_KEY } from '../../services/demo';
+import { createMemoryStores } from '../../services/store/memory';
+import { SEND_PATH } from '../../api/webhooks';
+import { startTestApp, request, type TestApp } from '../support/app';
+import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
+
+const PEPPER = 'test-pepper-test-pepper-test-pepper-0123';
+const seedRequest = { key: DEMO_KEY, cpfCnpj: '02789078220', email: 'informeemail@gmail.com.br' };
+const N = (mensagemCritica: string, key = DEMO_KEY) => ({ key, body: { validado: 'N', mensagemCritica } });
+
+describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
+  let smtp: TestSmtp;
+  let app: TestApp;
+  let stores: ReturnType<typeof createMemoryStores>;
+
+  beforeEach(async () => {
+    smtp = await startSmtp('accept');
+    stores = createMemoryStores();
+    app = await startTestApp({ SMTP_URL: smtp.url, CODE_PEPPER: PEPPER, SEED_DEMO: 'true' }, { stores });
+  });
+  afterEach(async () => {
+    sinon.restore();
+    await app.close();
+    await smtp.close();
+  });
+
+  it("answers the seed's example request with S and mails the code", async () => {
+    const res = await app.post(SEND_PATH, seedRequest);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.deepEqual(res.body, { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } });
+
+    const mail = await smtp.nextMail(0);
+    assert.deepEqual(mail.envelopeTo, ['informeemail@gmail.com.br']);
+    assert.equal(mail.envelopeFrom, 'nao-responda@caer.com.br');
+    assert.equal(mail.parsed.subject, 'CAER: seu código de validação de email');
+    const code = codeIn(mail);
+    assert.match(mail.parsed.text!, /expira em 10 minutos/);
+    assert.match(mail.parsed.text!, /Não compartilhe/);
+    assert.match(mail.parsed.text!, /ignore esta mensagem/);
+    assert.ok(typeof mail.parsed.html === 'string' && mail.parsed.html.includes(code), 'HTML part carries the code');
+    assert.ok(!JSON.stringify(mail.parsed).includes('02789078220'), 'no CPF in the mail');
+
+    const live = await stores.codes.findLive(
+      { companyId: 'CAER', document: '02789078220', email: 'informeemail@gmail.com.br' },
+      new Date(),
+      5,
+    );
+    assert.ok(live, 'a live code is stored');
+    assert.equal(live.codeHash, hashCode(code, PEPPER), 'stored as its HMAC');
+    assert.ok(!JSON.stringify(live).includes(code), 'never in clear');
+  });
+
+  it('accepts punctuation in the CPF and an alphanumeric CNPJ', async () => {
+    const cpf = await app.post(SEND_PATH, { ...seedRequest, cpfCnpj: ' 027.890.782-20 ' });
+    assert.equal(cpf.body.body.validado, 'S');
+    const cnpj = await app.post(SEND_PATH, { ...seedRequest, cpfCnpj: '12.abc.345/01de-35', email: 'padaria@exemplo.com.br' });
+    assert.deepEqual(cnpj.body, { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } });
+  });
+
+  it('answers "semelhante" with the masked registered email, and mails nothing', async () => {
+    const res = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: '29378722040', email: 'outro@gmail.com' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.body,
+      N(
+        'O cliente já possui um email cadastrado semelhante a aaa*****bbb@email.com. Caso deseje atualizar seu email, ' +
+          'utilize nosso assistente virtual (ED - Assistente virtual da CAER), opção (Atualizar Somente o Email) ' +
+          'disponível no site (www.caer.com.br).',
+      ),
+    );
+    assert.equal(smtp.mails.length, 0);
+  });
+
+  it('sends to the registered email when it is the one sent, whatever its case', async () => {
+    const res = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: '29378722040', email: 'AaaXxxxBbb@Email.com' });
+    assert.equal(res.body.body.validado, 'S');
+    assert.deepEqual((await smtp.nextMail(0)).envelopeTo.map((a) => a.toLowerCase()), ['aaaxxxxbbb@email.com']);
+  });
+
+  it('answers 200 N when no client has that CPF/CNPJ', async () => {
+    const res = await app.post(SEND_PATH, { ...seedRequest, cpfCnpj: '52998224725' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, N('Cliente não encontrado para o CPF/CNPJ informado.'));
+  });
+
+  for (const cpfCnpj of ['02789078221', '11111111111', '0278907822', '12.ABC.345/01DE-36', '027890782٢0', 'abc', '']) {
+    it(`answers 400 "CPF/CNPJ inválido." for ${JSON.stringify(cpfCnpj)}`, async () => {
+      const res = await app.post(SEND_PATH, { ...seedRequest, cpfCnpj });
+      assert.equal(res.status, 400);
+      assert.deepEqual(res.body, N('CPF/CNPJ inválido.'));
+    });
+  }
+
+  for (const email of ['sem-arroba', 'a@b', 'a b@c.com', 'a@b.com, c@d.com', 'a@b.com\r\nBcc: x@y.com', `${'a'.repeat(250)}@b.com`, '']) {
+    it(`answers 400 "Email inválido." for ${JSON.stringify(email).slice(0, 40)}`, async () => {
+      const res = await app.post(SEND_PATH, { ...seedRequest, email });
+      assert.equal(res.status, 400);
+      assert.deepEqual(res.body, N('Email inválido.'));
+      assert.equal(smtp.mails.length, 0);
+    });
+  }
+
+  it('answers 401 for an unknown, empty or overlong key', async () => {
+    for (const key of ['outra-chave', '', 'k'.repeat(129)]) {
+      const res = await app.post(SEND_PATH, { ...seedRequest, key });
+      assert.equal(res.status, 401);
+      assert.deepEqual(res.body, N('Chave de autenticação inválida.', key));
+    }
+  });
+
+  it('answers 400 "Requisição inválida." for a body that is not JSON or not an object', async () => {
+    for (const body of ['{not json', '[]', '"texto"', 'null', '42']) {
+      const res = await app.post(SEND_PATH, body);
+      assert.equal(res.status, 400, body);
+      assert.deepEqual(res.body, N('Requisição inválida.', ''));
+    }
+  });
+
+  it('names the missing or non-string field', async () => {
+    const missing = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: '02789078220' });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body, N('Requisição inválida. Campo "email" ausente ou não é texto.'));
+    const number = await app.post(SEND_PATH, { ...seedRequest, cpfCnpj: 2789078220 });
+    assert.deepEqual(number.body, N('Requisição inválida. Campo "cpfCnpj" ausente ou não é texto.'));
+    const keyless = await app.post(SEND_PATH, { ...seedRequest, key: 42 });
+    assert.deepEqual(keyless.body, N('Requisição inválida. Campo "key" ausente ou não é texto.', ''));
+  });
+
+  it('answers an operator object with 400 before any store is touched', async () => {
+    const touched = [stores.companies, stores.clients, stores.codes].flatMap((s) =>
+      Object.getOwnPropertyNames(Object.getPrototypeOf(s))
+        .filter((m) => m !== 'constructor')
+        .map((m) => sinon.spy(s as any, m)),
+    );
+    const res = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: { $ne: null }, email: 'a@b.com' });
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, N('Requisição inválida. Campo "cpfCnpj" ausente ou não é texto.'));
+    assert.ok(touched.length > 5);
+    for (const spy of touched) assert.equal(spy.callCount, 0);
+  });
+
+  it('ignores unknown fields', async () => {
+    const res = await app.post(SEND_PATH, { ...seedRequest, extra: { $where: 'x' } });
+    assert.equal(res.body.body.validado, 'S');
+  });
+
+  it('answers 413 past 8 KiB and 415 for a body that is not JSON', async () => {
+    const big = await app.post(SEND_PATH, { ...seedRequest, pad: 'x'.repeat(9000) });
+    assert.equal(big.status, 413);
+    assert.deepEqual(big.body, N('Requisição muito grande.', ''));
+    const form = await app.post(SEND_PATH, 'key=a', { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 415);
+    assert.deepEqual(form.body, N('O conteúdo deve ser JSON.', ''));
+  });
+
+  it('answers 405 for a wrong method and 404 for an unknown path, in the envelope', async () => {
+    const get = await request(app.baseUrl + SEND_PATH);
+    assert.equal(get.status, 405);
+    assert.deepEqual(get.body, N('Método não permitido.', ''));
+    const unknown = await app.post('/gsan/chatbot/outraCoisa', seedRequest);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.body, N('Page not found', ''));
+  });
+
+  it('answers 503 in the envelope when the database fails, with no driver detail', async () => {
+    sinon.stub(stores.clients, 'find').rejects(new Error('MongoServerSelectionError: connection refused'));
+    const res = await app.post(SEND_PATH, seedRequest);
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.body, N('Serviço temporariamente indisponível. Tente novamente mais tarde.'));
+  });
+});
+
+describe('the send webhook when the SMTP server misbehaves', () => {
+  for (const mode of ['reject', 'silent', 'dropInData'] as const) {
+    it(`answers 500 within 5 s when the SMTP server is ${mode}, leaving no live code`, async () => {
+      const smtp = await startSmtp(mode);
+      const stores = createMemoryStores();
+      const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { stores });
+      try {
+        const started = Date.now();
+        const res = await app.post(SEND_PATH, seedRequest);
+        const elapsed = Date.now() - started;
+        assert.equal(res.status, 500);
+        assert.deepEqual(
+          res.body,
+          N('Erro no envio do email! Verifique se o email informado (inf*****ail@gmail.com.br) está correto. Caso sim, tente novamente mais tarde.'),
+        );
+        assert.ok(elapsed < 5000, `answered in ${elapsed} ms`);
+        assert.equal(stores.codes.size(), 0);
+      } finally {
+        await app.close();
+        await smtp.close();
+      }
+    });
+  }
+});
