@@ -1,0 +1,153 @@
+import { strict as assert } from 'node:assert';
+import { DuplicateError, type CodeRecord } from '../../services/store/types';
+import { forEachStore } from './harness';
+
+const company = (sigla: string, keyHash: string) => ({
+  sigla,
+  nome: `Companhia ${sigla}`,
+  assistente: `Assistente ${sigla}`,
+  site: `www.${sigla.toLowerCase()}.com.br`,
+  remetente: `nao-responda@${sigla.toLowerCase()}.com.br`,
+  keyHash,
+  createdAt: new Date('2026-01-01T00:00:00Z'),
+});
+
+const T0 = new Date('2026-11-29T12:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+const KEY = { companyId: 'CAER', document: '02789078220', email: 'a@b.com' };
+const code = (codeHash: string, over: Partial<CodeRecord> = {}): CodeRecord => ({
+  ...KEY,
+  codeHash,
+  attempts: 0,
+  createdAt: T0,
+  expiresAt: at(600),
+  ...over,
+});
+
+forEachStore('CompanyStore', (stores) => {
+  it('finds a company by key hash and by sigla, and lists them without change', async () => {
+    await stores().companies.insert(company('CAER', 'h1'));
+    await stores().companies.insert(company('AGESPISA', 'h2'));
+    assert.equal((await stores().companies.findByKeyHash('h1'))?.sigla, 'CAER');
+    assert.equal((await stores().companies.findBySigla('AGESPISA'))?.keyHash, 'h2');
+    assert.equal(await stores().companies.findByKeyHash('nope'), null);
+    assert.deepEqual(
+      (await stores().companies.list()).map((c) => c.sigla),
+      ['AGESPISA', 'CAER'],
+    );
+    assert.deepEqual(await stores().companies.findBySigla('CAER'), company('CAER', 'h1'));
+  });
+
+  it('refuses a second company with the same sigla or key hash', async () => {
+    await stores().companies.insert(company('CAER', 'h1'));
+    await assert.rejects(stores().companies.insert(company('CAER', 'h9')), DuplicateError);
+    await assert.rejects(stores().companies.insert(company('OUTRA', 'h1')), DuplicateError);
+  });
+
+  it('rotates a key: the old hash stops finding the company at once', async () => {
+    await stores().companies.insert(company('CAER', 'old'));
+    assert.equal(await stores().companies.setKeyHash('CAER', 'new'), true);
+    assert.equal(await stores().companies.findByKeyHash('old'), null);
+    assert.equal((await stores().companies.findByKeyHash('new'))?.sigla, 'CAER');
+    assert.equal(await stores().companies.setKeyHash('NENHUMA', 'x'), false);
+  });
+});
+
+forEachStore('ClientStore', (stores) => {
+  const client = (document: string, email: string | null, companyId = 'CAER') => ({
+    companyId,
+    document,
+    nome: `Cliente ${document}`,
+    email,
+  });
+
+  it('upserts by company and document, counting inserts and updates', async () => {
+    const first = await stores().clients.upsertMany([client('02789078220', null), client('29378722040', 'a@b.com')]);
+    assert.deepEqual(first, { inserted: 2, updated: 0 });
+    const second = await stores().clients.upsertMany([client('02789078220', 'x@y.com'), client('02789078220', null, 'OUTRA')]);
+    assert.deepEqual(second, { inserted: 1, updated: 1 });
+    assert.equal((await stores().clients.find('CAER', '02789078220'))?.email, 'x@y.com');
+    assert.equal((await stores().clients.find('OUTRA', '02789078220'))?.email, null);
+    assert.equal(await stores().clients.find('OUTRA', '29378722040'), null);
+    assert.deepEqual(await stores().clients.upsertMany([]), { inserted: 0, updated: 0 });
+  });
+
+  it('marks an email validated, storing it when the client had none', async () => {
+    await stores().clients.upsertMany([client('02789078220', null)]);
+    const marked = await stores().clients.markEmailValidated('CAER', '02789078220', 'Novo@X.com', T0);
+    assert.deepEqual(marked, { ...client('02789078220', 'Novo@X.com'), emailValidatedAt: T0 });
+    assert.deepEqual(await stores().clients.find('CAER', '02789078220'), marked);
+  });
+
+  it('marks the registered email validated whatever its case, and refuses another email', async () => {
+    await stores().clients.upsertMany([client('29378722040', 'a@b.com')]);
+    assert.equal((await stores().clients.markEmailValidated('CAER', '29378722040', 'A@B.com', T0))?.emailValidatedAt?.getTime(), T0.getTime());
+    assert.equal(await stores().clients.markEmailValidated('CAER', '29378722040', 'outro@b.com', T0), null);
+    assert.equal(await stores().clients.markEmailValidated('CAER', '00000000191', 'a@b.com', T0), null);
+  });
+
+  it('keeps a validation through a re-import of the same email, and drops it for a new one', async () => {
+    await stores().clients.upsertMany([client('29378722040', 'a@b.com')]);
+    await stores().clients.markEmailValidated('CAER', '29378722040', 'a@b.com', T0);
+    await stores().clients.upsertMany([client('29378722040', 'A@b.com')]);
+    assert.equal((await stores().clients.find('CAER', '29378722040'))?.emailValidatedAt?.getTime(), T0.getTime());
+    await stores().clients.upsertMany([client('29378722040', 'c@d.com')]);
+    assert.equal((await stores().clients.find('CAER', '29378722040'))?.emailValidatedAt, null);
+  });
+});
+
+forEachStore('CodeStore', (stores) => {
+  it('keeps one live code per company, client and email: a new one replaces the old', async () => {
+    await stores().codes.replace(code('h1'));
+    await stores().codes.replace(code('h2'));
+    assert.equal((await stores().codes.findLive(KEY, T0, 5))?.codeHash, 'h2');
+    assert.equal(await stores().codes.consume(KEY, 'h1', T0, 5), false);
+    assert.equal(await stores().codes.findLive({ ...KEY, email: 'outro@b.com' }, T0, 5), null);
+  });
+
+  it('checks expiry in the query: live at 9 min 59 s, gone at 10 min', async () => {
+    await stores().codes.replace(code('h1'));
+    assert.ok(await stores().codes.findLive(KEY, at(599), 5));
+    assert.equal(await stores().codes.findLive(KEY, at(600), 5), null);
+    assert.equal(await stores().codes.consume(KEY, 'h1', at(600), 5), false);
+    assert.equal(await stores().codes.addWrongAttempt(KEY, 'h1', at(600), 5), null);
+    assert.equal(await stores().codes.consume(KEY, 'h1', at(599), 5), true);
+  });
+
+  it('consumes a code once, even under concurrency', async () => {
+    await stores().codes.replace(code('h1'));
+    const results = await Promise.all(Array.from({ length: 50 }, () => stores().codes.consume(KEY, 'h1', T0, 5)));
+    assert.equal(results.filter(Boolean).length, 1);
+    assert.equal(await stores().codes.findLive(KEY, T0, 5), null);
+  });
+
+  it('counts wrong tries atomically and never past the limit', async () => {
+    await stores().codes.replace(code('h1'));
+    const results = await Promise.all(Array.from({ length: 50 }, () => stores().codes.addWrongAttempt(KEY, 'h1', T0, 5)));
+    assert.deepEqual(
+      results.filter((r) => r !== null).sort(),
+      [1, 2, 3, 4, 5],
+    );
+    assert.equal(await stores().codes.findLive(KEY, T0, 5), null);
+    assert.equal(await stores().codes.consume(KEY, 'h1', T0, 5), false);
+  });
+
+  it('does not count a wrong try against a code that was replaced', async () => {
+    await stores().codes.replace(code('h1'));
+    await stores().codes.replace(code('h2'));
+    assert.equal(await stores().codes.addWrongAttempt(KEY, 'h1', T0, 5), null);
+    assert.equal((await stores().codes.findLive(KEY, T0, 5))?.attempts, 0);
+  });
+
+  it('discards a code only while it is still the same one', async () => {
+    await stores().codes.replace(code('h1'));
+    await stores().codes.discard(KEY, 'other');
+    assert.ok(await stores().codes.findLive(KEY, T0, 5));
+    await stores().codes.discard(KEY, 'h1');
+    assert.equal(await stores().codes.findLive(KEY, T0, 5), null);
+  });
+
+  it('answers ping', async () => {
+    await stores().ping();
+  });
+});

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { createMemoryStores } from '../../services/store/memory';
+import { createMongoStores } from '../../services/store/mongo';
+import type { Stores } from '../../services/store/types';
+
+/**
+ * The legs every store contract runs on: the in-memory twin always, MongoDB when
+ * `MONGODB_URI` is set (each run in a database of its own, dropped afterwards).
+ */
+export interface StoreLeg {
+  name: string;
+  /** Fresh, empty stores. */
+  open(): Promise<Stores>;
+  /** Drops what `open` created and closes. */
+  dispose(stores: Stores): Promise<void>;
+}
+
+export const storeLegs: StoreLeg[] = [
+  {
+    name: 'in-memory',
+    open: async () => createMemoryStores(),
+    dispose: async (stores) => stores.close(),
+  },
+];
+
+const mongoUri = process.env.MONGODB_URI;
+if (mongoUri) {
+  storeLegs.push({
+    name: 'MongoDB',
+    open: () =>
+      createMongoStores({ uri: mongoUri, dbName: `gsan_test_${randomBytes(4).toString('hex')}`, timeoutMs: 4000 }),
+    dispose: async (stores) => {
+      const mongo = stores as Awaited<ReturnType<typeof createMongoStores>>;
+      await mongo.db.dropDatabase();
+      await mongo.close();
+    },
+  });
+} else {
+  console.log('  (MONGODB_URI is not set: the MongoDB leg of the store contract is skipped)');
+}
+
+/** Runs `suite` once per leg, with fresh stores for every test. */
+export function forEachStore(title: string, suite: (get: () => Stores) => void): void {
+  for (const leg of storeLegs) {
+    describe(`${title} [${leg.name}]`, () => {
+      let stores: Stores;
+      beforeEach(async () => {
+        stores = await leg.open();
+      });
+      afterEach(async () => {
+        await leg.dispose(stores);
+      });
+      suite(() => stores);
+    });
+  }
+}
