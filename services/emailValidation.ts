@@ -4,6 +4,7 @@ import { generateCode, hashCode, hashKey, parseCode, sameHash } from './code';
 import { outcomes, type Outcome } from './outcome';
 import { validationMail } from './mail/message';
 import type { Mailer } from './mail/mailer';
+import { MAX_ATTEMPTS_PER_CODE, MAX_KEY_LENGTH } from './rules';
 import type { CodeKey, Company, Stores } from './store/types';
 
 /**
@@ -11,9 +12,6 @@ import type { CodeKey, Company, Stores } from './store/types';
  * The webhooks and the conversation call these same functions; every business rule is here.
  */
 
-export const MAX_KEY_LENGTH = 128;
-/** Wrong tries a single code survives (CONTRACT §3). */
-export const MAX_ATTEMPTS_PER_CODE = 5;
 
 /** Who is asking: a company key (webhooks) or a company's sigla (the in-process conversation). */
 export type CompanyRef = { key: string } | { sigla: string };
@@ -67,10 +65,16 @@ export class EmailValidationService {
       return outcomes.similarEmail(maskEmail(client.email), company.assistente, company.site);
     }
 
+    const limitKey = this.limitKey(company, document);
+    const wait = await this.stores.limits.takeSend(limitKey);
+    if (wait > 0) return outcomes.tooManySends(wait);
+
     const code = generateCode();
     try {
       await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes));
     } catch {
+      // The mail never went out, so it does not count against the client's sends.
+      await this.stores.limits.returnSend(limitKey);
       return outcomes.mailFailed(maskEmail(email));
     }
     // Stored only once the SMTP server accepted the mail: a code nobody received is never live,
@@ -97,6 +101,10 @@ export class EmailValidationService {
     const company = await this.company(ref);
     if (!company) return outcomes.invalidKey();
 
+    const limitKey = this.limitKey(company, document);
+    const locked = await this.stores.limits.lockSeconds(limitKey);
+    if (locked > 0) return outcomes.locked(locked);
+
     const key = this.codeKey(company, document, email);
     const now = this.now();
     const live = await this.stores.codes.findLive(key, now, MAX_ATTEMPTS_PER_CODE);
@@ -107,12 +115,15 @@ export class EmailValidationService {
       if (!(await this.stores.codes.consume(key, live.codeHash, now, MAX_ATTEMPTS_PER_CODE))) {
         return outcomes.noLiveCode();
       }
+      await this.stores.limits.clearFailures(limitKey);
       const client = await this.stores.clients.markEmailValidated(company.sigla, document, email, now);
       if (!client) return this.refuseChangedClient(company, document);
       return outcomes.confirmed();
     }
 
     const spent = await this.stores.codes.addWrongAttempt(key, live.codeHash, now, MAX_ATTEMPTS_PER_CODE);
+    const lock = await this.stores.limits.addFailure(limitKey);
+    if (lock > 0) return outcomes.locked(lock);
     const left = spent === null ? 0 : MAX_ATTEMPTS_PER_CODE - spent;
     return left > 0 ? outcomes.wrongCode(left) : outcomes.noLiveCode();
   }
@@ -122,6 +133,11 @@ export class EmailValidationService {
     if ('sigla' in ref) return this.stores.companies.findBySigla(ref.sigla);
     if (ref.key.length === 0 || ref.key.length > MAX_KEY_LENGTH) return null;
     return this.stores.companies.findByKeyHash(hashKey(ref.key));
+  }
+
+  /** Limits and locks count per (company, client). */
+  private limitKey(company: Company, document: string): string {
+    return `${company.sigla}:${document}`;
   }
 
   private codeKey(company: Company, document: string, email: string): CodeKey {

@@ -11,6 +11,7 @@ import {
   type UpsertCounts,
 } from './types';
 import { emailKey } from '../email';
+import { createMemoryLimits } from './limits';
 
 /**
  * The in-memory twin of the MongoDB stores: the embedded default of `npm start` and the
@@ -127,6 +128,7 @@ export function createMemoryStores(): Stores & { codes: MemoryCodeStore } {
     companies: new MemoryCompanyStore(),
     clients: new MemoryClientStore(),
     codes: new MemoryCodeStore(),
+    limits: createMemoryLimits(),
     ping: async () => {},
     close: async () => {},
   };

@@ -12,6 +12,7 @@ import {
   type UpsertCounts,
 } from './types';
 import { emailKey } from '../email';
+import { createMongoLimits } from './limits';
 
 /**
  * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
@@ -193,6 +194,7 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     companies: new MongoCompanyStore(companies),
     clients: new MongoClientStore(clients),
     codes: new MongoCodeStore(codes),
+    limits: createMongoLimits(client, db),
     ping: async () => {
       await db.command({ ping: 1 });
     },

@@ -92,10 +92,28 @@ export interface CodeStore {
   discard(key: CodeKey, codeHash: string): Promise<void>;
 }
 
+/**
+ * Counters of CONTRACT §3, per client (`companyId:document`). Kept in the database when there is
+ * one, so several instances share them. Every method is atomic on its own.
+ */
+export interface LimitStore {
+  /** Takes one send if the client may have one now and answers `0`; otherwise the seconds to wait. */
+  takeSend(client: string): Promise<number>;
+  /** Gives back a send whose mail never went out. */
+  returnSend(client: string): Promise<void>;
+  /** Seconds left of the client's lock; `0` when it is not locked. */
+  lockSeconds(client: string): Promise<number>;
+  /** Counts a failed confirmation; the seconds of the lock when the client is now locked, else `0`. */
+  addFailure(client: string): Promise<number>;
+  /** A successful confirmation: the failures so far no longer count. */
+  clearFailures(client: string): Promise<void>;
+}
+
 export interface Stores {
   companies: CompanyStore;
   clients: ClientStore;
   codes: CodeStore;
+  limits: LimitStore;
   /** Answers when the database answers; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
 import { DuplicateError, type CodeRecord } from '../../services/store/types';
 import { forEachStore } from './harness';
 
@@ -149,5 +150,54 @@ forEachStore('CodeStore', (stores) => {
 
   it('answers ping', async () => {
     await stores().ping();
+  });
+});
+
+forEachStore('LimitStore', (stores) => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: T0, toFake: ['Date'] });
+  });
+  afterEach(() => clock.restore());
+  const client = 'CAER:02789078220';
+
+  it('allows one send a minute, and answers the seconds to wait', async () => {
+    assert.equal(await stores().limits.takeSend(client), 0);
+    clock.tick(15_000);
+    assert.equal(await stores().limits.takeSend(client), 45);
+    assert.equal(await stores().limits.takeSend('CAER:29378722040'), 0, 'per client');
+    clock.tick(45_000);
+    assert.equal(await stores().limits.takeSend(client), 0);
+  });
+
+  it('allows five sends an hour', async () => {
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await stores().limits.takeSend(client), 0);
+      clock.tick(60_000);
+    }
+    assert.equal(await stores().limits.takeSend(client), 3600 - 300);
+  });
+
+  it('gives back a send whose mail failed', async () => {
+    assert.equal(await stores().limits.takeSend(client), 0);
+    await stores().limits.returnSend(client);
+    assert.equal(await stores().limits.takeSend(client), 0);
+  });
+
+  it('lets one of many simultaneous sends through', async () => {
+    const waits = await Promise.all(Array.from({ length: 20 }, () => stores().limits.takeSend(client)));
+    assert.equal(waits.filter((w) => w === 0).length, 1);
+  });
+
+  it('locks a client for 24 h at the 20th consecutive failure; a success clears the count', async () => {
+    for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
+    await stores().limits.clearFailures(client);
+    for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
+    assert.equal(await stores().limits.lockSeconds(client), 0);
+    assert.equal(await stores().limits.addFailure(client), 24 * 3600);
+    clock.tick(3600_000);
+    assert.equal(await stores().limits.lockSeconds(client), 23 * 3600);
+    clock.tick(23 * 3600_000);
+    assert.equal(await stores().limits.lockSeconds(client), 0);
   });
 });

@@ -1,0 +1,87 @@
+import type { Db, MongoClient } from 'mongodb';
+import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES, MAX_SENDS_PER_HOUR, SEND_INTERVAL_SECONDS } from '../rules';
+import type { LimitStore } from './types';
+
+/**
+ * The send limits and the failure lock of CONTRACT §3, on `rate-limiter-flexible`: the same
+ * counters in this process (in-memory twin) or in MongoDB, where every instance shares them.
+ */
+
+interface LimiterSpec {
+  keyPrefix: string;
+  points: number;
+  duration: number;
+}
+
+const SPECS = {
+  interval: { keyPrefix: 'send_interval', points: 1, duration: SEND_INTERVAL_SECONDS },
+  hourly: { keyPrefix: 'send_hourly', points: MAX_SENDS_PER_HOUR, duration: 60 * 60 },
+  failures: { keyPrefix: 'confirm_failures', points: MAX_CONSECUTIVE_FAILURES, duration: LOCK_SECONDS },
+} satisfies Record<string, LimiterSpec>;
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** Rejections of `consume` are `RateLimiterRes` when over the limit, `Error` when the store failed. */
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<{ allowed: boolean; res: RateLimiterRes }> {
+  try {
+    return { allowed: true, res: await limiter.consume(key) };
+  } catch (err) {
+    if (err instanceof RateLimiterRes) return { allowed: false, res: err };
+    throw err;
+  }
+}
+
+export class RateLimits implements LimitStore {
+  private readonly interval: RateLimiterAbstract;
+  private readonly hourly: RateLimiterAbstract;
+  private readonly failures: RateLimiterAbstract;
+
+  constructor(create: (spec: LimiterSpec) => RateLimiterAbstract) {
+    this.interval = create(SPECS.interval);
+    this.hourly = create(SPECS.hourly);
+    this.failures = create(SPECS.failures);
+  }
+
+  async takeSend(client: string): Promise<number> {
+    for (const limiter of [this.interval, this.hourly]) {
+      const { allowed, res } = await consume(limiter, client);
+      if (!allowed) return seconds(res.msBeforeNext);
+    }
+    return 0;
+  }
+
+  async returnSend(client: string): Promise<void> {
+    await Promise.all([this.interval.reward(client, 1), this.hourly.reward(client, 1)]);
+  }
+
+  async lockSeconds(client: string): Promise<number> {
+    const res = await this.failures.get(client);
+    return res && res.remainingPoints <= 0 && res.msBeforeNext > 0 ? seconds(res.msBeforeNext) : 0;
+  }
+
+  async addFailure(client: string): Promise<number> {
+    const { allowed, res } = await consume(this.failures, client);
+    if (!allowed) return seconds(res.msBeforeNext);
+    if (res.remainingPoints === 0) {
+      // The failure that reaches the limit starts a lock of its own full length.
+      await this.failures.block(client, LOCK_SECONDS);
+      return LOCK_SECONDS;
+    }
+    return 0;
+  }
+
+  async clearFailures(client: string): Promise<void> {
+    await this.failures.delete(client);
+  }
+}
+
+export function createMemoryLimits(): LimitStore {
+  return new RateLimits((spec) => new RateLimiterMemory(spec));
+}
+
+export function createMongoLimits(client: MongoClient, db: Db): LimitStore {
+  return new RateLimits(
+    (spec) => new RateLimiterMongo({ ...spec, storeClient: client, dbName: db.databaseName, tableName: 'limits' }),
+  );
+}
