@@ -46,6 +46,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const server = createServer({
     service,
+    publicUrl: config.publicUrl,
     hooks: {
       onError: (req, err) => logger.error({ err, route: req.getRoute()?.path }, 'unexpected error'),
     },

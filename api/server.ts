@@ -2,12 +2,15 @@ import restify, { type Request, type Response, type Server } from 'restify';
 import type { EmailValidationService } from '../services/emailValidation';
 import { outcomes } from '../services/outcome';
 import { sendEnvelope } from './http';
+import { registerOpenApi } from './openapi';
 import { registerWebhooks, type WebhookHooks } from './webhooks';
 
 /** The one restify server: GSAN webhooks here; the bot and the operations doors plug in. */
 
 export interface ServerOptions {
   service: EmailValidationService;
+  /** The address callers reach the service at, for the OpenAPI document. */
+  publicUrl: string;
   hooks?: WebhookHooks;
   /** Further routes (the bot, health, metrics), registered on the same server. */
   extend?: (server: Server) => void;
@@ -25,6 +28,7 @@ export function createServer(opts: ServerOptions): Server {
     cb();
   });
   registerWebhooks(server, opts.service, opts.hooks);
+  registerOpenApi(server, opts.publicUrl);
   opts.extend?.(server);
   return server;
 }
