@@ -9,8 +9,15 @@ const LOCAL = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+";
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const ADDRESS = new RegExp(`^${LOCAL}@${LABEL}(?:\\.${LABEL})+$`);
 
-/** The trimmed address when it is one well-formed address, otherwise `null`. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The trimmed address when it is one well-formed address, otherwise `null`. A control character
+ * anywhere (CR/LF included, even at the ends) refuses it: it can only be an injection attempt.
+ */
 export function parseEmail(raw: string): string | null {
+  if (CONTROL.test(raw)) return null;
   const email = raw.trim();
   if (email.length === 0 || email.length > MAX_LENGTH) return null;
   if (!ADDRESS.test(email)) return null;

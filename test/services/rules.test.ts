@@ -1,0 +1,110 @@
+import { strict as assert } from 'node:assert';
+import { generateCode, hashCode, parseCode, sameHash } from '../../services/code';
+import { ConfigError, loadConfig } from '../../services/config';
+import { maskDocument, normalizeDocument, parseDocument } from '../../services/document';
+import { maskEmail, parseEmail, sameEmail } from '../../services/email';
+
+describe('CPF/CNPJ', () => {
+  it('ignores spaces and . / -, and upper-cases letters', () => {
+    assert.equal(normalizeDocument(' 12.abc.345/01de-35 '), '12ABC34501DE35');
+    assert.equal(parseDocument('027.890.782-20'), '02789078220');
+    assert.equal(parseDocument('12.abc.345/01de-35'), '12ABC34501DE35');
+    assert.equal(parseDocument('11.222.333/0001-81'), '11222333000181');
+  });
+
+  it('refuses wrong check digits, repeated digits, other lengths and other characters', () => {
+    for (const bad of ['02789078221', '00000000000', '11111111111', '0278907822', '027890782200', '12ABC34501DE3A', '027_890_782_20', '０２７８９０７８２２０', '027.890.782-20x']) {
+      assert.equal(parseDocument(bad), null, bad);
+    }
+  });
+
+  it('masks a document for logs and chat', () => {
+    assert.equal(maskDocument('02789078220'), '027******20');
+  });
+});
+
+describe('email', () => {
+  it('masks as the contract says', () => {
+    assert.equal(maskEmail('aaaxxxxbbb@email.com'), 'aaa*****bbb@email.com');
+    assert.equal(maskEmail('joao@x.com'), 'j*****o@x.com');
+    assert.equal(maskEmail('ab@x.com'), '*****@x.com');
+    assert.equal(maskEmail('abcdef@x.com'), 'ab*****ef@x.com');
+  });
+
+  it('accepts one trimmed address of at most 254 characters', () => {
+    assert.equal(parseEmail('  Maria.Silva+agua@caer.com.br '), 'Maria.Silva+agua@caer.com.br');
+    assert.equal(parseEmail(`${'a'.repeat(64)}@${'b'.repeat(61)}.${'c'.repeat(61)}.${'d'.repeat(61)}.com`)?.length, 254);
+    for (const bad of ['', 'a', 'a@', '@b.com', 'a@b', 'a@@b.com', 'a b@c.com', 'a@b.com,c@d.com', 'Maria <a@b.com>', 'a@b.com\n', 'a\r\n@b.com', 'a\u0000@b.com', '.a@b.com', 'a..b@c.com', `${'a'.repeat(65)}@b.com`, `${'a'.repeat(64)}@${'b'.repeat(190)}.com`]) {
+      assert.equal(parseEmail(bad), null, JSON.stringify(bad));
+    }
+  });
+
+  it('compares case-insensitively', () => {
+    assert.ok(sameEmail('A@B.com', 'a@b.COM'));
+    assert.ok(!sameEmail('a@b.com', 'a@c.com'));
+  });
+});
+
+describe('codes', () => {
+  it('are six digits, spread over the whole range', () => {
+    const codes = Array.from({ length: 2000 }, generateCode);
+    assert.ok(codes.every((c) => /^\d{6}$/.test(c)));
+    assert.ok(new Set(codes).size > 1990);
+    assert.ok(codes.some((c) => c.startsWith('0')));
+  });
+
+  it('are read from what a person types', () => {
+    assert.equal(parseCode(' 123 456 '), '123456');
+    assert.equal(parseCode('12345'), null);
+    assert.equal(parseCode('１２３４５６'), null);
+  });
+
+  it('are stored as an HMAC under the pepper', () => {
+    assert.notEqual(hashCode('123456', 'p1'), hashCode('123456', 'p2'));
+    assert.ok(sameHash(hashCode('123456', 'p1'), hashCode('123456', 'p1')));
+    assert.ok(!sameHash(hashCode('123456', 'p1'), hashCode('123457', 'p1')));
+    assert.ok(!sameHash('ab', 'abcd'));
+  });
+});
+
+describe('configuration', () => {
+  it('has embedded defaults for everything', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.mongo, null);
+    assert.equal(c.smtp, null);
+    assert.equal(c.seedDemo, true);
+    assert.equal(c.codeTtlMinutes, 10);
+    assert.equal(c.publicUrl, 'http://localhost:8080');
+    assert.ok(c.codePepper.length >= 32);
+  });
+
+  it('stops on a bad value with one line naming the variable, never its value', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ PORT: '70000' }, 'PORT'],
+      [{ SMTP_URL: 'http://x' }, 'SMTP_URL'],
+      [{ MONGODB_URI: 'mongodb://db' }, 'CODE_PEPPER'],
+      [{ CODE_PEPPER: 'curto-demais' }, 'CODE_PEPPER'],
+      [{ CODE_TTL_MINUTES: '0' }, 'CODE_TTL_MINUTES'],
+      [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    ];
+    for (const [env, name] of cases) {
+      assert.throws(
+        () => loadConfig(env),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.message.startsWith(`Configuração inválida: ${name}:`) &&
+          !err.message.includes('\n') &&
+          Object.values(env).every((v) => !err.message.includes(v)),
+        JSON.stringify(env),
+      );
+    }
+  });
+
+  it('requires the same pepper everywhere when state is shared', () => {
+    const c = loadConfig({ MONGODB_URI: 'mongodb://db:27017/x', CODE_PEPPER: 'p'.repeat(32) });
+    assert.equal(c.codePepper, 'p'.repeat(32));
+    assert.equal(c.seedDemo, false);
+  });
+});
