@@ -236,3 +236,25 @@ describe('send limits when the mail fails', () => {
     }
   });
 });
+
+describe('two instances sharing one store', () => {
+  it('share the send limits and the codes', async () => {
+    const smtp = await startSmtp('accept');
+    const stores = createMemoryStores();
+    const pepper = { SMTP_URL: smtp.url, SEED_DEMO: 'true', CODE_PEPPER: 'shared-pepper-shared-pepper-shared-pepper' };
+    const a = await startTestApp(pepper, { stores });
+    const b = await startTestApp(pepper, { stores });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).post(SEND_PATH, send)));
+      assert.equal(answers.filter((r) => r.status === 200).length, 1);
+      const code = codeIn(await smtp.nextMail(0));
+      assert.deepEqual((await b.post(CONFIRM_PATH, { ...send, codigo: other(code) })).body, wrong(4));
+      assert.deepEqual((await a.post(CONFIRM_PATH, { ...send, codigo: code })).body, S);
+      assert.deepEqual((await b.post(CONFIRM_PATH, { ...send, codigo: code })).body, NO_LIVE_CODE);
+    } finally {
+      await a.close();
+      await b.close();
+      await smtp.close();
+    }
+  });
+});
