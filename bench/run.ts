@@ -1,0 +1,191 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import autocannon from 'autocannon';
+import nodemailer from 'nodemailer';
+import { DEMO_KEY } from '../services/demo';
+import { CONFIRM_PATH, SEND_PATH } from '../api/webhooks';
+
+/**
+ * `npm run bench`: the service on the in-memory store, a real SMTP server on loopback in another
+ * process, autocannon at 50 connections against both webhooks, and two references measured in
+ * the same run: the raw mail pipeline (nodemailer's pooled transport, no HTTP) and a bare restify
+ * route. Prints figures; asserts nothing.
+ */
+
+const CONNECTIONS = 50;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const MEMORY_REQUESTS = 100_000;
+const SMTP_POOL = 5;
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+  documents: string[];
+}
+
+function start(script: string, args: string[], env: Record<string, string> = {}): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(script, args, {
+      execArgv: ['--import', 'tsx', '--disable-warning=DEP0111'],
+      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    });
+    let documents: string[] = [];
+    proc.on('message', (msg: { port?: number; documents?: string[] }) => {
+      if (msg.documents) documents = msg.documents;
+      if (msg.port) resolve({ proc, port: msg.port, documents });
+    });
+    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function ask<T>(child: ChildProcess, type: string, field: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: Record<string, T>) => {
+      if (field in msg) {
+        child.off('message', onMessage);
+        resolve(msg[field]);
+      }
+    };
+    child.on('message', onMessage);
+    child.send({ type });
+  });
+}
+
+/** Samples a child's RSS every 200 ms while `work` runs; answers the peak. */
+async function withPeakRss<T>(child: ChildProcess, work: () => Promise<T>): Promise<{ result: T; peakRss: number }> {
+  let peakRss = await ask<number>(child, 'rss', 'rss');
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      peakRss = Math.max(peakRss, await ask<number>(child, 'rss', 'rss'));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const result = await work();
+  running = false;
+  await sampler;
+  return { result, peakRss };
+}
+
+interface Figures {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  peakRss?: number;
+  non2xx?: number;
+}
+
+function load(url: string, body: () => string, opts: { amount?: number; onResponse?: () => void } = {}) {
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    ...(opts.amount ? { amount: opts.amount } : { duration: SECONDS }),
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: body() }),
+        onResponse: opts.onResponse,
+      },
+    ],
+  });
+}
+
+async function http(name: string, child: Child, path: string, body: () => string): Promise<Figures> {
+  const { result, peakRss } = await withPeakRss(child.proc, () => load(`http://127.0.0.1:${child.port}${path}`, body));
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    peakRss,
+    non2xx: result.non2xx,
+  };
+}
+
+/** nodemailer's pooled transport sending as fast as it can to the same SMTP server, no HTTP. */
+async function rawMail(smtpPort: number): Promise<Figures> {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, pool: true, maxConnections: SMTP_POOL, maxMessages: Infinity });
+  const latencies: number[] = [];
+  const deadline = Date.now() + SECONDS * 1000;
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      const t = process.hrtime.bigint();
+      await transport.sendMail({
+        from: 'nao-responda@caer.com.br',
+        to: 'cliente@exemplo.com.br',
+        subject: 'CAER: seu código de validação de email',
+        text: 'Seu código de validação de email é: 123456',
+        html: '<p>Seu código de validação de email é: <strong>123456</strong></p>',
+      });
+      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  transport.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { name: 'raw mail pipeline (nodemailer pool)', rps: latencies.length / SECONDS, p50: pct(50), p99: pct(99) };
+}
+
+const mb = (bytes?: number) => (bytes === undefined ? '' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+
+function print(rows: Figures[]): void {
+  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(38) : c.padStart(10))).join(' '));
+  line(['', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS', 'non-2xx']);
+  for (const r of rows) line([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), mb(r.peakRss), r.non2xx === undefined ? '' : String(r.non2xx)]);
+}
+
+async function main(): Promise<void> {
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
+
+  const sink = await start('bench/smtpSink.ts', []);
+  // Enough clients that no send hits the one-per-minute limit: each send run uses fresh ones.
+  const service = await start('bench/service.ts', ['service'], {
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    SMTP_MAX_CONNECTIONS: String(SMTP_POOL),
+    BENCH_CLIENTS: String(300_000),
+  });
+  const bare = await start('bench/service.ts', ['bare']);
+  let next = 0;
+  const nextDocument = () => service.documents[next++ % service.documents.length];
+  const sendBody = () => JSON.stringify({ key: DEMO_KEY, cpfCnpj: nextDocument(), email: 'cliente@exemplo.com.br' });
+  const confirmBody = () => JSON.stringify({ key: DEMO_KEY, cpfCnpj: nextDocument(), email: 'cliente@exemplo.com.br', codigo: '123456' });
+
+  const raw = await rawMail(sink.port);
+  const send = await http('send webhook', service, SEND_PATH, sendBody);
+  const bareRoute = await http('bare restify route', bare, '/bare', () => '{"key":"k"}');
+  const confirm = await http('confirm webhook', service, CONFIRM_PATH, confirmBody);
+  print([raw, send, bareRoute, confirm]);
+  console.log(`\nsend webhook / raw mail pipeline: ${(send.rps / raw.rps).toFixed(2)}   (target ≥ 0.70)`);
+  console.log(`confirm webhook / bare route:     ${(confirm.rps / bareRoute.rps).toFixed(2)}   (target ≥ 0.50)`);
+  console.log(`mails received by the SMTP server: ${await ask<number>(sink.proc, 'count', 'received')}`);
+
+  // Memory: RSS after the first 10 000 requests against RSS at the end of 100 000.
+  let answered = 0;
+  let rssAt10k = 0;
+  const sampling: Promise<void>[] = [];
+  const { peakRss } = await withPeakRss(service.proc, () =>
+    load(`http://127.0.0.1:${service.port}${CONFIRM_PATH}`, confirmBody, {
+      amount: MEMORY_REQUESTS,
+      onResponse: () => {
+        if (++answered === 10_000) sampling.push(ask<number>(service.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
+      },
+    }),
+  );
+  await Promise.all(sampling);
+  const rssEnd = await ask<number>(service.proc, 'rss', 'rss');
+  console.log(
+    `\nmemory over ${MEMORY_REQUESTS} confirm requests: RSS ${mb(rssAt10k)} after 10 000, ${mb(rssEnd)} at the end ` +
+      `(${(((rssEnd - rssAt10k) / rssAt10k) * 100).toFixed(1)} %, target within 10 %), peak ${mb(peakRss)}`,
+  );
+
+  for (const child of [sink, service, bare]) child.proc.kill();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
