@@ -15,7 +15,7 @@ import { CONFIRM_PATH, SEND_PATH } from '../api/webhooks';
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const MEMORY_REQUESTS = 100_000;
-const SMTP_POOL = 5;
+const SMTP_POOL = Number(process.env.BENCH_SMTP_POOL ?? 5);
 
 interface Child {
   proc: ChildProcess;
@@ -26,7 +26,7 @@ interface Child {
 function start(script: string, args: string[], env: Record<string, string> = {}): Promise<Child> {
   return new Promise((resolve, reject) => {
     const proc = fork(script, args, {
-      execArgv: ['--import', 'tsx', '--disable-warning=DEP0111'],
+      execArgv: ['--import', 'tsx', '--disable-warning=DEP0111', ...(process.env.BENCH_PROFILE && args[0] === 'service' ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : [])],
       env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     });
     let documents: string[] = [];
@@ -142,11 +142,11 @@ async function main(): Promise<void> {
   console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
 
   const sink = await start('bench/smtpSink.ts', []);
-  // Enough clients that no send hits the one-per-minute limit: each send run uses fresh ones.
+  // Enough clients that no send hits the one-per-minute limit: every send goes to a fresh one.
   const service = await start('bench/service.ts', ['service'], {
     SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
     SMTP_MAX_CONNECTIONS: String(SMTP_POOL),
-    BENCH_CLIENTS: String(300_000),
+    BENCH_CLIENTS: String(Number(process.env.BENCH_CLIENTS ?? 60_000)),
   });
   const bare = await start('bench/service.ts', ['bare']);
   let next = 0;
@@ -182,7 +182,8 @@ async function main(): Promise<void> {
       `(${(((rssEnd - rssAt10k) / rssAt10k) * 100).toFixed(1)} %, target within 10 %), peak ${mb(peakRss)}`,
   );
 
-  for (const child of [sink, service, bare]) child.proc.kill();
+  // Disconnecting lets each child exit by itself (and write its profile, with BENCH_PROFILE).
+  for (const child of [sink, service, bare]) child.proc.disconnect();
 }
 
 main().catch((err) => {
