@@ -192,6 +192,8 @@ async function scan(
 ): Promise<number> {
   let rows = 0;
   let classifier: RowClassifier | undefined;
+  // An error thrown while handling a record; tearing the pipeline down may surface as an AbortError instead.
+  let ownError: unknown;
   try {
     await pipeline(
       createReadStream(source.path, { start: source.start }),
@@ -207,17 +209,23 @@ async function scan(
         max_record_size: MAX_RECORD_BYTES,
       }),
       async (records: AsyncIterable<{ record: string[]; info: Info }>) => {
-        for await (const { record, info } of records) {
-          if (!classifier) {
-            classifier = new RowClassifier(companyId, record);
-            continue;
+        try {
+          for await (const { record, info } of records) {
+            if (!classifier) {
+              classifier = new RowClassifier(companyId, record);
+              continue;
+            }
+            await onRow(classifier.classify(record, startLine(record, info.lines)));
+            onProgress(++rows);
           }
-          await onRow(classifier.classify(record, startLine(record, info.lines)));
-          onProgress(++rows);
+        } catch (err) {
+          ownError = err;
+          throw err;
         }
       },
     );
-  } catch (err) {
+  } catch (pipelineError) {
+    const err = ownError ?? pipelineError;
     if (err instanceof CsvError) {
       throw new AdminError(t.badCsv(typeof err.lines === 'number' ? err.lines : undefined, t.csvDetail(err.code)));
     }
