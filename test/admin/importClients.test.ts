@@ -159,6 +159,24 @@ describe('admin: clientes importar', () => {
     assert.ok(!out.includes('Importando'), 'progress stays off the report');
   });
 
+  it('says how far it got when the database fails in the middle', async () => {
+    const upsertMany = stores.clients.upsertMany.bind(stores.clients);
+    let calls = 0;
+    stores.clients.upsertMany = async (clients) => {
+      if (++calls === 2) throw new Error('connection reset.');
+      return upsertMany(clients);
+    };
+    const csv = `cpfCnpj;nome;email\n${[MARIA, JOAO, ANA, PEDRO].map((d) => `${d};Cliente;`).join('\n')}\n`;
+    await assert.rejects(run(await tmp.file('d.csv', csv), { batchSize: 2 }), {
+      name: 'AdminError',
+      message:
+        'Importação interrompida: connection reset. Já gravados: 2 inseridos, 0 atualizados. ' +
+        'Corrija o problema e importe de novo o mesmo arquivo (quem já foi gravado é apenas atualizado).',
+    });
+    assert.ok(await find(MARIA));
+    await assertNothingStored(ANA, PEDRO);
+  });
+
   it('imports nothing, without error, from a file with only the header', async () => {
     const { report } = await run(await tmp.file('h.csv', 'cpfCnpj;nome;email\r\n'));
     assert.deepEqual([report.rows, report.inserted, report.updated], [0, 0, 0]);
