@@ -59,11 +59,11 @@ const commands: Record<string, CommandSpec> = {
   },
 };
 
-const HELP = new Set(['-h', '--help', 'ajuda']);
+const HELP_FLAGS = new Set(['-h', '--help']);
 
 /** Reads the command line; throws `UsageError` on anything wrong with it. */
 export function parseCommand(argv: readonly string[]): Command {
-  if (argv.some((a) => HELP.has(a))) return { kind: 'help' };
+  if (argv[0] === 'ajuda' || argv.some((a) => HELP_FLAGS.has(a))) return { kind: 'help' };
   const name = argv.slice(0, 2).join(' ');
   const spec = commands[name];
   if (!spec) throw new UsageError(t.unknownCommand(name));
