@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { hashKey } from '../services/code';
+import { parseEmail } from '../services/email';
+import { DuplicateError, type Stores } from '../services/store/types';
+import { validateArgs, writeLine, AdminError, type Output } from './common';
+import { adminTexts as t } from './texts';
+
+/**
+ * `empresa criar | nova-chave | listar`. A company's key is shown once, when it is made; only its
+ * SHA-256 (`hashKey`) is stored, so a lost key is replaced, never recovered.
+ */
+
+/** 32 random bytes, base64url: 256 bits in 43 characters that need no escaping in JSON or a shell. */
+export function generateKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export const siglaSchema = z
+  .string({ error: t.missingOption('sigla') })
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z0-9]{2,20}$/, t.invalidSigla);
+
+const text = (name: string, max = 200) =>
+  z
+    .string({ error: t.missingOption(name) })
+    .trim()
+    .min(1, t.emptyOption(name))
+    .max(max, t.tooLong(name, max));
+
+export const createCompanyArgs = z.object({
+  sigla: siglaSchema,
+  nome: text('nome'),
+  assistente: text('assistente'),
+  site: text('site'),
+  remetente: z
+    .string({ error: t.missingOption('remetente') })
+    .trim()
+    .refine((s) => parseEmail(s) !== null, t.invalidSender),
+});
+
+export const siglaArgs = z.object({ sigla: siglaSchema });
+
+export interface CompanyCommandOptions {
+  /** Source of new keys; tests may fix it. */
+  generateKey?: () => string;
+  now?: () => Date;
+}
+
+export async function createCompany(
+  stores: Stores,
+  out: Output,
+  rawArgs: z.input<typeof createCompanyArgs>,
+  opts: CompanyCommandOptions = {},
+): Promise<void> {
+  const args = validateArgs(createCompanyArgs, rawArgs);
+  if (await stores.companies.findBySigla(args.sigla)) throw new AdminError(t.companyExists(args.sigla));
+  const key = (opts.generateKey ?? generateKey)();
+  try {
+    await stores.companies.insert({ ...args, keyHash: hashKey(key), createdAt: (opts.now ?? (() => new Date()))() });
+  } catch (err) {
+    // Another operator created it in the meantime (or, astronomically unlikely, the key repeated).
+    if (err instanceof DuplicateError) throw new AdminError(t.companyExists(args.sigla));
+    throw err;
+  }
+  writeLine(out, t.companyCreated(args.sigla));
+  writeLine(out, t.keyLine(key));
+  writeLine(out, t.keyWarning);
+}
+
+export async function rotateCompanyKey(
+  stores: Stores,
+  out: Output,
+  rawArgs: z.input<typeof siglaArgs>,
+  opts: CompanyCommandOptions = {},
+): Promise<void> {
+  const { sigla } = validateArgs(siglaArgs, rawArgs);
+  const key = (opts.generateKey ?? generateKey)();
+  if (!(await stores.companies.setKeyHash(sigla, hashKey(key)))) throw new AdminError(t.companyNotFound(sigla));
+  writeLine(out, t.keyRotated(sigla));
+  writeLine(out, t.keyLine(key));
+  writeLine(out, t.keyWarning);
+}
+
+/** Lists the companies field by field, naming each one it shows: never the key hash. */
+export async function listCompanies(stores: Stores, out: Output): Promise<void> {
+  const companies = await stores.companies.list();
+  if (companies.length === 0) {
+    writeLine(out, t.noCompanies);
+    return;
+  }
+  writeLine(out, companies.map((c) => t.companyBlock(c)).join('\n\n'));
+}

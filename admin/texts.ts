@@ -1,0 +1,99 @@
+/**
+ * Every text the administration command writes, in pt-BR. The operator reads these; customers never do
+ * (their texts live in `services/texts.ts`).
+ */
+
+const fmt = (n: number) => n.toLocaleString('pt-BR');
+
+export const usage = `Uso:
+  npm run admin -- empresa criar --sigla SIGLA --nome NOME --assistente ASSISTENTE --site SITE --remetente EMAIL
+  npm run admin -- empresa nova-chave --sigla SIGLA
+  npm run admin -- empresa listar
+  npm run admin -- clientes importar --sigla SIGLA ARQUIVO.csv
+
+O arquivo CSV tem cabeçalho com as colunas cpfCnpj, nome e email, separadas por ";" ou ",",
+em UTF-8 ou Latin-1. Os comandos gravam no MongoDB de MONGODB_URI.
+`;
+
+export const adminTexts = {
+  // Arguments
+  unknownCommand: (words: string) => `Comando desconhecido: ${words || '(nenhum)'}.`,
+  unknownOption: (option: string) => `Opção desconhecida: ${option}.`,
+  missingValue: (option: string) => `A opção ${option} precisa de um valor.`,
+  unexpectedArgument: (arg: string) => `Argumento inesperado: ${arg}.`,
+  badArguments: 'Argumentos inválidos.',
+  missingOption: (name: string) => `Informe --${name}.`,
+  emptyOption: (name: string) => `--${name} não pode ser vazio.`,
+  tooLong: (name: string, max: number) => `--${name} pode ter no máximo ${max} caracteres.`,
+  invalidSigla: 'A sigla deve ter de 2 a 20 letras ou dígitos, sem espaços (ex.: CAER).',
+  invalidSender: 'O remetente deve ser um endereço de email válido (ex.: nao-responda@caer.com.br).',
+  missingFile: 'Informe o arquivo CSV.',
+  oneFileOnly: 'Informe um só arquivo CSV.',
+
+  // Environment
+  needsMongo:
+    'Este comando precisa de MONGODB_URI (e de CODE_PEPPER): sem um MongoDB, os dados ficariam só na memória ' +
+    'e sumiriam ao fim do comando.',
+  cannotConnect: (detail: string) => `Não foi possível conectar ao MongoDB: ${detail}`,
+  unexpected: (detail: string) => `Erro inesperado: ${detail}`,
+  errorLine: (message: string) => `Erro: ${message}`,
+
+  // Companies
+  companyExists: (sigla: string) => `A empresa ${sigla} já existe. Para trocar a chave, use "empresa nova-chave".`,
+  companyNotFound: (sigla: string) => `Empresa ${sigla} não encontrada.`,
+  companyCreated: (sigla: string) => `Empresa ${sigla} criada.`,
+  keyRotated: (sigla: string) => `Nova chave da empresa ${sigla} gerada. A chave anterior deixou de valer.`,
+  keyLine: (key: string) => `Chave: ${key}`,
+  keyWarning: 'Guarde esta chave agora: ela não será mostrada de novo (só o seu hash fica gravado).',
+  noCompanies: 'Nenhuma empresa cadastrada.',
+  companyBlock: (c: { sigla: string; nome: string; assistente: string; site: string; remetente: string; createdAt: Date }) =>
+    [
+      `${c.sigla} - ${c.nome}`,
+      `  assistente: ${c.assistente}`,
+      `  site:       ${c.site}`,
+      `  remetente:  ${c.remetente}`,
+      `  criada em:  ${c.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    ].join('\n'),
+
+  // Client import: the file
+  fileNotFound: (file: string) => `Arquivo não encontrado: ${file}`,
+  notAFile: (file: string) => `Não é um arquivo: ${file}`,
+  emptyFile: (file: string) => `O arquivo está vazio: ${file}`,
+  badHeader: (missing: string[]) =>
+    `Cabeçalho inválido: a primeira linha deve ter as colunas cpfCnpj, nome e email (faltando: ${missing.join(', ')}).`,
+  cannotRead: (file: string, detail: string) => `Não foi possível ler o arquivo ${file}: ${detail}`,
+  badCsv: (line: number | undefined, detail: string) => `Arquivo CSV inválido${line ? ` na linha ${line}` : ''}: ${detail}.`,
+  nothingWritten: 'Nada foi gravado.',
+  importInterrupted: (detail: string, inserted: number, updated: number) =>
+    `Importação interrompida: ${detail.replace(/\.$/, '')}. Já gravados: ${fmt(inserted)} inseridos, ${fmt(updated)} atualizados. ` +
+    'Corrija o problema e importe de novo o mesmo arquivo (quem já foi gravado é apenas atualizado).',
+  csvDetail: (code: string) =>
+    ({
+      CSV_QUOTE_NOT_CLOSED: 'aspas abertas e não fechadas',
+      CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'caractere depois de aspas de fechamento',
+      CSV_INVALID_CLOSING_QUOTE: 'aspas de fechamento fora do lugar',
+      CSV_MAX_RECORD_SIZE: 'registro longo demais (aspas não fechadas?)',
+    })[code] ?? 'formato não reconhecido',
+
+  // Client import: rejected rows
+  emptyDocument: 'CPF/CNPJ vazio',
+  invalidDocument: 'CPF/CNPJ inválido',
+  invalidEmail: 'email inválido',
+  repeatedDocument: (firstLine: number) => `CPF/CNPJ repetido (já aparece na linha ${firstLine})`,
+  wrongColumnCount: (found: number, expected: number) =>
+    `a linha tem ${found} colunas; o cabeçalho tem ${expected}`,
+
+  // Client import: report
+  checking: (rows: number) => `Verificando: ${fmt(rows)} linhas`,
+  importing: (rows: number) => `Importando: ${fmt(rows)} linhas`,
+  importDone: (sigla: string, file: string, encoding: string, delimiter: string) =>
+    `Clientes da empresa ${sigla} importados de ${file} (${encoding}, separador "${delimiter}").`,
+  importCounts: (rows: number, inserted: number, updated: number, rejected: number) =>
+    [
+      `Linhas de dados: ${fmt(rows)}`,
+      `Inseridos:       ${fmt(inserted)}`,
+      `Atualizados:     ${fmt(updated)}`,
+      `Rejeitados:      ${fmt(rejected)}`,
+    ].join('\n'),
+  rejectedRow: (line: number, reason: string) => `  linha ${line}: ${reason}`,
+} as const;

@@ -1,0 +1,155 @@
+import { strict as assert } from 'node:assert';
+import { main, type MainDeps } from '../../admin/cli';
+import { hashKey } from '../../services/code';
+import { createMemoryStores } from '../../services/store/memory';
+import type { Stores } from '../../services/store/types';
+import { CAER, capture, keyIn, tempDir } from './helpers';
+
+const MONGO_ENV = { MONGODB_URI: 'mongodb://db.example:27017/gsan', CODE_PEPPER: 'p'.repeat(32) };
+const MARIA = '52998224725';
+
+describe('admin: the command line (npm run admin)', () => {
+  const tmp = tempDir();
+  let stores: Stores;
+  let opened: number;
+
+  beforeEach(() => {
+    stores = createMemoryStores();
+    opened = 0;
+  });
+
+  /** Runs `main` as the CLI would, on the in-memory store standing in for MONGODB_URI's. */
+  async function admin(argv: string[], deps: MainDeps = {}) {
+    const out = capture();
+    const err = capture();
+    const code = await main(argv, {
+      env: MONGO_ENV,
+      out,
+      err,
+      openStores: async () => {
+        opened++;
+        return stores;
+      },
+      ...deps,
+    });
+    return { code, out: out.text, err: err.text };
+  }
+
+  const createArgs = ['empresa', 'criar', '--sigla', 'CAER', '--nome', CAER.nome, '--assistente', CAER.assistente,
+    '--site', CAER.site, '--remetente', CAER.remetente];
+
+  it('takes a utility from an empty database to a working key and its clients', async () => {
+    const created = await admin(createArgs);
+    assert.equal(created.code, 0, created.err);
+    const key = keyIn(created.out);
+    assert.equal((await stores.companies.findByKeyHash(hashKey(key)))?.sigla, 'CAER');
+
+    const file = await tmp.file('clientes.csv', `cpfCnpj;nome;email\n${MARIA};Maria;\n11111111111;Inválido;\n`);
+    const imported = await admin(['clientes', 'importar', '--sigla', 'CAER', file]);
+    assert.equal(imported.code, 0, imported.err);
+    assert.match(imported.out, /^Inseridos: +1$/m);
+    assert.match(imported.out, /^ {2}linha 3: CPF\/CNPJ inválido$/m, 'rejected rows do not fail the command');
+    assert.equal((await stores.clients.find('CAER', MARIA))?.nome, 'Maria');
+
+    const listed = await admin(['empresa', 'listar']);
+    assert.equal(listed.code, 0);
+    assert.match(listed.out, /^CAER - Companhia de Águas e Esgotos de Roraima$/m);
+    assert.ok(!listed.out.includes(key));
+
+    const rotated = await admin(['empresa', 'nova-chave', '--sigla=CAER']);
+    assert.equal(rotated.code, 0);
+    assert.equal(await stores.companies.findByKeyHash(hashKey(key)), null);
+    assert.equal((await stores.companies.findByKeyHash(hashKey(keyIn(rotated.out))))?.sigla, 'CAER');
+  });
+
+  it('refuses to run without MONGODB_URI, since the in-memory store would vanish', async () => {
+    const r = await admin(createArgs, { env: {} });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^Erro: Este comando precisa de MONGODB_URI/);
+    assert.equal(r.out, '');
+    assert.equal(opened, 0, 'no store opened');
+    assert.deepEqual(await stores.companies.list(), []);
+  });
+
+  it('names CODE_PEPPER when MONGODB_URI comes without it', async () => {
+    const r = await admin(['empresa', 'listar'], { env: { MONGODB_URI: MONGO_ENV.MONGODB_URI } });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^Erro: Configuração inválida: CODE_PEPPER: /);
+  });
+
+  it('says when MongoDB cannot be reached', async () => {
+    const r = await admin(['empresa', 'listar'], {
+      openStores: async () => {
+        throw new Error('Server selection timed out after 2000 ms');
+      },
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.err, 'Erro: Não foi possível conectar ao MongoDB: Server selection timed out after 2000 ms\n');
+  });
+
+  it('shows the usage on --help, without needing a database', async () => {
+    const r = await admin(['--help'], { env: {} });
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^Uso:\n {2}npm run admin -- empresa criar --sigla SIGLA/);
+    assert.match(r.out, /clientes importar --sigla SIGLA ARQUIVO\.csv/);
+  });
+
+  describe('on bad arguments: exit code 2, a pt-BR message, the usage, and nothing changed', () => {
+    let key: string;
+    beforeEach(async () => {
+      key = keyIn((await admin(createArgs)).out);
+      opened = 0;
+    });
+
+    const cases: [string, string[], string][] = [
+      ['no command', [], 'Comando desconhecido: (nenhum).'],
+      ['an unknown command', ['empresa', 'apagar', '--sigla', 'CAER'], 'Comando desconhecido: empresa apagar.'],
+      ['an unknown option', ['empresa', 'nova-chave', '--sigla', 'CAER', '--chave', 'x'], 'Opção desconhecida: --chave.'],
+      ['an option without its value', ['empresa', 'nova-chave', '--sigla'], 'A opção --sigla precisa de um valor.'],
+      ['a missing option', ['empresa', 'nova-chave'], 'Informe --sigla.'],
+      ['a bad sigla', ['empresa', 'nova-chave', '--sigla', 'C'], 'A sigla deve ter de 2 a 20 letras ou dígitos, sem espaços (ex.: CAER).'],
+      ['a bad sender', [...createArgs.slice(0, 3), 'NOVA', ...createArgs.slice(4, -1), 'nao-responda'],
+        'O remetente deve ser um endereço de email válido (ex.: nao-responda@caer.com.br).'],
+      ['a stray argument', ['empresa', 'listar', 'CAER'], 'Argumento inesperado: CAER.'],
+      ['an import without a file', ['clientes', 'importar', '--sigla', 'CAER'], 'Informe o arquivo CSV.'],
+      ['an import of two files', ['clientes', 'importar', '--sigla', 'CAER', 'a.csv', 'b.csv'], 'Informe um só arquivo CSV.'],
+    ];
+    for (const [what, argv, message] of cases) {
+      it(`for ${what}`, async () => {
+        const r = await admin(argv);
+        assert.equal(r.code, 2);
+        assert.equal(r.err.split('\n')[0], `Erro: ${message}`);
+        assert.match(r.err, /\nUso:\n/);
+        assert.equal(r.out, '');
+        assert.equal(opened, 0, 'refused before opening the database');
+        const companies = await stores.companies.list();
+        assert.deepEqual(companies.map((c) => c.sigla), ['CAER']);
+        assert.equal(companies[0].keyHash, hashKey(key));
+      });
+    }
+  });
+
+  it('exits 1 and writes nothing for an unknown sigla or a bad file', async () => {
+    await admin(createArgs);
+    const good = await tmp.file('ok.csv', `cpfCnpj;nome;email\n${MARIA};Maria;\n`);
+    const bad = await tmp.file('bad.csv', `documento;nome\n${MARIA};Maria\n`);
+
+    const unknown = await admin(['clientes', 'importar', '--sigla', 'XYZ', good]);
+    assert.deepEqual([unknown.code, unknown.err], [1, 'Erro: Empresa XYZ não encontrada.\n']);
+    const badHeader = await admin(['clientes', 'importar', '--sigla', 'CAER', bad]);
+    assert.equal(badHeader.code, 1);
+    assert.match(badHeader.err, /^Erro: Cabeçalho inválido: .* Nada foi gravado\.\n$/);
+    const missing = await admin(['clientes', 'importar', '--sigla', 'CAER', tmp.path('nada.csv')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /^Erro: Arquivo não encontrado: /);
+    assert.equal(await stores.clients.find('CAER', MARIA), null);
+  });
+
+  it('exits 1 when the company already exists, keeping its key', async () => {
+    const key = keyIn((await admin(createArgs)).out);
+    const again = await admin(createArgs);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /^Erro: A empresa CAER já existe\./);
+    assert.equal((await stores.companies.findByKeyHash(hashKey(key)))?.sigla, 'CAER');
+  });
+});

@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Output } from '../../admin/common';
+
+/** An `Output` that keeps what was written. */
+export function capture(): Output & { text: string } {
+  return {
+    text: '',
+    write(chunk: string) {
+      this.text += chunk;
+    },
+  };
+}
+
+/** The key a company command printed on its `Chave:` line. */
+export function keyIn(text: string): string {
+  const m = /^Chave: (\S+)$/m.exec(text);
+  if (!m) throw new Error(`no key in:\n${text}`);
+  return m[1];
+}
+
+export const CAER = {
+  sigla: 'CAER',
+  nome: 'Companhia de Águas e Esgotos de Roraima',
+  assistente: 'ED - Assistente virtual da CAER',
+  site: 'www.caer.com.br',
+  remetente: 'nao-responda@caer.com.br',
+} as const;
+
+/** A temporary directory per test, removed afterwards. */
+export function tempDir(): { file(name: string, content: string | Buffer): Promise<string>; path(name: string): string } {
+  let dir = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gsan-admin-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    path: (name) => join(dir, name),
+    async file(name, content) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      return path;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { strict as assert } from 'node:assert';
+import { createCompany, rotateCompanyKey } from '../../admin/companies';
+import { importClients } from '../../admin/importClients';
+import { SEND_PATH } from '../../api/webhooks';
+import { createMemoryStores } from '../../services/store/memory';
+import { startTestApp, type TestApp } from '../support/app';
+import { startSmtp, type TestSmtp } from '../support/smtp';
+import { CAER, capture, keyIn, tempDir } from './helpers';
+
+describe('admin: what it creates serves the webhook', () => {
+  const tmp = tempDir();
+  let smtp: TestSmtp;
+  let app: TestApp;
+  let stores: ReturnType<typeof createMemoryStores>;
+
+  beforeEach(async () => {
+    smtp = await startSmtp('accept');
+    stores = createMemoryStores();
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'false' }, { stores });
+  });
+  afterEach(async () => {
+    await app.close();
+    await smtp.close();
+  });
+
+  it('the printed key opens the webhook for an imported client, until it is rotated', async () => {
+    const created = capture();
+    await createCompany(stores, created, CAER);
+    const key = keyIn(created.text);
+    const file = await tmp.file('clientes.csv', 'cpfCnpj;nome;email\n027.890.782-20;Maria;\n');
+    await importClients(stores, capture(), { sigla: 'CAER', file });
+
+    const request = { key, cpfCnpj: '02789078220', email: 'maria@exemplo.com.br' };
+    const ok = await app.post(SEND_PATH, request);
+    assert.deepEqual([ok.status, ok.body], [200, { key, body: { validado: 'S', mensagemCritica: '' } }]);
+    const mail = await smtp.nextMail(0);
+    assert.equal(mail.envelopeFrom, CAER.remetente);
+
+    await rotateCompanyKey(stores, capture(), { sigla: 'CAER' });
+    const refused = await app.post(SEND_PATH, request);
+    assert.deepEqual([refused.status, refused.body.body.mensagemCritica], [401, 'Chave de autenticação inválida.']);
+  });
+});
