@@ -169,8 +169,9 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
   const clientOptions: MongoClientOptions = {
     serverSelectionTimeoutMS: opts.timeoutMs,
     connectTimeoutMS: opts.timeoutMs,
+    // Driver 7 dropped client-side operation timeouts (`timeoutMS`): a socket that stays silent this
+    // long fails the operation, which bounds every call on a hung server.
     socketTimeoutMS: opts.timeoutMs,
-    timeoutMS: opts.timeoutMs,
     maxPoolSize: 50,
     appName: 'gsan-email-validation',
   };
