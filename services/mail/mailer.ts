@@ -37,8 +37,15 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
   });
   return {
     async send(mail) {
-      // The signal bounds the whole send, queueing in the pool included.
-      await transport.sendMail({ ...mail, signal: AbortSignal.timeout(opts.timeoutMs) });
+      // The signal bounds the whole send, queueing in the pool included. A cleared timer rather
+      // than AbortSignal.timeout, which would still fire (and build an error) after every send.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), opts.timeoutMs);
+      try {
+        await transport.sendMail({ ...mail, signal: abort.signal });
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async verify() {
       await transport.verify();
