@@ -65,7 +65,7 @@ export function createAdapter(opts: AdapterOptions): CloudAdapter {
  * with an empty list no root bot may (botbuilder refuses skill claims nobody validates), while
  * channels still reach it. Without credentials botbuilder authenticates nobody and validates nothing.
  */
-function callersValidator(bot: Config['bot']) {
+export function callersValidator(bot: Config['bot']) {
   if (!bot.appId || bot.allowedCallers.length === 0) return undefined;
   return allowedCallersClaimsValidator(bot.allowedCallers);
 }
