@@ -130,6 +130,11 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
       endpointUrl: `${PUBLIC_URL}/api/messages`,
       msAppId: '00000000-0000-0000-0000-000000000000',
     });
+    // Only what the v2.1 schema allows at the top (it forbids anything else).
+    const allowed = ['$schema', '$id', 'name', 'version', 'description', 'publisherName', 'privacyUrl', 'copyright',
+      'license', 'iconUrl', 'tags', 'endpoints', 'dispatchModels', 'activities', 'activitiesSent', 'definitions'];
+    assert.deepEqual(Object.keys(manifest).filter((k) => !allowed.includes(k)), []);
+    for (const required of ['$id', '$schema', 'name', 'version', 'publisherName', 'endpoints']) assert.ok(manifest[required], required);
     const event = manifest.activities.enviarCodigoValidacaoEmailCliente;
     assert.equal(event.type, 'event');
     assert.equal(event.name, 'enviarCodigoValidacaoEmailCliente');
