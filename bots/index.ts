@@ -39,6 +39,10 @@ export interface BotDoor {
 
 export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const { config, logger } = opts;
+  if (!(await opts.stores.companies.findBySigla(config.bot.company))) {
+    // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
+    logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
+  }
   const storage = await createBotStorage(opts.stores);
   const conversationState = new ConversationState(storage);
   const userState = new UserState(storage);

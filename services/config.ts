@@ -43,7 +43,7 @@ const schema = z
     MicrosoftAppTenantId: optionalText,
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     ALLOWED_CALLERS: optionalText,
-    BOT_COMPANY: z.string().trim().min(1, 'não pode ser vazio').default('CAER'),
+    BOT_COMPANY: optionalText,
   })
   .superRefine((env, ctx) => {
     if (env.MONGODB_URI && !env.CODE_PEPPER) {
@@ -115,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tenantId: e.MicrosoftAppTenantId,
       appType: e.MicrosoftAppType,
       allowedCallers: (e.ALLOWED_CALLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-      company: e.BOT_COMPANY,
+      company: e.BOT_COMPANY ?? 'CAER',
     },
   };
 }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { callersValidator } from '../../bots/adapter';
+import { loadConfig } from '../../services/config';
 import { botTexts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
@@ -227,5 +228,13 @@ describe('ALLOWED_CALLERS (the claims validator)', () => {
   it('validates nothing without credentials, and leaves an empty list to botbuilder (no root bot)', () => {
     assert.equal(callersValidator(bot(['root-a'], false)), undefined);
     assert.equal(callersValidator(bot([])), undefined);
+  });
+});
+
+describe('BOT_COMPANY', () => {
+  it('defaults to CAER and names the company the conversation acts for', () => {
+    assert.equal(loadConfig({}).bot.company, 'CAER');
+    assert.equal(loadConfig({ BOT_COMPANY: '' }).bot.company, 'CAER');
+    assert.equal(loadConfig({ BOT_COMPANY: ' COMPESA ' }).bot.company, 'COMPESA');
   });
 });
