@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { Server } from 'restify';
 import { createServer, listen } from './api/server';
+import { createBotDoor, type BotDoor } from './bots';
 import { ConfigError, loadConfig, type Config } from './services/config';
 import { seedDemo } from './services/demo';
 import { EmailValidationService } from './services/emailValidation';
@@ -21,6 +22,8 @@ export interface App {
   stores: Stores;
   mailer: Mailer;
   service: EmailValidationService;
+  /** The Bot Framework door on `/api/messages` and `/manifest/`: its state storage, its adapter. */
+  bot: BotDoor;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -44,12 +47,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     codeTtlMinutes: config.codeTtlMinutes,
     now: overrides.now,
   });
+  const bot = await createBotDoor({ config, service, stores, logger });
   const server = createServer({
     service,
     publicUrl: config.publicUrl,
     hooks: {
       onError: (req, err) => logger.error({ err, route: req.getRoute()?.path }, 'unexpected error'),
     },
+    extend: (s) => bot.register(s),
   });
   const port = await listen(server, config.port, config.host);
 
@@ -61,7 +66,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       await stores.close();
     })());
 
-  return { config, port, server, stores, mailer, service, logger, close };
+  return { config, port, server, stores, mailer, service, bot, logger, close };
 }
 
 async function main(): Promise<void> {
@@ -82,6 +87,11 @@ async function main(): Promise<void> {
       store: config.mongo ? 'mongodb' : 'memory',
       mail: config.smtp ? 'smtp' : `outbox (${config.outboxDir})`,
       demo: config.seedDemo,
+      bot: {
+        company: config.bot.company,
+        credentials: Boolean(config.bot.appId),
+        manifest: `${config.publicUrl}/manifest/gsan-email-validation-manifest.json`,
+      },
     },
     `listening on http://localhost:${app.port}`,
   );

@@ -43,6 +43,7 @@ const schema = z
     MicrosoftAppTenantId: optionalText,
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     ALLOWED_CALLERS: optionalText,
+    BOT_COMPANY: optionalText,
   })
   .superRefine((env, ctx) => {
     if (env.MONGODB_URI && !env.CODE_PEPPER) {
@@ -73,6 +74,8 @@ export interface Config {
     appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
     /** App ids allowed to call the skill; `['*']` for any. */
     allowedCallers: string[];
+    /** Sigla of the company the conversation acts for. */
+    company: string;
   };
 }
 
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tenantId: e.MicrosoftAppTenantId,
       appType: e.MicrosoftAppType,
       allowedCallers: (e.ALLOWED_CALLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      company: e.BOT_COMPANY ?? 'CAER',
     },
   };
 }

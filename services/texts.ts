@@ -49,3 +49,59 @@ export const mailTexts = {
     companyName,
   ],
 } as const;
+
+/**
+ * The conversation on `/api/messages` (CONTRACT §5). What the service answers (`mensagemCritica`)
+ * is relayed as it comes; these are the dialog's own words around it.
+ */
+export const botTexts = {
+  /** Words the person types that steer the conversation, compared trimmed and in lower case. */
+  commands: {
+    cancel: ['cancelar', 'sair'],
+    help: ['ajuda'],
+    resend: ['reenviar'],
+  },
+
+  welcome:
+    'Olá! Eu valido o seu email: envio um código de 6 dígitos para ele e você me diz qual chegou. ' +
+    'Mande qualquer mensagem para começar. A qualquer momento, digite ajuda para saber o que está acontecendo ' +
+    'ou cancelar para sair.',
+
+  askDocument: 'Para começar, informe o CPF ou CNPJ do titular da conta de água.',
+  retryDocument: 'CPF/CNPJ inválido. Confira os números e informe novamente o CPF ou CNPJ do titular.',
+  documentTriesSpent: 'CPF/CNPJ inválido outra vez. Encerrei o atendimento; quando quiser, é só recomeçar.',
+
+  askEmail: 'Agora informe o email que você deseja validar.',
+  retryEmail: 'Email inválido. Informe um único endereço, por exemplo nome@exemplo.com.br.',
+  emailTriesSpent: 'Email inválido outra vez. Encerrei o atendimento; quando quiser, é só recomeçar.',
+
+  codeSent: (maskedEmail: string, ttlMinutes: number) =>
+    `Enviei um código de 6 dígitos para ${maskedEmail}. Ele vale por ${ttlMinutes} minutos.`,
+  codeResent: (maskedEmail: string, ttlMinutes: number) =>
+    `Enviei um novo código para ${maskedEmail}; o anterior não vale mais. Ele vale por ${ttlMinutes} minutos.`,
+  askCode: 'Digite o código que chegou no seu email. Se ele não chegou, digite reenviar.',
+  askCodeAgain: 'Digite o código de novo, ou reenviar para receber outro.',
+  retryCode: 'Código inválido. Informe os 6 dígitos recebidos por email, ou digite reenviar para receber outro.',
+  codeTriesSpent: 'Não reconheci um código de 6 dígitos. Encerrei o atendimento; quando quiser, é só recomeçar.',
+
+  validated: (maskedEmail: string) => `Pronto, email validado! O endereço ${maskedEmail} está confirmado no seu cadastro.`,
+
+  cancelled: 'Tudo bem, cancelei a validação do email. Quando quiser, é só mandar uma mensagem.',
+
+  help: {
+    general:
+      'Eu valido o seu email em três passos: você informa o CPF ou CNPJ do titular, depois o email, e eu envio ' +
+      'para ele um código de 6 dígitos que você digita aqui. Digite cancelar ou sair para encerrar.',
+    document:
+      'Preciso do CPF (11 dígitos) ou CNPJ (14 caracteres) do titular da conta, para encontrar o seu cadastro. ' +
+      'Pode digitar com ou sem pontos e traços. Digite cancelar ou sair para encerrar.',
+    email:
+      'Agora preciso do email que você quer validar: vou enviar para ele um código de 6 dígitos. ' +
+      'Digite cancelar ou sair para encerrar.',
+    code:
+      'Enviei um código de 6 dígitos para o seu email; confira também a caixa de spam. Digite o código aqui, ' +
+      'ou reenviar para receber um novo. Digite cancelar ou sair para encerrar.',
+  },
+
+  unexpectedError: 'Desculpe, algo deu errado do nosso lado e encerrei o atendimento. Tente novamente mais tarde.',
+} as const;

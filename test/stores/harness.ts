@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Storage } from 'botbuilder';
+import { createBotStorage } from '../../bots/storage';
 import { createMemoryStores } from '../../services/store/memory';
 import { createMongoStores } from '../../services/store/mongo';
 import type { Stores } from '../../services/store/types';
@@ -51,6 +53,27 @@ export function forEachStore(title: string, suite: (get: () => Stores) => void):
         await leg.dispose(stores);
       });
       suite(() => stores);
+    });
+  }
+}
+
+/**
+ * Runs `suite` once per leg against botbuilder `Storage` built by the same code as the app
+ * (`createBotStorage`): botbuilder's MemoryStorage on the in-memory leg, `MongoStorage` on MongoDB.
+ */
+export function forEachStorage(title: string, suite: (get: () => Storage) => void): void {
+  for (const leg of storeLegs) {
+    describe(`${title} [${leg.name}]`, () => {
+      let stores: Stores;
+      let storage: Storage;
+      beforeEach(async () => {
+        stores = await leg.open();
+        storage = await createBotStorage(stores);
+      });
+      afterEach(async () => {
+        await leg.dispose(stores);
+      });
+      suite(() => storage);
     });
   }
 }

@@ -1,0 +1,71 @@
+import {
+  ActivityTypes,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type BotState,
+  type TurnContext,
+} from 'botbuilder';
+import { AuthenticationConfiguration, allowedCallersClaimsValidator } from 'botframework-connector';
+import type { Logger } from 'pino';
+import type { Config } from '../services/config';
+import { botTexts } from '../services/texts';
+
+/**
+ * The Bot Framework adapter: authentication from the `MicrosoftApp*` variables, callers limited by
+ * `ALLOWED_CALLERS`, and the one place an unexpected error in a turn is caught.
+ */
+
+/** `endOfConversation` code a skill uses for its own failure (as the Bot Framework skill samples). */
+export const SKILL_ERROR = 'SkillError';
+
+export interface AdapterOptions {
+  bot: Config['bot'];
+  logger: Logger;
+  /** Cleared when a turn fails, so the next message starts afresh. */
+  conversationState: BotState;
+}
+
+export function createAdapter(opts: AdapterOptions): CloudAdapter {
+  const { bot, logger } = opts;
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    {
+      MicrosoftAppId: bot.appId,
+      MicrosoftAppPassword: bot.appPassword,
+      MicrosoftAppType: bot.appType,
+      MicrosoftAppTenantId: bot.tenantId,
+    },
+    undefined,
+    new AuthenticationConfiguration([], callersValidator(bot)),
+  );
+  const adapter = new CloudAdapter(auth);
+
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    const activity = context.activity;
+    logger.error(
+      { err: error, activityType: activity.type, channelId: activity.channelId, conversationId: activity.conversation?.id },
+      'unexpected error in a bot turn',
+    );
+    try {
+      await context.sendActivity(botTexts.unexpectedError);
+      await context.sendActivity({ type: ActivityTypes.EndOfConversation, code: SKILL_ERROR });
+    } catch (err) {
+      logger.error({ err }, 'could not answer a failed bot turn');
+    }
+    try {
+      await opts.conversationState.delete(context);
+    } catch (err) {
+      logger.error({ err }, 'could not clear the state of a failed bot turn');
+    }
+  };
+  return adapter;
+}
+
+/**
+ * With credentials, only the root bots in `ALLOWED_CALLERS` (or any, with `*`) may call the skill;
+ * with an empty list no root bot may (botbuilder refuses skill claims nobody validates), while
+ * channels still reach it. Without credentials botbuilder authenticates nobody and validates nothing.
+ */
+export function callersValidator(bot: Config['bot']) {
+  if (!bot.appId || bot.allowedCallers.length === 0) return undefined;
+  return allowedCallersClaimsValidator(bot.allowedCallers);
+}

@@ -1,0 +1,88 @@
+import { ConversationState, UserState, type CloudAdapter, type Storage } from 'botbuilder';
+import type { Logger } from 'pino';
+import restify, { type Request, type Response, type Server } from 'restify';
+import { sendEnvelope } from '../api/http';
+import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
+import { EmailValidationDialog, type EmailValidationPort } from '../dialogs/emailValidationDialog';
+import type { Config } from '../services/config';
+import { outcomes } from '../services/outcome';
+import type { Stores } from '../services/store/types';
+import { createAdapter } from './adapter';
+import { EmailValidationBot } from './emailValidationBot';
+import { loadManifests } from './manifest';
+import { createBotStorage } from './storage';
+
+/**
+ * The Bot Framework door: storage and state, the dialogs, the bot and its adapter, and the routes
+ * `POST /api/messages` and `GET /manifest/:name` on the service's restify server.
+ */
+
+export const MESSAGES_PATH = '/api/messages';
+export const MANIFEST_PATH = '/manifest';
+/** Activities are small; this bounds what the body parser buffers. */
+const MAX_ACTIVITY_BYTES = 256 * 1024;
+
+export interface BotDoorOptions {
+  config: Config;
+  service: EmailValidationPort;
+  stores: Stores;
+  logger: Logger;
+}
+
+export interface BotDoor {
+  /** Where conversation and user state live (MongoDB or memory). */
+  storage: Storage;
+  adapter: CloudAdapter;
+  /** Registers the bot's routes (`createServer`'s `extend`). */
+  register(server: Server): void;
+}
+
+export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
+  const { config, logger } = opts;
+  if (!(await opts.stores.companies.findBySigla(config.bot.company))) {
+    // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
+    logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
+  }
+  const storage = await createBotStorage(opts.stores);
+  const conversationState = new ConversationState(storage);
+  const userState = new UserState(storage);
+  const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));
+  const bot = new EmailValidationBot(conversationState, userState, router);
+  const adapter = createAdapter({ bot: config.bot, logger, conversationState });
+  const manifests = loadManifests({ publicUrl: config.publicUrl, appId: config.bot.appId });
+
+  const messages = async (req: Request, res: Response): Promise<void> => {
+    const started = Date.now();
+    await adapter.process(req, res, (context) => bot.run(context));
+    // One line per turn; never the text, which may hold a CPF/CNPJ, an email or a code.
+    const activity = (typeof req.body === 'object' && req.body) || {};
+    logger.info(
+      {
+        route: MESSAGES_PATH,
+        status: res.statusCode,
+        activityType: activity.type,
+        name: activity.name,
+        channelId: activity.channelId,
+        ms: Date.now() - started,
+      },
+      'bot turn',
+    );
+  };
+
+  const manifest = async (req: Request, res: Response): Promise<void> => {
+    const text = manifests.get(String(req.params.name));
+    if (text === undefined) return sendEnvelope(res, '', outcomes.notFound());
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+    res.end(text);
+  };
+
+  return {
+    storage,
+    adapter,
+    register(server) {
+      // The body parser only here: the GSAN webhooks read and bound their own bodies.
+      server.post(MESSAGES_PATH, restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BYTES, mapParams: false }), messages);
+      server.get(`${MANIFEST_PATH}/:name`, manifest);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { MemoryStorage, type Storage, type StoreItem, type StoreItems } from 'botbuilder';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Stores } from '../services/store/types';
+
+/**
+ * Where botbuilder keeps conversation and user state: in MongoDB (collection `botState`) when the
+ * stores are MongoDB's, so any instance can serve any turn; otherwise botbuilder's MemoryStorage.
+ */
+
+export const BOT_STATE_COLLECTION = 'botState';
+/** State untouched this long is removed by a TTL index (a validation takes minutes). */
+export const BOT_STATE_TTL_SECONDS = 24 * 60 * 60;
+
+const DUPLICATE_KEY = 11000;
+
+interface BotStateDoc {
+  _id: string;
+  eTag: string;
+  /**
+   * The item as JSON, the same round trip MemoryStorage makes: dialog state may hold keys with `$`
+   * or `.`, which a document field cannot always carry.
+   */
+  json: string;
+  updatedAt: Date;
+}
+
+export class StorageConflictError extends Error {
+  constructor(key: string) {
+    super(`Storage: error writing "${key}" due to eTag conflict.`);
+    this.name = 'StorageConflictError';
+  }
+}
+
+/**
+ * botbuilder's `Storage` on the official MongoDB driver, with MemoryStorage's eTag rules: a write
+ * without eTag or with `*` always wins; a write with an eTag succeeds only while the stored item
+ * still has it (or does not exist); every write gives the item a new eTag.
+ */
+export class MongoStorage implements Storage {
+  constructor(private readonly col: Collection<BotStateDoc>) {}
+
+  /** The storage on `db`, with its TTL index created. */
+  static async create(db: Db): Promise<MongoStorage> {
+    const col = db.collection<BotStateDoc>(BOT_STATE_COLLECTION);
+    await col.createIndex({ updatedAt: 1 }, { expireAfterSeconds: BOT_STATE_TTL_SECONDS });
+    return new MongoStorage(col);
+  }
+
+  async read(keys: string[]): Promise<StoreItems> {
+    if (!keys) throw new ReferenceError('Keys are required when reading.');
+    const items: StoreItems = {};
+    if (keys.length === 0) return items;
+    for await (const doc of this.col.find({ _id: { $in: keys } })) {
+      items[doc._id] = { ...(JSON.parse(doc.json) as StoreItem), eTag: doc.eTag };
+    }
+    return items;
+  }
+
+  async write(changes: StoreItems): Promise<void> {
+    if (!changes) throw new ReferenceError('Changes are required when writing.');
+    await Promise.all(Object.entries(changes).map(([key, item]) => this.writeOne(key, item as StoreItem)));
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (!keys) throw new ReferenceError('Keys are required when deleting.');
+    if (keys.length === 0) return;
+    await this.col.deleteMany({ _id: { $in: keys } });
+  }
+
+  private async writeOne(key: string, item: StoreItem): Promise<void> {
+    const { eTag, ...state } = item;
+    const doc = { eTag: randomBytes(12).toString('hex'), json: JSON.stringify(state), updatedAt: new Date() };
+    if (!eTag || eTag === '*') {
+      await this.col.replaceOne({ _id: key }, doc, { upsert: true });
+      return;
+    }
+    const updated = await this.col.updateOne({ _id: key, eTag }, { $set: doc });
+    if (updated.matchedCount === 1) return;
+    // Not there with that eTag: it may not exist at all (then it is created), or another writer won.
+    try {
+      await this.col.insertOne({ _id: key, ...doc });
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw new StorageConflictError(key);
+      throw err;
+    }
+  }
+}
+
+/** MongoDB storage on the stores' own database (one MongoClient), or MemoryStorage. */
+export async function createBotStorage(stores: Stores): Promise<Storage> {
+  const db = (stores as Partial<{ db: Db }>).db;
+  return db ? MongoStorage.create(db) : new MemoryStorage();
+}

@@ -1,0 +1,70 @@
+import { strict as assert } from 'node:assert';
+import { botTexts } from '../../services/texts';
+import { startTestApp, type TestApp } from '../support/app';
+import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
+import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
+
+const EMAIL = 'maria@exemplo.com.br';
+const MASKED = 'm*****a@exemplo.com.br';
+
+describe('POST /api/messages (the conversation end to end, no credentials)', () => {
+  let smtp: TestSmtp;
+  let channel: TestChannel;
+  let app: TestApp;
+
+  beforeEach(async () => {
+    smtp = await startSmtp('accept');
+    channel = await startChannel();
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' });
+  });
+  afterEach(async () => {
+    await app.close();
+    await channel.close();
+    await smtp.close();
+  });
+
+  it('greets, asks CPF/CNPJ and email, mails the code, and says the email is validated', async () => {
+    const chat = new HttpConversation(app.baseUrl, channel);
+    const greeting = await chat.send({ type: 'conversationUpdate', membersAdded: [chat.user, chat.bot] });
+    assert.equal(greeting.status, 200);
+    assert.deepEqual(greeting.replies.map((a) => a.text), [botTexts.welcome]);
+
+    assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
+    assert.deepEqual(await chat.say('027.890.782-20'), [botTexts.askEmail]);
+    assert.deepEqual(await chat.say(EMAIL), [botTexts.codeSent(MASKED, 10), botTexts.askCode]);
+    const code = codeIn(await smtp.nextMail(0));
+
+    const last = await chat.send({ type: 'message', text: code });
+    assert.equal(last.status, 200);
+    assert.deepEqual(last.replies.map((a) => a.text ?? a.type), [botTexts.validated(MASKED), 'endOfConversation']);
+    assert.match(last.replies[0].text!, /email validado/);
+    // Every reply goes back to the channel addressed to the conversation, from the bot.
+    for (const reply of last.replies) {
+      assert.equal(reply.conversation?.id, chat.id);
+      assert.equal(reply.from?.id, chat.bot.id);
+    }
+    // The conversation's state is gone once it ended: the next message starts over.
+    assert.deepEqual(await app.bot.storage.read([chat.stateKey]), {});
+    assert.deepEqual(await chat.say('oi de novo'), [botTexts.askDocument]);
+  });
+
+  it('keeps each conversation on its own', async () => {
+    const a = new HttpConversation(app.baseUrl, channel);
+    const b = new HttpConversation(app.baseUrl, channel);
+    await a.say('oi');
+    await b.say('oi');
+    assert.deepEqual(await a.say('02789078220'), [botTexts.askEmail]);
+    assert.deepEqual(await b.say('02789078221'), [botTexts.retryDocument]);
+  });
+
+  it('accepts an activity only as JSON on /api/messages, and leaves the webhooks their own bodies', async () => {
+    const bad = await fetch(`${app.baseUrl}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    assert.equal(bad.status, 400);
+    const webhook = await app.post('/gsan/chatbot/enviarCodigoValidacaoEmailCliente', '{not json');
+    assert.deepEqual(webhook.body, { key: '', body: { validado: 'N', mensagemCritica: 'Requisição inválida.' } });
+  });
+});

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Activity } from 'botbuilder';
+
+/**
+ * An in-test HTTP server that plays the Bot Framework channel (or a root bot) at `serviceUrl`:
+ * it receives the bot's replies (`POST /v3/conversations/:id/activities[/:replyToId]`) and keeps
+ * them in order.
+ */
+
+export interface ChannelReply {
+  conversationId: string;
+  replyToId: string | undefined;
+  activity: Partial<Activity>;
+}
+
+export interface TestChannel {
+  serviceUrl: string;
+  replies: ChannelReply[];
+  close(): Promise<void>;
+}
+
+const REPLY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
+
+export async function startChannel(): Promise<TestChannel> {
+  const replies: ChannelReply[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const match = req.method === 'POST' ? REPLY_PATH.exec(req.url ?? '') : null;
+    if (!match) {
+      // Not chained: restify, loaded in the same process, replaces writeHead with one returning nothing.
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const activity = JSON.parse(await readBody(req)) as Partial<Activity>;
+    replies.push({
+      conversationId: decodeURIComponent(match[1]),
+      replyToId: match[2] && decodeURIComponent(match[2]),
+      activity,
+    });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: randomUUID() }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    serviceUrl: `http://127.0.0.1:${port}`,
+    replies,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export interface TurnResult {
+  status: number;
+  /** The activities the bot sent back during this turn, in order. */
+  replies: Partial<Activity>[];
+}
+
+/**
+ * One conversation with the bot over HTTP: each `send` POSTs an activity to `/api/messages`
+ * and answers with the replies the channel collected while the bot handled it.
+ */
+export class HttpConversation {
+  readonly id = `conv-${randomUUID()}`;
+  readonly user = { id: 'user-1', name: 'Cliente' };
+  readonly bot = { id: 'gsan-email-validation', name: 'GSAN' };
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly channel: TestChannel,
+    private readonly channelId = 'emulator',
+    /** `skill` when a root bot plays the caller. */
+    private readonly recipientRole?: string,
+  ) {}
+
+  async send(activity: Partial<Activity>): Promise<TurnResult> {
+    const seen = this.channel.replies.length;
+    const body = {
+      id: randomUUID(),
+      channelId: this.channelId,
+      serviceUrl: this.channel.serviceUrl,
+      timestamp: new Date().toISOString(),
+      from: this.user,
+      recipient: this.recipientRole ? { ...this.bot, role: this.recipientRole } : this.bot,
+      conversation: { id: this.id },
+      locale: 'pt-BR',
+      ...activity,
+    };
+    const res = await fetch(`${this.baseUrl}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await res.arrayBuffer();
+    return {
+      status: res.status,
+      replies: this.channel.replies
+        .slice(seen)
+        .filter((r) => r.conversationId === this.id)
+        .map((r) => r.activity),
+    };
+  }
+
+  /** Sends a message and returns the reply texts (non-message replies as `<type>`). */
+  async say(text: string): Promise<string[]> {
+    const { replies } = await this.send({ type: 'message', text });
+    return replies.map((a) => a.text ?? `<${a.type}>`);
+  }
+
+  /** The state key botbuilder's ConversationState uses for this conversation. */
+  get stateKey(): string {
+    return `${this.channelId}/conversations/${this.id}/`;
+  }
+}

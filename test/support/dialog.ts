@@ -1,0 +1,74 @@
+import type { Activity } from 'botbuilder';
+import type { Dialog } from 'botbuilder-dialogs';
+import { DialogTestClient } from 'botbuilder-testing';
+import { EmailValidationService } from '../../services/emailValidation';
+import { seedDemo } from '../../services/demo';
+import { createSmtpMailer, type Mailer } from '../../services/mail/mailer';
+import { createMemoryStores } from '../../services/store/memory';
+import type { Stores } from '../../services/store/types';
+import { startSmtp, type SmtpMode, type TestSmtp } from './smtp';
+
+/** The real service on the in-memory store, seeded with the demo data, mailing a loopback SMTP server. */
+export interface ServiceRig {
+  service: EmailValidationService;
+  stores: Stores;
+  smtp: TestSmtp;
+  mailer: Mailer;
+  close(): Promise<void>;
+}
+
+export async function startServiceRig(mode: SmtpMode = 'accept'): Promise<ServiceRig> {
+  const smtp = await startSmtp(mode);
+  const stores = createMemoryStores();
+  await seedDemo(stores);
+  const mailer = createSmtpMailer({ url: smtp.url, timeoutMs: 3000, maxConnections: 1 });
+  const service = new EmailValidationService({
+    stores,
+    mailer,
+    pepper: 'dialog-test-pepper-dialog-test-pepper-01',
+    codeTtlMinutes: 10,
+  });
+  return {
+    service,
+    stores,
+    smtp,
+    mailer,
+    close: async () => {
+      mailer.close();
+      await smtp.close();
+    },
+  };
+}
+
+/** A DialogTestClient that answers each turn with every reply the dialog sent. */
+export class Chat {
+  readonly client: DialogTestClient;
+
+  constructor(dialog: Dialog, options?: object) {
+    this.client = new DialogTestClient('test', dialog, options);
+  }
+
+  /** Sends a message (or any activity) and returns the replies of that turn. */
+  async send(activity: string | Partial<Activity>): Promise<Partial<Activity>[]> {
+    const replies: Partial<Activity>[] = [];
+    let reply: Partial<Activity> | undefined = await this.client.sendActivity(activity);
+    while (reply) {
+      replies.push(reply);
+      reply = this.client.getNextReply();
+    }
+    return replies;
+  }
+
+  /** Sends and returns the texts of the replies. */
+  async say(activity: string | Partial<Activity>): Promise<string[]> {
+    return (await this.send(activity)).map((a) => a.text ?? `<${a.type}>`);
+  }
+
+  get result(): unknown {
+    return this.client.dialogTurnResult?.result;
+  }
+
+  get status(): string | undefined {
+    return this.client.dialogTurnResult?.status;
+  }
+}
