@@ -1,9 +1,14 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Server } from 'restify';
+import { Observability } from './api/observability';
+import { registerOps } from './api/ops';
 import { createServer, listen } from './api/server';
+import { gracefulStop } from './api/shutdown';
 import { ConfigError, loadConfig, type Config } from './services/config';
+import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
 import { EmailValidationService } from './services/emailValidation';
+import { createLogger, describeError } from './services/logging';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
 import { createMongoStores } from './services/store/mongo';
@@ -22,7 +27,14 @@ export interface App {
   mailer: Mailer;
   service: EmailValidationService;
   logger: Logger;
-  close(): Promise<void>;
+  /** Logs and metrics; the bot's wiring reports its turns with `observability.botTurn(...)`. */
+  observability: Observability;
+  /**
+   * Stops accepting, lets the requests in flight finish (cutting them after `graceMs`, by default
+   * `SHUTDOWN_GRACE_MS`), then closes the SMTP pool and the database client. Resolves `true` when
+   * no request had to be cut.
+   */
+  close(graceMs?: number): Promise<boolean>;
 }
 
 export interface AppOverrides {
@@ -31,8 +43,12 @@ export interface AppOverrides {
   now?: () => Date;
 }
 
+/** Closing the database client is bounded too, so a stop always ends. */
+const CLOSE_STORES_TIMEOUT_MS = 3000;
+
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'gsan-email-validation' } });
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const observability = new Observability(logger);
   const stores =
     overrides.stores ?? (config.mongo ? await createMongoStores(config.mongo) : createMemoryStores());
   if (config.seedDemo) await seedDemo(stores);
@@ -46,21 +62,27 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const server = createServer({
     service,
-    hooks: {
-      onError: (req, err) => logger.error({ err, route: req.getRoute()?.path }, 'unexpected error'),
+    hooks: observability.hooks,
+    logger,
+    extend: (s) => {
+      observability.attach(s);
+      registerOps(s, { stores, mailer, smtp: config.smtp !== null, observability });
     },
   });
+  const http = gracefulStop(server.server);
   const port = await listen(server, config.port, config.host);
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
+  let closing: Promise<boolean> | undefined;
+  const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const clean = await http.stop(graceMs);
+      // Only now: a send in flight would be cut by closing the pool under it.
       mailer.close();
-      await stores.close();
+      await withDeadline(stores.close(), CLOSE_STORES_TIMEOUT_MS, 'closing the database client');
+      return clean;
     })());
 
-  return { config, port, server, stores, mailer, service, logger, close };
+  return { config, port, server, stores, mailer, service, logger, observability, close };
 }
 
 async function main(): Promise<void> {
@@ -74,28 +96,54 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await startApp(config);
-  app.logger.info(
+  const logger = createLogger({ level: config.logLevel });
+  // Whatever escapes is still logged as JSON, redacted, before the process ends as Node would end it.
+  const crash = (what: string) => (err: unknown) => {
+    logger.fatal({ error: describeError(err) }, what);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
+
+  let app: App;
+  try {
+    app = await startApp(config, { logger });
+  } catch (err) {
+    crash('start failed')(err);
+    return;
+  }
+  logger.info(
     {
       port: app.port,
       store: config.mongo ? 'mongodb' : 'memory',
-      mail: config.smtp ? 'smtp' : `outbox (${config.outboxDir})`,
+      mail: config.smtp ? 'smtp' : 'outbox',
       demo: config.seedDemo,
     },
-    `listening on http://localhost:${app.port}`,
+    'listening',
   );
+
+  let stopping = false;
   const stop = (signal: string) => {
-    app.logger.info({ signal }, 'stopping');
-    app
-      .close()
-      .then(() => process.exit(0))
-      .catch((err) => {
-        app.logger.error({ err }, 'unclean stop');
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping');
+    app.close().then(
+      (clean) => {
+        if (clean) logger.info('stopped');
+        else logger.warn({ graceMs: config.shutdownGraceMs }, 'stopped: requests still running after the grace period were cut');
+        process.exit(clean ? 0 : 1);
+      },
+      (err) => {
+        logger.error({ error: describeError(err) }, 'unclean stop');
         process.exit(1);
-      });
+      },
+    );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 if (require.main === module) {
