@@ -139,7 +139,7 @@ describe('request logs', () => {
     assert.ok(!logs.text().includes('script') && !logs.text().includes('espa'));
   });
 
-  it('logs a bot turn with its outcome, duration and the request id of its request', async () => {
+  it('logs a bot turn with its outcome and duration, never free text as its outcome', async () => {
     app.observability.botTurn({ outcome: 'ok', durationMs: 12.345 });
     app.observability.botTurn({ outcome: `texto livre com ${EMAIL}`, durationMs: 3 });
     const turns = logs.lines().filter((l) => l.msg === 'bot turn');
