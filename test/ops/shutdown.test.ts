@@ -97,15 +97,17 @@ async function startService(env: Record<string, string>): Promise<Service> {
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
+  // Complete lines only: a chunk may end in the middle of one.
   const lines = () =>
     stdout
+      .slice(0, stdout.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, any>);
   const line = (match: (l: Record<string, any>) => boolean) =>
     new Promise<Record<string, any>>((found, fail) => {
       const check = () => {
-        const hit = stdout.endsWith('\n') ? lines().find(match) : undefined;
+        const hit = lines().find(match);
         if (hit) {
           listeners.delete(check);
           found(hit);
