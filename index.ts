@@ -1,10 +1,16 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Server } from 'restify';
+import { Observability } from './api/observability';
+import { registerOps } from './api/ops';
 import { createServer, listen } from './api/server';
+import { gracefulStop } from './api/shutdown';
 import { createBotDoor, type BotDoor } from './bots';
+import type { EmailValidationPort } from './dialogs/emailValidationDialog';
 import { ConfigError, loadConfig, type Config } from './services/config';
+import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
 import { EmailValidationService } from './services/emailValidation';
+import { createLogger, describeError } from './services/logging';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
 import { createMongoStores } from './services/store/mongo';
@@ -25,7 +31,14 @@ export interface App {
   /** The Bot Framework door on `/api/messages` and `/manifest/`: its state storage, its adapter. */
   bot: BotDoor;
   logger: Logger;
-  close(): Promise<void>;
+  /** Logs and metrics; the bot's wiring reports its turns with `observability.botTurn(...)`. */
+  observability: Observability;
+  /**
+   * Stops accepting, lets the requests in flight finish (cutting them after `graceMs`, by default
+   * `SHUTDOWN_GRACE_MS`), then closes the SMTP pool and the database client. Resolves `true` when
+   * no request had to be cut.
+   */
+  close(graceMs?: number): Promise<boolean>;
 }
 
 export interface AppOverrides {
@@ -34,8 +47,12 @@ export interface AppOverrides {
   now?: () => Date;
 }
 
+/** Closing the database client is bounded too, so a stop always ends. */
+const CLOSE_STORES_TIMEOUT_MS = 3000;
+
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel, base: { service: 'gsan-email-validation' } });
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  const observability = new Observability(logger);
   const stores =
     overrides.stores ?? (config.mongo ? await createMongoStores(config.mongo) : createMemoryStores());
   if (config.seedDemo) await seedDemo(stores);
@@ -47,26 +64,47 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     codeTtlMinutes: config.codeTtlMinutes,
     now: overrides.now,
   });
-  const bot = await createBotDoor({ config, service, stores, logger });
+  const bot = await createBotDoor({
+    config,
+    service: countedOutcomes(service, observability),
+    stores,
+    logger,
+    onTurn: (turn) => observability.botTurn(turn),
+  });
   const server = createServer({
     service,
     publicUrl: config.publicUrl,
-    hooks: {
-      onError: (req, err) => logger.error({ err, route: req.getRoute()?.path }, 'unexpected error'),
+    hooks: observability.hooks,
+    logger,
+    extend: (s) => {
+      observability.attach(s);
+      registerOps(s, { stores, mailer, smtp: config.smtp !== null, observability });
+      bot.register(s);
     },
-    extend: (s) => bot.register(s),
   });
+  const http = gracefulStop(server.server);
   const port = await listen(server, config.port, config.host);
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
+  let closing: Promise<boolean> | undefined;
+  const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const clean = await http.stop(graceMs);
+      // Only now: a send in flight would be cut by closing the pool under it.
       mailer.close();
-      await stores.close();
+      await withDeadline(stores.close(), CLOSE_STORES_TIMEOUT_MS, 'closing the database client');
+      return clean;
     })());
 
-  return { config, port, server, stores, mailer, service, bot, logger, close };
+  return { config, port, server, stores, mailer, service, bot, logger, observability, close };
+}
+
+/** The service as the bot sees it: its sends and confirmations count in the same metrics as the webhooks'. */
+function countedOutcomes(service: EmailValidationService, observability: Observability): EmailValidationPort {
+  return {
+    codeTtlMinutes: service.codeTtlMinutes,
+    sendCode: async (ref, input) => observability.count('send', await service.sendCode(ref, input)),
+    confirmCode: async (ref, input) => observability.count('confirm', await service.confirmCode(ref, input)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -80,12 +118,27 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await startApp(config);
-  app.logger.info(
+  const logger = createLogger({ level: config.logLevel });
+  // Whatever escapes is still logged as JSON, redacted, before the process ends as Node would end it.
+  const crash = (what: string) => (err: unknown) => {
+    logger.fatal({ error: describeError(err) }, what);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
+
+  let app: App;
+  try {
+    app = await startApp(config, { logger });
+  } catch (err) {
+    crash('start failed')(err);
+    return;
+  }
+  logger.info(
     {
       port: app.port,
       store: config.mongo ? 'mongodb' : 'memory',
-      mail: config.smtp ? 'smtp' : `outbox (${config.outboxDir})`,
+      mail: config.smtp ? 'smtp' : 'outbox',
       demo: config.seedDemo,
       bot: {
         company: config.bot.company,
@@ -93,20 +146,31 @@ async function main(): Promise<void> {
         manifest: `${config.publicUrl}/manifest/gsan-email-validation-manifest.json`,
       },
     },
-    `listening on http://localhost:${app.port}`,
+    'listening',
   );
+
+  let stopping = false;
   const stop = (signal: string) => {
-    app.logger.info({ signal }, 'stopping');
-    app
-      .close()
-      .then(() => process.exit(0))
-      .catch((err) => {
-        app.logger.error({ err }, 'unclean stop');
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping');
+    app.close().then(
+      (clean) => {
+        if (clean) logger.info('stopped');
+        else logger.warn({ graceMs: config.shutdownGraceMs }, 'stopped: requests still running after the grace period were cut');
+        process.exit(clean ? 0 : 1);
+      },
+      (err) => {
+        logger.error({ error: describeError(err) }, 'unclean stop');
         process.exit(1);
-      });
+      },
+    );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 if (require.main === module) {

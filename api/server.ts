@@ -1,6 +1,7 @@
+import pino, { type Logger } from 'pino';
 import restify, { type Request, type Response, type Server } from 'restify';
 import type { EmailValidationService } from '../services/emailValidation';
-import { outcomes } from '../services/outcome';
+import { outcomes, type Outcome } from '../services/outcome';
 import { sendEnvelope } from './http';
 import { registerOpenApi } from './openapi';
 import { registerWebhooks, type WebhookHooks } from './webhooks';
@@ -14,17 +15,36 @@ export interface ServerOptions {
   hooks?: WebhookHooks;
   /** Further routes (the bot, health, metrics), registered on the same server. */
   extend?: (server: Server) => void;
+  /** The app's log; restify's own warnings go there. Silent when omitted. */
+  logger?: Logger;
 }
 
 export function createServer(opts: ServerOptions): Server {
-  const server = restify.createServer({ name: 'gsan-email-validation', handleUncaughtExceptions: false });
+  const server = restify.createServer({
+    name: 'gsan-email-validation',
+    handleUncaughtExceptions: false,
+    log: restifyLog(opts.logger) as unknown as restify.ServerOptions['log'],
+  });
+  const answer = (req: Request, res: Response, outcome: Outcome) => {
+    sendEnvelope(res, '', outcome);
+    opts.hooks?.onAnswer?.(req, outcome);
+  };
   // Wrong method or unknown path: the envelope as well, never restify's own error body.
-  server.on('NotFound', (_req: Request, res: Response, _err: unknown, cb: () => void) => {
-    sendEnvelope(res, '', outcomes.notFound());
+  server.on('NotFound', (req: Request, res: Response, _err: unknown, cb: () => void) => {
+    answer(req, res, outcomes.notFound());
     cb();
   });
-  server.on('MethodNotAllowed', (_req: Request, res: Response, _err: unknown, cb: () => void) => {
-    sendEnvelope(res, '', outcomes.methodNotAllowed());
+  server.on('MethodNotAllowed', (req: Request, res: Response, _err: unknown, cb: () => void) => {
+    answer(req, res, outcomes.methodNotAllowed());
+    cb();
+  });
+  // A handler of any route that failed unexpectedly: logged once, answered with the envelope,
+  // never with the error's message. Deliberate HTTP errors under 500 keep restify's answer.
+  server.on('restifyError', (req: Request, res: Response, err: unknown, cb: () => void) => {
+    if (!isDeliberateClientError(err)) {
+      opts.hooks?.onError?.(req, err);
+      if (!res.headersSent) answer(req, res, outcomes.unavailable());
+    }
     cb();
   });
   registerWebhooks(server, opts.service, opts.hooks);
@@ -43,4 +63,25 @@ export function listen(server: Server, port: number, host: string): Promise<numb
       resolve(address.port);
     });
   });
+}
+
+function isDeliberateClientError(err: unknown): boolean {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status < 500;
+}
+
+/** restify logs a whole request or a handler's return value in some warnings: only the method is kept. */
+function restifyLog(logger: Logger | undefined): Logger {
+  if (!logger) return pino({ level: 'silent' });
+  return logger.child(
+    { component: 'restify' },
+    {
+      // No chattier than the app's own log.
+      level: logger.levelVal > pino.levels.values.warn ? logger.level : 'warn',
+      serializers: {
+        req: (req: { method?: unknown } | undefined) => ({ method: req?.method }),
+        value: () => '[discarded]',
+      },
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import type { Request, Response, Server } from 'restify';
 import type { z } from 'zod';
+import { ANSWER_DEADLINE_MS, withDeadline } from '../services/deadline';
 import type { EmailValidationService } from '../services/emailValidation';
 import { outcomes, type Outcome } from '../services/outcome';
 import { readJsonBody, sendEnvelope } from './http';
@@ -13,7 +14,7 @@ export const CONFIRM_PATH = '/gsan/chatbot/confirmarCodigoValidacaoEmailCliente'
 export interface WebhookHooks {
   /** Called once per answered request, for logs and metrics. */
   onAnswer?(req: Request, outcome: Outcome): void;
-  /** Called with an unexpected error before the 503 answer. */
+  /** Called with an unexpected error (or a `DeadlineError`) before the 503 answer. */
   onError?(req: Request, err: unknown): void;
 }
 
@@ -43,7 +44,9 @@ function webhook<S extends z.ZodType<{ key: string }>>(
       } else {
         key = keyOf(read.value);
         const parsed = schema.safeParse(read.value);
-        outcome = parsed.success ? await run(parsed.data) : outcomes.invalidRequest(fieldOf(read.value, parsed.error));
+        outcome = parsed.success
+          ? await withDeadline(run(parsed.data), ANSWER_DEADLINE_MS, 'use case')
+          : outcomes.invalidRequest(fieldOf(read.value, parsed.error));
       }
     } catch (err) {
       hooks.onError?.(req, err);

@@ -22,11 +22,20 @@ export const MANIFEST_PATH = '/manifest';
 /** Activities are small; this bounds what the body parser buffers. */
 const MAX_ACTIVITY_BYTES = 256 * 1024;
 
+export interface BotTurnReport {
+  /** The activity type of the turn (`message`, `event`, …), or `error` when it was refused. */
+  outcome: string;
+  durationMs: number;
+  req: Request;
+}
+
 export interface BotDoorOptions {
   config: Config;
   service: EmailValidationPort;
   stores: Stores;
   logger: Logger;
+  /** Called once per turn, for the turn's log line and metrics. */
+  onTurn?(turn: BotTurnReport): void;
 }
 
 export interface BotDoor {
@@ -54,19 +63,10 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const messages = async (req: Request, res: Response): Promise<void> => {
     const started = Date.now();
     await adapter.process(req, res, (context) => bot.run(context));
-    // One line per turn; never the text, which may hold a CPF/CNPJ, an email or a code.
-    const activity = (typeof req.body === 'object' && req.body) || {};
-    logger.info(
-      {
-        route: MESSAGES_PATH,
-        status: res.statusCode,
-        activityType: activity.type,
-        name: activity.name,
-        channelId: activity.channelId,
-        ms: Date.now() - started,
-      },
-      'bot turn',
-    );
+    // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type.
+    const type = typeof req.body === 'object' && req.body !== null ? req.body.type : undefined;
+    const outcome = res.statusCode >= 400 || typeof type !== 'string' ? 'error' : type;
+    opts.onTurn?.({ outcome, durationMs: Date.now() - started, req });
   };
 
   const manifest = async (req: Request, res: Response): Promise<void> => {

@@ -23,6 +23,7 @@ const schema = z
     PORT: int(8080, 0, 65535),
     HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_GRACE_MS: int(10000, 1000, 60000),
 
     MONGODB_URI: optionalText.pipe(z.string().regex(/^mongodb(\+srv)?:\/\//, 'deve começar com mongodb:// ou mongodb+srv://').optional()),
     MONGODB_DB: optionalText,
@@ -59,6 +60,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: string;
+  /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
+  shutdownGraceMs: number;
   mongo: { uri: string; dbName: string | undefined; timeoutMs: number } | null;
   smtp: { url: string; timeoutMs: number; maxConnections: number } | null;
   outboxDir: string;
@@ -101,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     mongo: e.MONGODB_URI ? { uri: e.MONGODB_URI, dbName: e.MONGODB_DB, timeoutMs: e.MONGODB_TIMEOUT_MS } : null,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, timeoutMs: e.SMTP_TIMEOUT_MS, maxConnections: e.SMTP_MAX_CONNECTIONS } : null,
     outboxDir: e.OUTBOX_DIR,

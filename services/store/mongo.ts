@@ -155,7 +155,7 @@ export interface MongoStoreOptions {
   uri: string;
   /** Database name; when omitted, the one in the URI (or `gsan_email_validation`). */
   dbName?: string;
-  /** Upper bound for selecting a server, connecting and each operation, in ms. */
+  /** Upper bound, in ms, of each step of an operation: selecting a server, a pooled connection, connecting, a socket read. */
   timeoutMs: number;
 }
 
@@ -166,8 +166,12 @@ export interface MongoStores extends Stores {
 
 /** Connects, creates the indexes and returns the stores. */
 export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoStores> {
+  // This driver ignores `timeoutMS` (deprecated, "has no effect", and it prints a warning), so each
+  // step of an operation is bounded on its own: choosing a server, waiting for a pooled connection,
+  // opening one, and every read on its socket. The whole answer is bounded at the door (services/deadline.ts).
   const clientOptions: MongoClientOptions = {
     serverSelectionTimeoutMS: opts.timeoutMs,
+    waitQueueTimeoutMS: opts.timeoutMs,
     connectTimeoutMS: opts.timeoutMs,
     // Driver 7 dropped client-side operation timeouts (`timeoutMS`): a socket that stays silent this
     // long fails the operation, which bounds every call on a hung server.

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Request, Response, Server } from 'restify';
+import { describeError } from '../services/logging';
+import type { Outcome, OutcomeKind } from '../services/outcome';
+import { CONFIRM_PATH, SEND_PATH, type WebhookHooks } from './webhooks';
+
+/**
+ * Logs and metrics of one app instance: a request id and one JSON log line per request (every
+ * route, 404 and 405 included), one per bot turn, unexpected errors once with the request id, and
+ * the Prometheus metrics in a registry of this instance (several apps can run in one process).
+ *
+ * Nothing here logs a value that came in with a request: routes are the registered patterns, the
+ * outcome is its `kind`, the request id is either sane or replaced.
+ */
+
+/** The use cases whose outcomes the mail and code counters are derived from. */
+export type UseCase = 'send' | 'confirm';
+
+export interface BotTurn {
+  /** What the turn came to, as a short label (`ok`, `error`, a dialog step…); other text is counted as `other`. */
+  outcome: string;
+  durationMs: number;
+  /** The HTTP request that carried the turn, for its request id. */
+  req?: Request;
+}
+
+/** An incoming `X-Request-Id` is honoured when it is short and plain; otherwise one is generated. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const SANE_LABEL = /^[A-Za-z0-9_.-]{1,40}$/;
+/** The route label of a request no route matched (404, 405): never the raw path, which is input. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 10];
+
+interface RequestContext {
+  id: string;
+  startedAt: bigint;
+  outcome?: OutcomeKind;
+  logged: boolean;
+}
+
+export class Observability {
+  readonly registry = new Registry();
+  /** Webhook hooks: the outcome of each answer, and unexpected errors. */
+  readonly hooks: Required<WebhookHooks>;
+
+  private readonly requests = new WeakMap<Request, RequestContext>();
+  private readonly httpRequests: Counter<'route' | 'status'>;
+  private readonly httpDuration: Histogram<'route'>;
+  private readonly mailsSent: Counter;
+  private readonly mailsFailed: Counter;
+  private readonly codesConfirmed: Counter;
+  private readonly codesRefused: Counter;
+  private readonly botTurns: Counter<'outcome'>;
+  private readonly botTurnDuration: Histogram;
+
+  constructor(readonly logger: Logger) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by route pattern and status.',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from receiving a request to finishing its answer, by route pattern.',
+      labelNames: ['route'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.mailsSent = new Counter({ name: 'mails_sent_total', help: 'Validation mails accepted by the SMTP server.', registers });
+    this.mailsFailed = new Counter({ name: 'mails_failed_total', help: 'Validation mails refused, failed or timed out.', registers });
+    this.codesConfirmed = new Counter({ name: 'codes_confirmed_total', help: 'Confirmations answered S.', registers });
+    this.codesRefused = new Counter({ name: 'codes_refused_total', help: 'Confirmations answered N.', registers });
+    this.botTurns = new Counter({
+      name: 'bot_turns_total',
+      help: 'Bot Framework turns handled, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.botTurnDuration = new Histogram({
+      name: 'bot_turn_duration_seconds',
+      help: 'Time a bot turn took.',
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+
+    this.hooks = {
+      onAnswer: (req, outcome) => {
+        const context = this.requests.get(req);
+        if (context) context.outcome = outcome.kind;
+        const useCase = useCaseOf(req);
+        if (useCase) this.useCase(useCase, outcome);
+      },
+      onError: (req, err) => {
+        this.logger.error({ reqId: this.requestId(req), route: routeOf(req), error: describeError(err) }, 'unexpected error');
+      },
+    };
+  }
+
+  /** Gives every request of `server` its id and, when it is answered, its log line and metrics. */
+  attach(server: Server): void {
+    server.pre((req: Request, res: Response, next: () => void) => {
+      this.begin(req, res);
+      next();
+    });
+  }
+
+  /** The id of a request, as logged and echoed in `X-Request-Id`. */
+  requestId(req: Request): string | undefined {
+    return this.requests.get(req)?.id;
+  }
+
+  /**
+   * Counts what a use case came to: the one place the mail and code counters are derived from an
+   * outcome. The webhook hooks call it; so can any other door that calls the service.
+   */
+  useCase(useCase: UseCase, outcome: Outcome): void {
+    if (useCase === 'send') {
+      if (outcome.kind === 'codeSent') this.mailsSent.inc();
+      else if (outcome.kind === 'mailFailed') this.mailsFailed.inc();
+    } else if (outcome.validado === 'S') {
+      this.codesConfirmed.inc();
+    } else {
+      this.codesRefused.inc();
+    }
+  }
+
+  /** Counts `outcome` (see `useCase`) and hands it back. */
+  count(useCase: UseCase, outcome: Outcome): Outcome {
+    this.useCase(useCase, outcome);
+    return outcome;
+  }
+
+  /** A bot turn happened: one log line and the bot metrics. For the bot's wiring to call. */
+  botTurn(turn: BotTurn): void {
+    const outcome = SANE_LABEL.test(turn.outcome) ? turn.outcome : 'other';
+    this.botTurns.inc({ outcome });
+    this.botTurnDuration.observe(turn.durationMs / 1000);
+    this.logger.info(
+      { reqId: turn.req && this.requestId(turn.req), event: 'botTurn', outcome, durationMs: roundMs(turn.durationMs) },
+      'bot turn',
+    );
+  }
+
+  private begin(req: Request, res: Response): void {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const context: RequestContext = { id, startedAt: process.hrtime.bigint(), logged: false };
+    this.requests.set(req, context);
+    res.setHeader('X-Request-Id', id);
+    res.once('finish', () => this.end(req, res, context, false));
+    // `close` without `finish`: the connection went away before the answer was complete.
+    res.once('close', () => this.end(req, res, context, !res.writableFinished));
+  }
+
+  private end(req: Request, res: Response, context: RequestContext, aborted: boolean): void {
+    if (context.logged) return;
+    context.logged = true;
+    const durationMs = Number(process.hrtime.bigint() - context.startedAt) / 1e6;
+    const route = routeOf(req);
+    const status = res.statusCode;
+    this.httpRequests.inc({ route, status: String(status) });
+    this.httpDuration.observe({ route }, durationMs / 1000);
+    const line = {
+      reqId: context.id,
+      method: req.method,
+      route,
+      status,
+      outcome: context.outcome,
+      durationMs: roundMs(durationMs),
+      ...(aborted ? { aborted: true } : {}),
+    };
+    if (status >= 500) this.logger.warn(line, 'request');
+    else this.logger.info(line, 'request');
+  }
+}
+
+/** The registered route pattern a request matched, or `unmatched`. */
+function routeOf(req: Request): string {
+  const path = req.getRoute()?.path;
+  return path === undefined ? UNMATCHED_ROUTE : String(path);
+}
+
+function useCaseOf(req: Request): UseCase | undefined {
+  const route = routeOf(req);
+  if (route === SEND_PATH) return 'send';
+  if (route === CONFIRM_PATH) return 'confirm';
+  return undefined;
+}
+
+/** Milliseconds to a tenth: enough for a log, and no long digit runs. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

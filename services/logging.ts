@@ -1,0 +1,74 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { parseDocument } from './document';
+
+/**
+ * The structured JSON log (pino) and what may go into it. Log lines carry fields, never a sentence
+ * built from input; a full CPF/CNPJ, email, key or code never appears (ARCHITECTURE "Logs").
+ */
+
+export const SERVICE_NAME = 'gsan-email-validation';
+
+/** Field names that carry secrets or personal data wherever they appear: censored as a last line of defence. */
+const SENSITIVE_FIELDS = ['key', 'cpfCnpj', 'email', 'codigo', 'password', 'authorization'];
+
+export interface LoggerOptions {
+  level: string;
+  /** Where the JSON lines go; standard output when omitted. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: SERVICE_NAME },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: describeError },
+      redact: {
+        paths: [...SENSITIVE_FIELDS, ...SENSITIVE_FIELDS.map((f) => `*.${f}`), '*.headers.authorization'],
+        censor: '[redacted]',
+      },
+    },
+    opts.destination,
+  );
+}
+
+export interface LoggedError {
+  type: string;
+  code?: string | number;
+  message?: string;
+  stack?: string;
+}
+
+/**
+ * What of an error goes into a log: its type, code, message with anything that looks like an
+ * email, a CPF/CNPJ or a code blotted out (a driver's message may quote a document it was given,
+ * e.g. a duplicate-key error), and the stack frames without the message line.
+ */
+export function describeError(err: unknown): LoggedError {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const described: LoggedError = { type: err.name, message: redactText(err.message) };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'number') described.code = code;
+  else if (typeof code === 'string') described.code = redactText(code);
+  const frames = (err.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 12)
+    .map((line) => line.trim());
+  if (frames.length > 0) described.stack = frames.join('\n');
+  return described;
+}
+
+const EMAIL_LIKE = /[^\s"'`<>()[\]{},;:@]+@[^\s"'`<>()[\]{},;:@]+/g;
+const TOKEN = /[0-9A-Za-z./-]+/g;
+const DIGIT_RUN = /[0-9]{6,}/g;
+
+/** `text` with emails, valid CPFs/CNPJs and runs of six or more digits (codes, documents) replaced. */
+export function redactText(text: string): string {
+  return text
+    .replace(EMAIL_LIKE, '[email]')
+    .replace(TOKEN, (token) => (parseDocument(token) ? '[cpfCnpj]' : token))
+    .replace(DIGIT_RUN, '[digits]');
+}

@@ -1,0 +1,96 @@
+import { strict as assert } from 'node:assert';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import sinon from 'sinon';
+import { createMemoryStores } from '../../services/store/memory';
+import { request, startTestApp, type TestApp } from '../support/app';
+import { startSmtp, type TestSmtp } from '../support/smtp';
+
+describe('GET /health and GET /ready', () => {
+  let app: TestApp | undefined;
+  let smtp: TestSmtp | undefined;
+  afterEach(async () => {
+    sinon.restore();
+    await app?.close();
+    await smtp?.close();
+    app = smtp = undefined;
+  });
+
+  const get = (path: string) => request(app!.baseUrl + path);
+
+  it('/health answers 200 {"status":"ok"} while the process runs, whatever the database does', async () => {
+    const stores = createMemoryStores();
+    app = await startTestApp({}, { stores });
+    sinon.stub(stores, 'ping').rejects(new Error('down'));
+    const res = await get('/health');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.deepEqual(res.body, { status: 'ok' });
+  });
+
+  it('/ready answers 200 when the database and the SMTP server answer', async () => {
+    smtp = await startSmtp('accept');
+    app = await startTestApp({ SMTP_URL: smtp.url });
+    const res = await get('/ready');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { status: 'ok', checks: { database: 'ok', mail: 'ok' } });
+  });
+
+  it('/ready skips the mail check when mails go to the outbox', async () => {
+    app = await startTestApp({});
+    const res = await get('/ready');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { status: 'ok', checks: { database: 'ok', mail: 'skipped' } });
+  });
+
+  it('/ready answers 503 while the database ping fails, and 200 again once it answers', async () => {
+    const stores = createMemoryStores();
+    app = await startTestApp({}, { stores });
+    const ping = sinon.stub(stores, 'ping');
+    ping.onFirstCall().rejects(new Error('MongoServerSelectionError: connect ECONNREFUSED'));
+    ping.onSecondCall().resolves();
+    const down = await get('/ready');
+    assert.equal(down.status, 503);
+    assert.deepEqual(down.body, { status: 'unavailable', checks: { database: 'failed', mail: 'skipped' } });
+    const back = await get('/ready');
+    assert.equal(back.status, 200);
+    assert.deepEqual(back.body, { status: 'ok', checks: { database: 'ok', mail: 'skipped' } });
+  });
+
+  it('/ready answers 503 within about 3 s when the database ping hangs', async () => {
+    const stores = createMemoryStores();
+    app = await startTestApp({}, { stores });
+    sinon.stub(stores, 'ping').returns(new Promise(() => {}));
+    const started = Date.now();
+    const res = await get('/ready');
+    assert.ok(Date.now() - started < 3500, `answered in ${Date.now() - started} ms`);
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'failed', mail: 'skipped' } });
+  });
+
+  it('/ready answers 503 within about 3 s when the SMTP server never greets', async () => {
+    smtp = await startSmtp('silent');
+    app = await startTestApp({ SMTP_URL: smtp.url });
+    const started = Date.now();
+    const res = await get('/ready');
+    assert.ok(Date.now() - started < 3500, `answered in ${Date.now() - started} ms`);
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' } });
+  });
+
+  it('/ready answers 503 when the SMTP server refuses connections', async () => {
+    const port = await closedPort();
+    app = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${port}` });
+    const res = await get('/ready');
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' } });
+  });
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

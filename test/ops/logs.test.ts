@@ -1,0 +1,184 @@
+import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
+import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
+import { DEMO_KEY } from '../../services/demo';
+import { describeError, redactText } from '../../services/logging';
+import { createMemoryStores } from '../../services/store/memory';
+import { request, startTestApp, type TestApp } from '../support/app';
+import { captureLogs, type CapturedLogs } from '../support/logs';
+import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
+
+const CPF = '02789078220';
+const EMAIL = 'informeemail@gmail.com.br';
+const CPF_WITH_EMAIL = '29378722040';
+const REGISTERED_EMAIL = 'aaaxxxxbbb@email.com';
+const OTHER_EMAIL = 'outro.endereco@gmail.com';
+const WRONG_KEY = 'chave-errada-0123456789';
+const INJECTED = 'a@b.com\r\n{"level":"fatal","msg":"forjado"}\r\nBcc: intruso@exemplo.com';
+
+describe('request logs', () => {
+  let smtp: TestSmtp;
+  let logs: CapturedLogs;
+  let stores: ReturnType<typeof createMemoryStores>;
+  let app: TestApp;
+
+  beforeEach(async () => {
+    smtp = await startSmtp('accept');
+    logs = captureLogs();
+    stores = createMemoryStores();
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { stores, logger: logs.logger });
+  });
+  afterEach(async () => {
+    sinon.restore();
+    await app.close();
+    await smtp.close();
+  });
+
+  const requestLines = () => logs.lines().filter((l) => l.msg === 'request');
+
+  it('never carries a CPF, email, key or code of the main scenarios, and logs one JSON line per request', async () => {
+    const send = (path: string, body: unknown) => app.post(path, body);
+
+    const sent = await send(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL });
+    assert.equal(sent.body.body.validado, 'S');
+    const code = codeIn(await smtp.nextMail(0));
+    const wrong = code === '000000' ? '111111' : '000000';
+
+    assert.equal((await send(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF_WITH_EMAIL, email: OTHER_EMAIL })).status, 200);
+    assert.equal((await send(SEND_PATH, { key: DEMO_KEY, cpfCnpj: '027.890.782-21', email: EMAIL })).status, 400);
+    assert.equal((await send(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: INJECTED })).status, 400);
+    assert.equal((await send(SEND_PATH, { key: WRONG_KEY, cpfCnpj: CPF, email: EMAIL })).status, 401);
+    assert.equal((await send(CONFIRM_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL, codigo: wrong })).status, 200);
+    const confirmed = await send(CONFIRM_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL, codigo: code });
+    assert.equal(confirmed.body.body.validado, 'S');
+    // Raw values in the path and the query string of an unknown route and of a wrong method.
+    const notFound = await request(`${app.baseUrl}/gsan/chatbot/${CPF}/${encodeURIComponent(EMAIL)}?key=${DEMO_KEY}`);
+    assert.equal(notFound.status, 404);
+    const wrongMethod = await request(`${app.baseUrl}${SEND_PATH}?email=${encodeURIComponent(EMAIL)}&codigo=${code}`);
+    assert.equal(wrongMethod.status, 405);
+    const health = await request(`${app.baseUrl}/health`);
+    assert.equal(health.status, 200);
+    // A database error whose message quotes what it was given.
+    sinon
+      .stub(stores.clients, 'find')
+      .rejects(new Error(`E11000 duplicate key error dup key: { document: "${CPF}", email: "${EMAIL}" } code ${code}`));
+    assert.equal((await send(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL })).status, 503);
+
+    await until(() => requestLines().length === 11);
+    const text = logs.text();
+    for (const secret of [CPF, '027.890.782', EMAIL, CPF_WITH_EMAIL, REGISTERED_EMAIL, OTHER_EMAIL, DEMO_KEY, WRONG_KEY, 'intruso', 'forjado']) {
+      assert.ok(!text.toLowerCase().includes(secret.toLowerCase()), `the log carries ${secret}`);
+    }
+    assert.doesNotMatch(text, new RegExp(`(?<![0-9])${code}(?![0-9])`), 'the log carries the code');
+    assert.doesNotMatch(text, /\r/);
+
+    const lines = logs.lines(); // every line is JSON
+    assert.ok(lines.every((l) => l.service === 'gsan-email-validation' && typeof l.time === 'string'));
+    const requests = requestLines();
+    for (const line of requests) {
+      assert.match(line.reqId, /^[0-9a-f-]{36}$/);
+      assert.equal(typeof line.durationMs, 'number');
+      assert.equal(typeof line.status, 'number');
+    }
+    assert.deepEqual(
+      requests.map((l) => [l.method, l.route, l.status, l.outcome]),
+      [
+        ['POST', SEND_PATH, 200, 'codeSent'],
+        ['POST', SEND_PATH, 200, 'similarEmail'],
+        ['POST', SEND_PATH, 400, 'invalidDocument'],
+        ['POST', SEND_PATH, 400, 'invalidEmail'],
+        ['POST', SEND_PATH, 401, 'invalidKey'],
+        ['POST', CONFIRM_PATH, 200, 'wrongCode'],
+        ['POST', CONFIRM_PATH, 200, 'confirmed'],
+        ['GET', 'unmatched', 404, 'notFound'],
+        ['GET', 'unmatched', 405, 'methodNotAllowed'],
+        ['GET', '/health', 200, undefined],
+        ['POST', SEND_PATH, 503, 'unavailable'],
+      ],
+    );
+  });
+
+  it('logs an unexpected error once, with the request id of its request line, redacted', async () => {
+    sinon.stub(stores.clients, 'find').rejects(new Error(`lookup of ${CPF} for ${EMAIL} failed`));
+    const res = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL });
+    assert.equal(res.status, 503);
+    await until(() => requestLines().length === 1);
+    const errors = logs.lines().filter((l) => l.msg === 'unexpected error');
+    assert.equal(errors.length, 1);
+    const [error] = errors;
+    assert.equal(error.level, 'error');
+    assert.equal(error.reqId, res.headers.get('x-request-id'));
+    assert.equal(error.route, SEND_PATH);
+    assert.equal(error.error.type, 'Error');
+    assert.equal(error.error.message, 'lookup of [cpfCnpj] for [email] failed');
+    assert.match(error.error.stack, /^at /);
+    const [line] = requestLines();
+    assert.equal(line.reqId, error.reqId);
+    assert.equal(line.level, 'warn');
+  });
+
+  it('honours a sane X-Request-Id and replaces any other, echoing it in the answer', async () => {
+    const sane = await request(`${app.baseUrl}/health`, { headers: { 'X-Request-Id': 'gw-1234.abc_DEF' } });
+    assert.equal(sane.headers.get('x-request-id'), 'gw-1234.abc_DEF');
+    const odd = ['com espaço', 'x'.repeat(65), '<script>', 'a;b=c'];
+    const replaced = [];
+    for (const id of odd) {
+      const res = await request(`${app.baseUrl}/health`, { headers: { 'X-Request-Id': id } });
+      replaced.push(res.headers.get('x-request-id'));
+    }
+    const notFound = await app.post('/nada', {});
+    assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+
+    await until(() => requestLines().length === 6);
+    const ids = requestLines().map((l) => l.reqId);
+    assert.equal(ids[0], 'gw-1234.abc_DEF');
+    for (const [i, id] of replaced.entries()) {
+      assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+      assert.equal(ids[i + 1], id);
+    }
+    assert.ok(!logs.text().includes('script') && !logs.text().includes('espa'));
+  });
+
+  it('logs a bot turn with its outcome and duration, never free text as its outcome', async () => {
+    app.observability.botTurn({ outcome: 'ok', durationMs: 12.345 });
+    app.observability.botTurn({ outcome: `texto livre com ${EMAIL}`, durationMs: 3 });
+    const turns = logs.lines().filter((l) => l.msg === 'bot turn');
+    assert.deepEqual(
+      turns.map((t) => [t.event, t.outcome, t.durationMs]),
+      [
+        ['botTurn', 'ok', 12.3],
+        ['botTurn', 'other', 3],
+      ],
+    );
+    assert.ok(!logs.text().includes(EMAIL));
+  });
+});
+
+/** Waits for a log line written when an answer finished, which may come just after the client read it. */
+async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('the expected log lines did not come');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('redaction of error messages', () => {
+  it('blots out emails, valid CPFs and CNPJs, and runs of six or more digits', () => {
+    assert.equal(
+      redactText('dup key: { document: "02789078220", email: "Fulano.Tal@x.com.br" } 12.ABC.345/01DE-35 12ABC34501DE35 code 123456'),
+      'dup key: { document: "[cpfCnpj]", email: "[email]" } [cpfCnpj] [cpfCnpj] code [digits]',
+    );
+    assert.equal(redactText('connect ECONNREFUSED 127.0.0.1:27017'), 'connect ECONNREFUSED 127.0.0.1:27017');
+  });
+
+  it('keeps the type, code and stack frames of an error, not its first stack line', () => {
+    const err = Object.assign(new Error('falhou para a@b.com'), { code: 'EX', keyValue: { email: 'a@b.com' } });
+    const described = describeError(err);
+    assert.equal(described.type, 'Error');
+    assert.equal(described.code, 'EX');
+    assert.equal(described.message, 'falhou para [email]');
+    assert.ok(!JSON.stringify(described).includes('a@b.com'));
+    assert.deepEqual(describeError('texto'), { type: 'string' });
+  });
+});

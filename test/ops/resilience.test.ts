@@ -1,0 +1,60 @@
+import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
+import { SEND_PATH } from '../../api/webhooks';
+import { DEMO_KEY } from '../../services/demo';
+import { createMemoryStores } from '../../services/store/memory';
+import { startTestApp, type TestApp } from '../support/app';
+import { captureLogs } from '../support/logs';
+import { startSmtp, type TestSmtp } from '../support/smtp';
+
+const seedRequest = { key: DEMO_KEY, cpfCnpj: '02789078220', email: 'informeemail@gmail.com.br' };
+const unavailable = {
+  key: DEMO_KEY,
+  body: { validado: 'N', mensagemCritica: 'Serviço temporariamente indisponível. Tente novamente mais tarde.' },
+};
+
+describe('a database that goes away and comes back', () => {
+  let smtp: TestSmtp;
+  let app: TestApp;
+  let stores: ReturnType<typeof createMemoryStores>;
+  const logs = captureLogs();
+
+  beforeEach(async () => {
+    smtp = await startSmtp('accept');
+    stores = createMemoryStores();
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { stores, logger: logs.logger });
+  });
+  afterEach(async () => {
+    sinon.restore();
+    await app.close();
+    await smtp.close();
+  });
+
+  it('is answered 503 in the envelope while it fails, and served again when it answers, with no restart', async () => {
+    const find = sinon.stub(stores.clients, 'find').callThrough();
+    find.onFirstCall().rejects(Object.assign(new Error('connection 1 to 10.0.0.5:27017 closed'), { name: 'MongoNetworkError' }));
+    find.onSecondCall().rejects(Object.assign(new Error('Server selection timed out after 2000 ms'), { name: 'MongoServerSelectionError' }));
+
+    for (let i = 0; i < 2; i++) {
+      const down = await app.post(SEND_PATH, seedRequest);
+      assert.equal(down.status, 503);
+      assert.deepEqual(down.body, unavailable);
+    }
+    const back = await app.post(SEND_PATH, seedRequest);
+    assert.equal(back.status, 200);
+    assert.deepEqual(back.body, { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } });
+    assert.equal(smtp.mails.length, 1);
+  });
+
+  it('is answered 503 within 5 s when it hangs, and the late result is ignored', async () => {
+    sinon.stub(stores.clients, 'find').returns(new Promise(() => {}));
+    const started = Date.now();
+    const res = await app.post(SEND_PATH, seedRequest);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 5000, `answered in ${elapsed} ms`);
+    assert.equal(res.status, 503);
+    assert.deepEqual(res.body, unavailable);
+    const error = logs.lines().find((l) => l.msg === 'unexpected error' && l.reqId === res.headers.get('x-request-id'));
+    assert.equal(error?.error.type, 'DeadlineError');
+  });
+});

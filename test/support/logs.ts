@@ -1,0 +1,25 @@
+import type { Logger } from 'pino';
+import { createLogger } from '../../services/logging';
+
+/** The production logger, writing to memory: every line a run logged, raw and parsed. */
+export interface CapturedLogs {
+  logger: Logger;
+  /** Everything written, exactly as it would reach standard output. */
+  text(): string;
+  /** Each line parsed as JSON (throws on a line that is not). */
+  lines(): Record<string, any>[];
+}
+
+export function captureLogs(level = 'info'): CapturedLogs {
+  let text = '';
+  const logger = createLogger({ level, destination: { write: (chunk: string) => void (text += chunk) } });
+  return {
+    logger,
+    text: () => text,
+    lines: () =>
+      text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line)),
+  };
+}
