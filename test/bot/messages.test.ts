@@ -46,6 +46,13 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     // The conversation's state is gone once it ended: the next message starts over.
     assert.deepEqual(await app.bot.storage.read([chat.stateKey]), {});
     assert.deepEqual(await chat.say('oi de novo'), [botTexts.askDocument]);
+
+    // The conversation's turns, mail and confirmation show in the same metrics as the webhooks'.
+    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^bot_turns_total\{outcome="message"\} 5$/m);
+    assert.match(metrics, /^bot_turns_total\{outcome="conversationUpdate"\} 1$/m);
+    assert.match(metrics, /^mails_sent_total 1$/m);
+    assert.match(metrics, /^codes_confirmed_total 1$/m);
   });
 
   it('keeps each conversation on its own', async () => {
