@@ -165,14 +165,35 @@ async function main(): Promise<void> {
       codigo: '123456',
     });
 
+  const channel = await start('bench/channelSink.ts', []);
+  // Each turn goes to one of 1000 conversations in turn: the bot reads its state, answers (asking
+  // for the CPF/CNPJ, or again after an invalid one, or starting over), posts the reply to the
+  // channel and saves the state.
+  let turns = 0;
+  const turnBody = () => {
+    const n = turns++;
+    return JSON.stringify({
+      type: 'message',
+      id: `a${n}`,
+      text: 'oi',
+      channelId: 'emulator',
+      serviceUrl: `http://127.0.0.1:${channel.port}`,
+      from: { id: 'user' },
+      recipient: { id: 'bot' },
+      conversation: { id: `bench-${n % 1000}` },
+    });
+  };
+
   const raw = await rawMail(sink.port);
   const send = await http('send webhook', service, SEND_PATH, sendBody);
   const bareRoute = await http('bare restify route', bare, '/bare', () => '{"key":"k"}');
   const confirm = await http('confirm webhook', service, CONFIRM_PATH, confirmBody);
-  print([raw, send, bareRoute, confirm]);
+  const conversation = await http('conversation turns (/api/messages)', service, '/api/messages', turnBody);
+  print([raw, send, bareRoute, confirm, conversation]);
   console.log(`\nsend webhook / raw mail pipeline: ${(send.rps / raw.rps).toFixed(2)}   (target ≥ 0.70)`);
   console.log(`confirm webhook / bare route:     ${(confirm.rps / bareRoute.rps).toFixed(2)}   (target ≥ 0.50)`);
   console.log(`mails received by the SMTP server: ${await ask<number>(sink.proc, 'count', 'received')}`);
+  console.log(`bot replies received by the channel: ${await ask<number>(channel.proc, 'count', 'replies')}`);
 
   // Memory: RSS after the first 10 000 requests against RSS at the end of 100 000.
   let answered = 0;
@@ -194,7 +215,7 @@ async function main(): Promise<void> {
   );
 
   // Disconnecting lets each child exit by itself (and write its profile, with BENCH_PROFILE).
-  for (const child of [sink, service, bare]) child.proc.disconnect();
+  for (const child of [sink, service, bare, channel]) child.proc.disconnect();
 }
 
 main().catch((err) => {
