@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
 import { generateCode } from '../services/code';
 import { DEMO_COMPANY, DEMO_KEY } from '../services/demo';
-import { createSmtpMailer } from '../services/mail/mailer';
+import { createPooledSmtpMailer } from '../services/mail/smtpPool';
 import { validationMail } from '../services/mail/message';
 import { CONFIRM_PATH, SEND_PATH } from '../api/webhooks';
 
@@ -107,11 +107,12 @@ async function http(name: string, child: Child, path: string, body: () => string
 }
 
 /**
- * The raw mail pipeline: the product's own pooled SMTP mailer and message, sending as fast as it
- * can to the same SMTP server with as many senders as autocannon has connections, no HTTP.
+ * The raw mail pipeline: nodemailer's pooled transport, configured as the service's, sending the
+ * service's message as fast as it can to the same SMTP server, with as many senders as autocannon
+ * has connections, in this thread, no HTTP.
  */
 async function rawMail(smtpPort: number): Promise<Figures> {
-  const mailer = createSmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, timeoutMs: 4000, maxConnections: SMTP_POOL });
+  const mailer = createPooledSmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, timeoutMs: 4000, maxConnections: SMTP_POOL });
   const company = { ...DEMO_COMPANY, keyHash: '', createdAt: new Date() };
   const latencies: number[] = [];
   const deadline = Date.now() + SECONDS * 1000;

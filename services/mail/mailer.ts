@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 import type { OutgoingMail } from './message';
+import type { SmtpMailerOptions } from './smtpPool';
 
 /**
  * Delivery of the validation mail through nodemailer: a pooled SMTP transport in production,
@@ -15,43 +17,82 @@ export interface Mailer {
   close(): void;
 }
 
-export interface SmtpMailerOptions {
-  /** `smtp://user:pass@host:port` or `smtps://…`. */
-  url: string;
-  /** Whole-send bound in ms; connection, greeting and socket timeouts are derived from it. */
-  timeoutMs: number;
-  maxConnections?: number;
+export type { SmtpMailerOptions };
+
+/** Messages between the service and its SMTP worker thread. */
+export type WorkerRequest =
+  | { type: 'send'; id: number; mail: OutgoingMail }
+  | { type: 'verify'; id: number }
+  | { type: 'close' };
+export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string };
+
+interface Pending {
+  resolve(): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
 }
 
+/** Extra time the service gives the worker past the send's own bound before it gives up on it. */
+const WORKER_MARGIN_MS = 200;
+
+/**
+ * SMTP delivery through a worker thread that owns nodemailer's pooled transport (`smtpPool.ts`).
+ * A worker that dies fails what it had in hand and is started again on the next send.
+ */
 export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
-  const step = Math.max(100, Math.floor(opts.timeoutMs * 0.8));
-  const transport = nodemailer.createTransport({
-    url: opts.url,
-    pool: true,
-    maxConnections: opts.maxConnections ?? 5,
-    maxMessages: Infinity,
-    connectionTimeout: step,
-    greetingTimeout: step,
-    socketTimeout: step,
-    dnsTimeout: step,
-  });
+  let worker: Worker | undefined;
+  let closed = false;
+  let nextId = 0;
+  const pending = new Map<number, Pending>();
+
+  const failAll = (reason: string) => {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer);
+      pending.delete(id);
+      p.reject(new Error(reason));
+    }
+  };
+
+  const start = (): Worker => {
+    const w = new Worker(join(__dirname, 'smtpWorker.ts'), { workerData: opts, execArgv: ['--require', require.resolve('tsx/cjs')] });
+    w.on('message', (reply: WorkerReply) => {
+      const p = pending.get(reply.id);
+      if (!p) return;
+      clearTimeout(p.timer);
+      pending.delete(reply.id);
+      if (reply.ok) p.resolve();
+      else p.reject(new Error(`SMTP: ${reply.error}`));
+    });
+    w.on('error', () => failAll('SMTP worker failed'));
+    w.on('exit', () => {
+      if (worker === w) worker = undefined;
+      failAll('SMTP worker stopped');
+    });
+    return w;
+  };
+
+  const call = (request: { type: 'send'; mail: OutgoingMail } | { type: 'verify' }): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (closed) return reject(new Error('mailer closed'));
+      const id = ++nextId;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error('SMTP: no answer in time'));
+      }, opts.timeoutMs + WORKER_MARGIN_MS);
+      pending.set(id, { resolve, reject, timer });
+      worker ??= start();
+      worker.postMessage({ ...request, id });
+    });
+
+  // Started now, so its start-up cost is not paid by the first request.
+  worker = start();
   return {
-    async send(mail) {
-      // The signal bounds the whole send, queueing in the pool included. A cleared timer rather
-      // than AbortSignal.timeout, which would still fire (and build an error) after every send.
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), opts.timeoutMs);
-      try {
-        await transport.sendMail({ ...mail, signal: abort.signal });
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    async verify() {
-      await transport.verify();
-    },
+    send: (mail) => call({ type: 'send', mail }),
+    verify: () => call({ type: 'verify' }),
     close() {
-      transport.close();
+      closed = true;
+      worker?.postMessage({ type: 'close' } satisfies WorkerRequest);
+      worker = undefined;
     },
   };
 }

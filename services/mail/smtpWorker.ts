@@ -1,0 +1,27 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createPooledSmtpMailer, type SmtpMailerOptions } from './smtpPool';
+import type { WorkerReply, WorkerRequest } from './mailer';
+
+/**
+ * The SMTP worker thread: composes and delivers the mails on its own core, so the HTTP event loop
+ * never waits behind MIME encoding and SMTP round trips. Answers each request by its id.
+ */
+
+const port = parentPort!;
+const mailer = createPooledSmtpMailer(workerData as SmtpMailerOptions);
+
+port.on('message', (request: WorkerRequest) => {
+  if (request.type === 'close') {
+    mailer.close();
+    port.close();
+    return;
+  }
+  const work = request.type === 'send' ? mailer.send(request.mail) : mailer.verify();
+  work.then(
+    () => port.postMessage({ id: request.id, ok: true } satisfies WorkerReply),
+    (err: unknown) => {
+      const error = err instanceof Error ? `${err.name}${'code' in err ? ` ${String(err.code)}` : ''}` : 'Error';
+      port.postMessage({ id: request.id, ok: false, error } satisfies WorkerReply);
+    },
+  );
+});
