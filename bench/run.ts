@@ -140,56 +140,64 @@ function print(rows: Figures[]): void {
 
 async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run\n`);
+  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run; each run on a service process of its own\n`);
 
   const sink = await start('bench/smtpSink.ts', []);
-  // Enough clients that no send hits the one-per-minute limit: every send goes to a fresh one.
-  const service = await start('bench/service.ts', ['service'], {
-    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    SMTP_MAX_CONNECTIONS: String(SMTP_POOL),
-    BENCH_CLIENTS: String(Number(process.env.BENCH_CLIENTS ?? 60_000)),
-  });
-  const bare = await start('bench/service.ts', ['bare']);
-  // Sends go to clients never sent to before; confirmations cycle over clients that were never sent
-  // a code, so each one goes the whole way (key, lock, live code) and changes nothing.
-  const confirmDocuments = service.documents.slice(-5000);
-  const sendDocuments = service.documents.slice(0, -5000);
-  let sent = 0;
-  let confirmed = 0;
-  const sendBody = () =>
-    JSON.stringify({ key: DEMO_KEY, cpfCnpj: sendDocuments[sent++ % sendDocuments.length], email: 'cliente@exemplo.com.br' });
-  const confirmBody = () =>
-    JSON.stringify({
-      key: DEMO_KEY,
-      cpfCnpj: confirmDocuments[confirmed++ % confirmDocuments.length],
-      email: 'cliente@exemplo.com.br',
-      codigo: '123456',
-    });
-
   const channel = await start('bench/channelSink.ts', []);
+  // Enough clients that no send hits the one-per-minute limit: every send goes to a fresh one.
+  const service = () =>
+    start('bench/service.ts', ['service'], {
+      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      SMTP_MAX_CONNECTIONS: String(SMTP_POOL),
+      BENCH_CLIENTS: String(Number(process.env.BENCH_CLIENTS ?? 40_000)),
+    });
+  /** Runs `measure` against a fresh child, then lets the child go. */
+  const on = async <T>(child: Promise<Child>, measure: (c: Child) => Promise<T>): Promise<T> => {
+    const c = await child;
+    try {
+      return await measure(c);
+    } finally {
+      // Disconnecting lets the child exit by itself (and write its profile, with BENCH_PROFILE).
+      c.proc.disconnect();
+    }
+  };
+
+  const sendBody = (c: Child) => {
+    let n = 0;
+    return () => JSON.stringify({ key: DEMO_KEY, cpfCnpj: c.documents[n++ % c.documents.length], email: 'cliente@exemplo.com.br' });
+  };
+  // Confirmations cycle over clients that were never sent a code, so each one goes the whole way
+  // (key, lock, live code) and changes nothing.
+  const confirmBody = (c: Child) => {
+    let n = 0;
+    return () =>
+      JSON.stringify({ key: DEMO_KEY, cpfCnpj: c.documents[n++ % 5000], email: 'cliente@exemplo.com.br', codigo: '123456' });
+  };
   // Each turn goes to one of 1000 conversations in turn: the bot reads its state, answers (asking
   // for the CPF/CNPJ, or again after an invalid one, or starting over), posts the reply to the
   // channel and saves the state.
-  let turns = 0;
   const turnBody = () => {
-    const n = turns++;
-    return JSON.stringify({
-      type: 'message',
-      id: `a${n}`,
-      text: 'oi',
-      channelId: 'emulator',
-      serviceUrl: `http://127.0.0.1:${channel.port}`,
-      from: { id: 'user' },
-      recipient: { id: 'bot' },
-      conversation: { id: `bench-${n % 1000}` },
-    });
+    let n = 0;
+    return () => {
+      const i = n++;
+      return JSON.stringify({
+        type: 'message',
+        id: `a${i}`,
+        text: 'oi',
+        channelId: 'emulator',
+        serviceUrl: `http://127.0.0.1:${channel.port}`,
+        from: { id: 'user' },
+        recipient: { id: 'bot' },
+        conversation: { id: `bench-${i % 1000}` },
+      });
+    };
   };
 
   const raw = await rawMail(sink.port);
-  const send = await http('send webhook', service, SEND_PATH, sendBody);
-  const bareRoute = await http('bare restify route', bare, '/bare', () => '{"key":"k"}');
-  const confirm = await http('confirm webhook', service, CONFIRM_PATH, confirmBody);
-  const conversation = await http('conversation turns (/api/messages)', service, '/api/messages', turnBody);
+  const send = await on(service(), (c) => http('send webhook', c, SEND_PATH, sendBody(c)));
+  const bareRoute = await on(start('bench/service.ts', ['bare']), (c) => http('bare restify route', c, '/bare', () => '{"key":"k"}'));
+  const confirm = await on(service(), (c) => http('confirm webhook', c, CONFIRM_PATH, confirmBody(c)));
+  const conversation = await on(service(), (c) => http('conversation turns (/api/messages)', c, '/api/messages', turnBody()));
   print([raw, send, bareRoute, confirm, conversation]);
   console.log(`\nsend webhook / raw mail pipeline: ${(send.rps / raw.rps).toFixed(2)}   (target ≥ 0.70)`);
   console.log(`confirm webhook / bare route:     ${(confirm.rps / bareRoute.rps).toFixed(2)}   (target ≥ 0.50)`);
@@ -197,26 +205,27 @@ async function main(): Promise<void> {
   console.log(`bot replies received by the channel: ${await ask<number>(channel.proc, 'count', 'replies')}`);
 
   // Memory: RSS after the first 10 000 requests against RSS at the end of 100 000.
-  let answered = 0;
-  let rssAt10k = 0;
-  const sampling: Promise<void>[] = [];
-  const { peakRss } = await withPeakRss(service.proc, () =>
-    load(`http://127.0.0.1:${service.port}${CONFIRM_PATH}`, confirmBody, {
-      amount: MEMORY_REQUESTS,
-      onResponse: () => {
-        if (++answered === 10_000) sampling.push(ask<number>(service.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
-      },
-    }),
-  );
-  await Promise.all(sampling);
-  const rssEnd = await ask<number>(service.proc, 'rss', 'rss');
-  console.log(
-    `\nmemory over ${MEMORY_REQUESTS} confirm requests: RSS ${mb(rssAt10k)} after 10 000, ${mb(rssEnd)} at the end ` +
-      `(${(((rssEnd - rssAt10k) / rssAt10k) * 100).toFixed(1)} %, target within 10 %), peak ${mb(peakRss)}`,
-  );
+  await on(service(), async (c) => {
+    let answered = 0;
+    let rssAt10k = 0;
+    const sampling: Promise<void>[] = [];
+    const { peakRss } = await withPeakRss(c.proc, () =>
+      load(`http://127.0.0.1:${c.port}${CONFIRM_PATH}`, confirmBody(c), {
+        amount: MEMORY_REQUESTS,
+        onResponse: () => {
+          if (++answered === 10_000) sampling.push(ask<number>(c.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
+        },
+      }),
+    );
+    await Promise.all(sampling);
+    const rssEnd = await ask<number>(c.proc, 'rss', 'rss');
+    console.log(
+      `\nmemory over ${MEMORY_REQUESTS} confirm requests: RSS ${mb(rssAt10k)} after 10 000, ${mb(rssEnd)} at the end ` +
+        `(${(((rssEnd - rssAt10k) / rssAt10k) * 100).toFixed(1)} %, target within 10 %), peak ${mb(peakRss)}`,
+    );
+  });
 
-  // Disconnecting lets each child exit by itself (and write its profile, with BENCH_PROFILE).
-  for (const child of [sink, service, bare, channel]) child.proc.disconnect();
+  for (const child of [sink, channel]) child.proc.disconnect();
 }
 
 main().catch((err) => {
