@@ -25,6 +25,12 @@ export interface ConfirmCodeInput extends SendCodeInput {
   codigo: string;
 }
 
+interface AcceptedRequest {
+  company: Company;
+  document: string;
+  email: string;
+}
+
 export interface EmailValidationOptions {
   stores: Stores;
   mailer: Mailer;
@@ -52,12 +58,9 @@ export class EmailValidationService {
 
   /** CONTRACT §1. */
   async sendCode(ref: CompanyRef, input: SendCodeInput): Promise<Outcome> {
-    const document = parseDocument(input.cpfCnpj);
-    if (!document) return outcomes.invalidDocument();
-    const email = parseEmail(input.email);
-    if (!email) return outcomes.invalidEmail();
-    const company = await this.company(ref);
-    if (!company) return outcomes.invalidKey();
+    const request = await this.accept(ref, input);
+    if ('kind' in request) return request;
+    const { company, document, email } = request;
 
     const client = await this.stores.clients.find(company.sigla, document);
     if (!client) return outcomes.clientNotFound();
@@ -92,14 +95,10 @@ export class EmailValidationService {
 
   /** CONTRACT §2. */
   async confirmCode(ref: CompanyRef, input: ConfirmCodeInput): Promise<Outcome> {
-    const document = parseDocument(input.cpfCnpj);
-    if (!document) return outcomes.invalidDocument();
-    const email = parseEmail(input.email);
-    if (!email) return outcomes.invalidEmail();
-    const code = parseCode(input.codigo);
-    if (!code) return outcomes.invalidCode();
-    const company = await this.company(ref);
-    if (!company) return outcomes.invalidKey();
+    const code = parseCode(input.codigo) ?? '';
+    const request = await this.accept(ref, input, code ? undefined : outcomes.invalidCode());
+    if ('kind' in request) return request;
+    const { company, document, email } = request;
 
     const limitKey = this.limitKey(company, document);
     const locked = await this.stores.limits.lockSeconds(limitKey);
@@ -126,6 +125,21 @@ export class EmailValidationService {
     if (lock > 0) return outcomes.locked(lock);
     const left = spent === null ? 0 : MAX_ATTEMPTS_PER_CODE - spent;
     return left > 0 ? outcomes.wrongCode(left) : outcomes.noLiveCode();
+  }
+
+  /**
+   * What both use cases start from: the normalized document and email, then the company, or the
+   * first refusal in that order (`refusal` is a further input check, between the email and the key).
+   */
+  private async accept(ref: CompanyRef, input: SendCodeInput, refusal?: Outcome): Promise<AcceptedRequest | Outcome> {
+    const document = parseDocument(input.cpfCnpj);
+    if (!document) return outcomes.invalidDocument();
+    const email = parseEmail(input.email);
+    if (!email) return outcomes.invalidEmail();
+    if (refusal) return refusal;
+    const company = await this.company(ref);
+    if (!company) return outcomes.invalidKey();
+    return { company, document, email };
   }
 
   /** The company a request acts for, or `null` when its key (or sigla) is unknown. */

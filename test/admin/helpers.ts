@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Output } from '../../admin/common';
+import { DEMO_COMPANY } from '../../services/demo';
 
 /** An `Output` that keeps what was written. */
 export function capture(): Output & { text: string } {
@@ -20,13 +21,7 @@ export function keyIn(text: string): string {
   return m[1];
 }
 
-export const CAER = {
-  sigla: 'CAER',
-  nome: 'Companhia de Águas e Esgotos de Roraima',
-  assistente: 'ED - Assistente virtual da CAER',
-  site: 'www.caer.com.br',
-  remetente: 'nao-responda@caer.com.br',
-} as const;
+export const CAER = DEMO_COMPANY;
 
 /** A temporary directory per test, removed afterwards. */
 export function tempDir(): { file(name: string, content: string | Buffer): Promise<string>; path(name: string): string } {
