@@ -7,6 +7,9 @@ import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, sigl
 import { importClients, importClientsArgs } from './importClients';
 import { adminTexts as t, usage } from './texts';
 
+/** Bound of each step of a MongoDB operation for the admin commands. */
+const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
+
 /**
  * `npm run admin -- <grupo> <ação> [opções]`: creates companies and their keys and imports their
  * clients, in the MongoDB of `MONGODB_URI`. `parseCommand` checks the whole command line before
@@ -142,7 +145,8 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
 
   let stores: Stores;
   try {
-    stores = await (deps.openStores ?? createMongoStores)(mongo);
+    // A batch of a large import may take longer than any one request of the service may.
+    stores = await (deps.openStores ?? createMongoStores)({ ...mongo, timeoutMs: Math.max(mongo.timeoutMs, ADMIN_MONGODB_TIMEOUT_MS) });
   } catch (err) {
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);
   }

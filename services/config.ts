@@ -12,7 +12,9 @@ const optionalText = z
   .transform((s) => (s === '' ? undefined : s))
   .optional();
 
-const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+/** A whole number within bounds; unset or empty means the default. */
+const int = (def: number, min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).max(max).default(def));
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -30,7 +32,8 @@ const schema = z
     MONGODB_TIMEOUT_MS: int(2000, 100, 4000),
 
     SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'deve começar com smtp:// ou smtps://').optional()),
-    SMTP_TIMEOUT_MS: int(4000, 100, 4500),
+    // At most 4000: the mail must fail (500) before the whole answer's deadline (503) would.
+    SMTP_TIMEOUT_MS: int(4000, 100, 4000),
     SMTP_MAX_CONNECTIONS: int(5, 1, 100),
     OUTBOX_DIR: z.string().min(1).default('var/outbox'),
 
@@ -119,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tenantId: e.MicrosoftAppTenantId,
       appType: e.MicrosoftAppType,
       allowedCallers: (e.ALLOWED_CALLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-      company: e.BOT_COMPANY ?? 'CAER',
+      company: (e.BOT_COMPANY ?? 'CAER').toUpperCase(),
     },
   };
 }

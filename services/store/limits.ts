@@ -17,7 +17,8 @@ interface LimiterSpec {
 const SPECS = {
   interval: { keyPrefix: 'send_interval', points: 1, duration: SEND_INTERVAL_SECONDS },
   hourly: { keyPrefix: 'send_hourly', points: MAX_SENDS_PER_HOUR, duration: 60 * 60 },
-  failures: { keyPrefix: 'confirm_failures', points: MAX_CONSECUTIVE_FAILURES, duration: LOCK_SECONDS },
+  // Consecutive failures are kept until a success (duration 0: no expiry); only the lock lasts LOCK_SECONDS.
+  failures: { keyPrefix: 'confirm_failures', points: MAX_CONSECUTIVE_FAILURES, duration: 0 },
 } satisfies Record<string, LimiterSpec>;
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -44,9 +45,18 @@ export class RateLimits implements LimitStore {
   }
 
   async takeSend(client: string): Promise<number> {
-    for (const limiter of [this.interval, this.hourly]) {
-      const { allowed, res } = await consume(limiter, client);
-      if (!allowed) return seconds(res.msBeforeNext);
+    const interval = await consume(this.interval, client);
+    if (!interval.allowed) {
+      // Too soon; and the hour's sends may be spent too, which is then the longer wait.
+      const hourly = await this.hourly.get(client);
+      const hourlyWait = hourly && hourly.remainingPoints <= 0 ? hourly.msBeforeNext : 0;
+      return seconds(Math.max(interval.res.msBeforeNext, hourlyWait));
+    }
+    const hourly = await consume(this.hourly, client);
+    if (!hourly.allowed) {
+      // This send does not happen, so it does not hold the next one back a minute either.
+      await this.interval.reward(client, 1);
+      return seconds(hourly.res.msBeforeNext);
     }
     return 0;
   }
@@ -80,8 +90,23 @@ export function createMemoryLimits(): LimitStore {
   return new RateLimits((spec) => new RateLimiterMemory(spec));
 }
 
+export const LIMITS_COLLECTION = 'limits';
+
+/** The indexes RateLimiterMongo would create for itself, created with the others at start instead. */
+export const limitIndexes: [Record<string, 1 | -1>, { unique?: boolean; expireAfterSeconds?: number }][] = [
+  [{ key: 1 }, { unique: true }],
+  [{ expire: -1 }, { expireAfterSeconds: 0 }],
+];
+
 export function createMongoLimits(client: MongoClient, db: Db): LimitStore {
   return new RateLimits(
-    (spec) => new RateLimiterMongo({ ...spec, storeClient: client, dbName: db.databaseName, tableName: 'limits' }),
+    (spec) =>
+      new RateLimiterMongo({
+        ...spec,
+        storeClient: client,
+        dbName: db.databaseName,
+        tableName: LIMITS_COLLECTION,
+        disableIndexesCreation: true,
+      }),
   );
 }

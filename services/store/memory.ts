@@ -117,19 +117,29 @@ export class MemoryCodeStore implements CodeStore {
     if (this.codes.get(id)?.codeHash === codeHash) this.codes.delete(id);
   }
 
+  /** Removes expired codes: the in-memory counterpart of the TTL index. */
+  sweep(now: Date): void {
+    for (const [id, code] of this.codes) if (code.expiresAt.getTime() <= now.getTime()) this.codes.delete(id);
+  }
+
   /** Codes not yet cleaned up; for tests that check nothing was left behind. */
   size(): number {
     return this.codes.size;
   }
 }
 
+/** How often expired codes are swept from memory. */
+const SWEEP_INTERVAL_MS = 60_000;
+
 export function createMemoryStores(): Stores & { codes: MemoryCodeStore } {
+  const codes = new MemoryCodeStore();
+  const sweeper = setInterval(() => codes.sweep(new Date()), SWEEP_INTERVAL_MS).unref();
   return {
     companies: new MemoryCompanyStore(),
     clients: new MemoryClientStore(),
-    codes: new MemoryCodeStore(),
+    codes,
     limits: createMemoryLimits(),
     ping: async () => {},
-    close: async () => {},
+    close: async () => clearInterval(sweeper),
   };
 }

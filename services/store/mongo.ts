@@ -12,7 +12,7 @@ import {
   type UpsertCounts,
 } from './types';
 import { emailKey } from '../email';
-import { createMongoLimits } from './limits';
+import { createMongoLimits, limitIndexes, LIMITS_COLLECTION } from './limits';
 
 /**
  * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
@@ -86,18 +86,24 @@ export class MongoClientStore implements ClientStore {
       return {
         updateOne: {
           filter: { companyId: c.companyId, document: c.document },
+          // A pipeline update reads a string that starts with `$` as a field path: every value from
+          // the caller goes in as a literal.
           update: [
             {
               $set: {
-                companyId: c.companyId,
-                document: c.document,
-                nome: c.nome,
-                email: c.email,
+                companyId: { $literal: c.companyId },
+                document: { $literal: c.document },
+                nome: { $literal: c.nome },
+                email: { $literal: c.email },
                 // A validation survives a re-import only when the email is the same one.
                 emailValidatedAt: {
-                  $cond: [{ $and: [{ $ne: [key, null] }, { $eq: ['$emailKey', key] }] }, '$emailValidatedAt', null],
+                  $cond: [
+                    { $and: [{ $ne: [{ $literal: key }, null] }, { $eq: ['$emailKey', { $literal: key }] }] },
+                    '$emailValidatedAt',
+                    null,
+                  ],
                 },
-                emailKey: key,
+                emailKey: { $literal: key },
               },
             },
           ],
@@ -151,6 +157,16 @@ export class MongoCodeStore implements CodeStore {
   }
 }
 
+/** The database used when neither `MONGODB_DB` nor the URI names one. */
+export const DEFAULT_DB_NAME = 'gsan_email_validation';
+
+/** `dbName`, else the database the URI names, else `DEFAULT_DB_NAME`. */
+export function databaseName(uri: string, dbName?: string): string {
+  if (dbName) return dbName;
+  const path = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]*)/.exec(uri)?.[1];
+  return path ? decodeURIComponent(path) : DEFAULT_DB_NAME;
+}
+
 export interface MongoStoreOptions {
   uri: string;
   /** Database name; when omitted, the one in the URI (or `gsan_email_validation`). */
@@ -162,6 +178,28 @@ export interface MongoStoreOptions {
 export interface MongoStores extends Stores {
   client: MongoClient;
   db: Db;
+}
+
+/**
+ * Creates every index the stores rely on, through a client of its own with no socket timeout: an
+ * index build on a large collection may take longer than any one request may.
+ */
+async function ensureIndexes(uri: string, dbName: string, timeoutMs: number): Promise<void> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, appName: 'gsan-email-validation-setup' });
+  try {
+    const db = client.db(dbName);
+    await Promise.all([
+      db.collection('companies').createIndex({ sigla: 1 }, { unique: true }),
+      db.collection('companies').createIndex({ keyHash: 1 }, { unique: true }),
+      db.collection('clients').createIndex({ companyId: 1, document: 1 }, { unique: true }),
+      db.collection('codes').createIndex({ companyId: 1, document: 1, email: 1 }, { unique: true }),
+      // Cleans up only: expiry itself is checked in every query.
+      db.collection('codes').createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
+      ...limitIndexes.map(([keys, options]) => db.collection(LIMITS_COLLECTION).createIndex(keys, options)),
+    ]);
+  } finally {
+    await client.close();
+  }
 }
 
 /** Connects, creates the indexes and returns the stores. */
@@ -179,20 +217,14 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     maxPoolSize: 50,
     appName: 'gsan-email-validation',
   };
+  const name = databaseName(opts.uri, opts.dbName);
+  await ensureIndexes(opts.uri, name, opts.timeoutMs);
   const client = new MongoClient(opts.uri, clientOptions);
   await client.connect();
-  const db = client.db(opts.dbName);
+  const db = client.db(name);
   const companies = db.collection<Company>('companies');
   const clients = db.collection<ClientDoc>('clients');
   const codes = db.collection<CodeRecord>('codes');
-  await Promise.all([
-    companies.createIndex({ sigla: 1 }, { unique: true }),
-    companies.createIndex({ keyHash: 1 }, { unique: true }),
-    clients.createIndex({ companyId: 1, document: 1 }, { unique: true }),
-    codes.createIndex({ companyId: 1, document: 1, email: 1 }, { unique: true }),
-    // Cleans up only: expiry itself is checked in every query.
-    codes.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
-  ]);
   return {
     client,
     db,

@@ -13,7 +13,9 @@ const company = (sigla: string, keyHash: string) => ({
   createdAt: new Date('2026-01-01T00:00:00Z'),
 });
 
-const T0 = new Date('2026-11-29T12:00:00Z');
+// Now, to the second: on a real MongoDB, a date in the past would let the TTL monitor remove
+// documents in the middle of a test.
+const T0 = new Date(Math.ceil(Date.now() / 1000) * 1000);
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const KEY = { companyId: 'CAER', document: '02789078220', email: 'a@b.com' };
 const code = (codeHash: string, over: Partial<CodeRecord> = {}): CodeRecord => ({
@@ -176,6 +178,10 @@ forEachStore('LimitStore', (stores) => {
       clock.tick(60_000);
     }
     assert.equal(await stores().limits.takeSend(client), 3600 - 300);
+    clock.tick(30_000);
+    assert.equal(await stores().limits.takeSend(client), 3600 - 330, 'the hour, not the minute, is the wait');
+    clock.tick(3600_000 - 330_000);
+    assert.equal(await stores().limits.takeSend(client), 0);
   });
 
   it('gives back a send whose mail failed', async () => {
@@ -199,5 +205,13 @@ forEachStore('LimitStore', (stores) => {
     assert.equal(await stores().limits.lockSeconds(client), 23 * 3600);
     clock.tick(23 * 3600_000);
     assert.equal(await stores().limits.lockSeconds(client), 0);
+  });
+
+  it('keeps counting failures however far apart, until a success', async () => {
+    for (let i = 0; i < 19; i++) {
+      assert.equal(await stores().limits.addFailure(client), 0);
+      clock.tick(6 * 3600_000);
+    }
+    assert.equal(await stores().limits.addFailure(client), 24 * 3600);
   });
 });
