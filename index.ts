@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { Server } from 'restify';
-import { Observability } from './api/observability';
+import { Observability, type UseCase } from './api/observability';
 import { registerOps } from './api/ops';
 import { createServer, listen } from './api/server';
 import { gracefulStop } from './api/shutdown';
 import { createBotDoor, type BotDoor } from './bots';
 import type { EmailValidationPort } from './dialogs/emailValidationDialog';
 import { ConfigError, loadConfig, type Config } from './services/config';
-import { withDeadline } from './services/deadline';
+import { answerInTime, withDeadline } from './services/deadline';
+import type { Outcome } from './services/outcome';
 import { seedDemo } from './services/demo';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError } from './services/logging';
@@ -66,7 +67,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const bot = await createBotDoor({
     config,
-    service: countedOutcomes(service, observability),
+    service: conversationService(service, observability),
     stores,
     logger,
     onTurn: (turn) => observability.botTurn(turn),
@@ -98,12 +99,22 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   return { config, port, server, stores, mailer, service, bot, logger, observability, close };
 }
 
-/** The service as the bot sees it: its sends and confirmations count in the same metrics as the webhooks'. */
-function countedOutcomes(service: EmailValidationService, observability: Observability): EmailValidationPort {
+/**
+ * The service as the conversation sees it, held to the webhooks' rules: each call bounded by the
+ * same deadline, a failure of the database answered as "unavailable" (logged once), and the
+ * outcomes counted in the same metrics.
+ */
+function conversationService(service: EmailValidationService, observability: Observability): EmailValidationPort {
+  const call = async (useCase: UseCase, run: () => Promise<Outcome>): Promise<Outcome> => {
+    const outcome = await answerInTime(run, (err) =>
+      observability.logger.error({ useCase, error: describeError(err) }, 'unexpected error in a conversation'),
+    );
+    return observability.count(useCase, outcome);
+  };
   return {
     codeTtlMinutes: service.codeTtlMinutes,
-    sendCode: async (ref, input) => observability.count('send', await service.sendCode(ref, input)),
-    confirmCode: async (ref, input) => observability.count('confirm', await service.confirmCode(ref, input)),
+    sendCode: (ref, input) => call('send', () => service.sendCode(ref, input)),
+    confirmCode: (ref, input) => call('confirm', () => service.confirmCode(ref, input)),
   };
 }
 

@@ -19,13 +19,18 @@ export type BodyResult = { ok: true; value: unknown } | { ok: false; outcome: Ou
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 /**
- * Reads the request body as JSON: 415 unless it says it is JSON, 413 past `MAX_BODY_BYTES`
- * (decided from `Content-Length` before reading when it is given), 400 when it does not parse.
+ * Reads the request body as JSON: 415 unless it says it is JSON, uncompressed; 413 past `maxBytes`
+ * (decided from `Content-Length` before reading when it is given); 400 when it does not parse.
+ * Every door that takes a body reads it here: nothing is inflated, buffered past the bound or
+ * written to disk.
  */
-export function readJsonBody(req: Request, res: Response): Promise<BodyResult> {
-  if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) return Promise.resolve(refuse(req, res, outcomes.notJson()));
+export function readJsonBody(req: Request, res: Response, maxBytes = MAX_BODY_BYTES): Promise<BodyResult> {
+  const encoding = req.headers['content-encoding'];
+  if (!JSON_TYPE.test(req.headers['content-type'] ?? '') || (encoding !== undefined && encoding !== 'identity')) {
+    return Promise.resolve(refuse(req, res, outcomes.notJson()));
+  }
   const declared = Number(req.headers['content-length']);
-  if (declared > MAX_BODY_BYTES) return Promise.resolve(refuse(req, res, outcomes.tooLarge()));
+  if (declared > maxBytes) return Promise.resolve(refuse(req, res, outcomes.tooLarge()));
 
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -39,7 +44,7 @@ export function readJsonBody(req: Request, res: Response): Promise<BodyResult> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) finish(refuse(req, res, outcomes.tooLarge()));
+      if (size > maxBytes) finish(refuse(req, res, outcomes.tooLarge()));
       else chunks.push(chunk);
     };
     req.on('data', onData);

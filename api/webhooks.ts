@@ -1,6 +1,6 @@
 import type { Request, Response, Server } from 'restify';
 import type { z } from 'zod';
-import { ANSWER_DEADLINE_MS, withDeadline } from '../services/deadline';
+import { answerInTime } from '../services/deadline';
 import type { EmailValidationService } from '../services/emailValidation';
 import { outcomes, type Outcome } from '../services/outcome';
 import { readJsonBody, sendEnvelope } from './http';
@@ -37,20 +37,15 @@ function webhook<S extends z.ZodType<{ key: string }>>(
   return async (req: Request, res: Response): Promise<void> => {
     let key = '';
     let outcome: Outcome;
-    try {
-      const read = await readJsonBody(req, res);
-      if (!read.ok) {
-        outcome = read.outcome;
-      } else {
-        key = keyOf(read.value);
-        const parsed = schema.safeParse(read.value);
-        outcome = parsed.success
-          ? await withDeadline(run(parsed.data), ANSWER_DEADLINE_MS, 'use case')
-          : outcomes.invalidRequest(fieldOf(read.value, parsed.error));
-      }
-    } catch (err) {
-      hooks.onError?.(req, err);
-      outcome = outcomes.unavailable();
+    const read = await readJsonBody(req, res);
+    if (!read.ok) {
+      outcome = read.outcome;
+    } else {
+      key = keyOf(read.value);
+      const parsed = schema.safeParse(read.value);
+      outcome = parsed.success
+        ? await answerInTime(() => run(parsed.data), (err) => hooks.onError?.(req, err))
+        : outcomes.invalidRequest(fieldOf(read.value, parsed.error));
     }
     sendEnvelope(res, key, outcome);
     hooks.onAnswer?.(req, outcome);

@@ -1,7 +1,7 @@
 import { ConversationState, UserState, type CloudAdapter, type Storage } from 'botbuilder';
 import type { Logger } from 'pino';
-import restify, { type Request, type Response, type Server } from 'restify';
-import { sendEnvelope } from '../api/http';
+import type { Request, Response, Server } from 'restify';
+import { readJsonBody, sendEnvelope } from '../api/http';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
 import { EmailValidationDialog, type EmailValidationPort } from '../dialogs/emailValidationDialog';
 import type { Config } from '../services/config';
@@ -46,8 +46,18 @@ export interface BotDoor {
   register(server: Server): void;
 }
 
+/** Enough of an activity for the adapter to route it; anything else is a bad request, not a fault. */
+function isActivity(value: unknown): value is { type: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
 export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const { config, logger } = opts;
+  if (!config.bot.appId) {
+    logger.warn(
+      'no bot credentials (MicrosoftAppId): /api/messages accepts any caller and replies to any serviceUrl; right for the Emulator, never for production',
+    );
+  }
   if (!(await opts.stores.companies.findBySigla(config.bot.company))) {
     // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
     logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
@@ -62,6 +72,13 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
 
   const messages = async (req: Request, res: Response): Promise<void> => {
     const started = Date.now();
+    const read = await readJsonBody(req, res, MAX_ACTIVITY_BYTES);
+    if (!read.ok || !isActivity(read.value)) {
+      sendEnvelope(res, '', read.ok ? outcomes.invalidRequest() : read.outcome);
+      opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
+      return;
+    }
+    req.body = read.value;
     await adapter.process(req, res, (context) => bot.run(context));
     // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type.
     const type = typeof req.body === 'object' && req.body !== null ? req.body.type : undefined;
@@ -80,8 +97,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
     storage,
     adapter,
     register(server) {
-      // The body parser only here: the GSAN webhooks read and bound their own bodies.
-      server.post(MESSAGES_PATH, restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BYTES, mapParams: false }), messages);
+      server.post(MESSAGES_PATH, messages);
       server.get(`${MANIFEST_PATH}/:name`, manifest);
     },
   };

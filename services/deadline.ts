@@ -1,3 +1,5 @@
+import { outcomes, type Outcome } from './outcome';
+
 /**
  * Time bounds (CONTRACT §6: the chatbot platform gives a service 5 seconds). The database driver
  * and the SMTP transport bound each of their own steps; a deadline bounds a whole answer, however
@@ -25,4 +27,18 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what = 'operation'
   });
   // Promise.race subscribes to `work`, so a late rejection is handled, never "unhandled".
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A use case as every door answers it: within `ANSWER_DEADLINE_MS`, and "unavailable" (503) when it
+ * fails or runs late, the error handed to `onError` once. The webhooks and the conversation both
+ * call the service through here.
+ */
+export async function answerInTime(run: () => Promise<Outcome>, onError: (err: unknown) => void): Promise<Outcome> {
+  try {
+    return await withDeadline(run(), ANSWER_DEADLINE_MS, 'use case');
+  } catch (err) {
+    onError(err);
+    return outcomes.unavailable();
+  }
 }

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { strict as assert } from 'node:assert';
 import { botTexts } from '../../services/texts';
 import { startTestApp, type TestApp } from '../support/app';
@@ -73,5 +74,20 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     assert.equal(bad.status, 400);
     const webhook = await app.post('/gsan/chatbot/enviarCodigoValidacaoEmailCliente', '{not json');
     assert.deepEqual(webhook.body, { key: '', body: { validado: 'N', mensagemCritica: 'Requisição inválida.' } });
+  });
+
+  it('refuses, before any authentication and without inflating or storing anything, bodies that are not plain JSON activities', async () => {
+    const post = (body: Buffer | string, headers: Record<string, string>) =>
+      fetch(`${app.baseUrl}/api/messages`, { method: 'POST', headers, body });
+    const rssBefore = process.memoryUsage().rss;
+    // A gzip bomb: 40 MiB of zeros in a few dozen KiB.
+    const bomb = gzipSync(Buffer.alloc(40 * 2 ** 20));
+    assert.equal((await post(bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' })).status, 415);
+    assert.ok(process.memoryUsage().rss - rssBefore < 30 * 2 ** 20, 'nothing was inflated');
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.alloc(300 * 1024)]), 'x.bin');
+    assert.equal((await fetch(`${app.baseUrl}/api/messages`, { method: 'POST', body: form })).status, 415);
+    assert.equal((await post(JSON.stringify({ text: 'x'.repeat(300 * 1024), type: 'message' }), { 'content-type': 'application/json' })).status, 413);
+    assert.equal((await post('{"text":"sem tipo"}', { 'content-type': 'application/json' })).status, 400);
   });
 });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { callersValidator } from '../../bots/adapter';
 import { loadConfig } from '../../services/config';
-import { botTexts } from '../../services/texts';
+import { botTexts, texts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
@@ -108,12 +108,23 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
     assert.deepEqual(replies, []);
   });
 
-  it('answers an unexpected error with an apology and endOfConversation SkillError, and clears the state', async () => {
+  it('answers a database failure as the webhooks do: "indisponível", and the result says N', async () => {
     await root.send(start({ cpfCnpj: '02789078220' }));
     sinon.stub(app.service, 'sendCode').rejects(new Error('database exploded'));
     const { replies } = await root.send({ type: 'message', text: EMAIL });
-    assert.deepEqual(replies.map((a) => a.text ?? a.type), [botTexts.unexpectedError, 'endOfConversation']);
-    assert.equal(replies[1].code, 'SkillError');
+    assert.deepEqual(replies.map((a) => a.text ?? a.type), [texts.unavailable, 'endOfConversation']);
+    assert.equal(replies[1].code, 'completedSuccessfully');
+    assert.deepEqual(replies[1].value, { validado: 'N', mensagemCritica: texts.unavailable, emailValidado: '' });
+    assert.ok(!JSON.stringify(replies).includes('exploded'), 'no internal detail leaks');
+  });
+
+  it('answers an unexpected error with an apology and endOfConversation SkillError, and clears the state', async () => {
+    await root.send(start({ cpfCnpj: '02789078220' }));
+    const write = sinon.stub(app.bot.storage, 'write').rejects(new Error('state store exploded'));
+    const { replies } = await root.send({ type: 'message', text: EMAIL });
+    write.restore();
+    assert.deepEqual(replies.map((a) => a.text ?? a.type).slice(-2), [botTexts.unexpectedError, 'endOfConversation']);
+    assert.equal(replies.at(-1)!.code, 'SkillError');
     assert.ok(!JSON.stringify(replies).includes('exploded'), 'no internal detail leaks');
     assert.deepEqual(await app.bot.storage.read([root.stateKey]), {});
   });
