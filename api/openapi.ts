@@ -103,6 +103,8 @@ export function openApiDocument(publicUrl: string) {
             confirmado: outcomes.confirmed(),
             codigoErrado: outcomes.wrongCode(4),
             semCodigo: outcomes.noLiveCode(),
+            // The client was given another email between the send and the confirmation.
+            semelhante: outcomes.similarEmail(maskEmail('aaaxxxxbbb@email.com'), DEMO_COMPANY.assistente, DEMO_COMPANY.site),
             ...common,
             codigoMalFormado: outcomes.invalidCode(),
             bloqueado: outcomes.locked(86_400),
