@@ -3,6 +3,7 @@ import { generateCode, hashCode, parseCode, sameHash } from '../../services/code
 import { ConfigError, loadConfig } from '../../services/config';
 import { maskDocument, normalizeDocument, parseDocument } from '../../services/document';
 import { maskEmail, parseEmail, sameEmail } from '../../services/email';
+import { databaseName } from '../../services/store/mongo';
 
 describe('CPF/CNPJ', () => {
   it('ignores spaces and . / -, and upper-cases letters', () => {
@@ -106,5 +107,15 @@ describe('configuration', () => {
     const c = loadConfig({ MONGODB_URI: 'mongodb://db:27017/x', CODE_PEPPER: 'p'.repeat(32) });
     assert.equal(c.codePepper, 'p'.repeat(32));
     assert.equal(c.seedDemo, false);
+  });
+});
+
+describe('MongoDB database name', () => {
+  it('is MONGODB_DB, else the one the URI names, else gsan_email_validation', () => {
+    assert.equal(databaseName('mongodb://db:27017/agua', 'outra'), 'outra');
+    assert.equal(databaseName('mongodb://u:p@db1:27017,db2:27017/agua?replicaSet=rs0'), 'agua');
+    assert.equal(databaseName('mongodb+srv://cluster.exemplo.net/agua%2Dcaer'), 'agua-caer');
+    assert.equal(databaseName('mongodb://db:27017/?retryWrites=true'), 'gsan_email_validation');
+    assert.equal(databaseName('mongodb://db:27017'), 'gsan_email_validation');
   });
 });
