@@ -71,6 +71,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     stores,
     logger,
     onTurn: (turn) => observability.botTurn(turn),
+    requestId: (req) => observability.requestId(req),
   });
   const server = createServer({
     service,

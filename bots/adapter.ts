@@ -15,6 +15,9 @@ import { botTexts } from '../services/texts';
  * `ALLOWED_CALLERS`, and the one place an unexpected error in a turn is caught.
  */
 
+/** Where a turn keeps the id of the HTTP request that carried it (`TurnContext.turnState`). */
+export const REQUEST_ID = Symbol('requestId');
+
 /** `endOfConversation` code a skill uses for its own failure (as the Bot Framework skill samples). */
 export const SKILL_ERROR = 'SkillError';
 
@@ -42,7 +45,13 @@ export function createAdapter(opts: AdapterOptions): CloudAdapter {
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const activity = context.activity;
     logger.error(
-      { err: error, activityType: activity.type, channelId: activity.channelId, conversationId: activity.conversation?.id },
+      {
+        reqId: context.turnState.get(REQUEST_ID),
+        err: error,
+        activityType: activity.type,
+        channelId: activity.channelId,
+        conversationId: activity.conversation?.id,
+      },
       'unexpected error in a bot turn',
     );
     try {

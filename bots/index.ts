@@ -7,7 +7,7 @@ import { EmailValidationDialog, type EmailValidationPort } from '../dialogs/emai
 import type { Config } from '../services/config';
 import { outcomes } from '../services/outcome';
 import type { Stores } from '../services/store/types';
-import { createAdapter } from './adapter';
+import { createAdapter, REQUEST_ID } from './adapter';
 import { EmailValidationBot } from './emailValidationBot';
 import { loadManifests } from './manifest';
 import { createBotStorage } from './storage';
@@ -36,6 +36,8 @@ export interface BotDoorOptions {
   logger: Logger;
   /** Called once per turn, for the turn's log line and metrics. */
   onTurn?(turn: BotTurnReport): void;
+  /** The id the request's log line carries, for the log line of a turn that fails. */
+  requestId?(req: Request): string | undefined;
 }
 
 export interface BotDoor {
@@ -79,7 +81,10 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       return;
     }
     req.body = read.value;
-    await adapter.process(req, res, (context) => bot.run(context));
+    await adapter.process(req, res, (context) => {
+      context.turnState.set(REQUEST_ID, opts.requestId?.(req));
+      return bot.run(context);
+    });
     // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type.
     const type = typeof req.body === 'object' && req.body !== null ? req.body.type : undefined;
     const outcome = res.statusCode >= 400 || typeof type !== 'string' ? 'error' : type;

@@ -4,6 +4,7 @@ import { callersValidator } from '../../bots/adapter';
 import { loadConfig } from '../../services/config';
 import { botTexts, texts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
+import { captureLogs, type CapturedLogs } from '../support/logs';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -19,11 +20,13 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
   let channel: TestChannel;
   let app: TestApp;
   let root: HttpConversation;
+  let logs: CapturedLogs;
 
   beforeEach(async () => {
     smtp = await startSmtp('accept');
     channel = await startChannel();
-    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true', PUBLIC_URL });
+    logs = captureLogs();
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true', PUBLIC_URL }, { logger: logs.logger });
     // A root bot calls the skill: the recipient is the skill.
     root = new HttpConversation(app.baseUrl, channel, 'emulator', 'skill');
   });
@@ -127,6 +130,11 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
     assert.equal(replies.at(-1)!.code, 'SkillError');
     assert.ok(!JSON.stringify(replies).includes('exploded'), 'no internal detail leaks');
     assert.deepEqual(await app.bot.storage.read([root.stateKey]), {});
+    // Logged once, with the id of the request that carried the turn.
+    const errors = logs.lines().filter((l) => l.msg === 'unexpected error in a bot turn');
+    assert.equal(errors.length, 1);
+    const request = logs.lines().find((l) => l.msg === 'request' && l.route === '/api/messages' && l.reqId === errors[0].reqId);
+    assert.ok(request, `a request line with reqId ${errors[0].reqId}`);
   });
 
   it('serves the manifest with the event, its value and result, and this endpoint', async () => {
