@@ -11,7 +11,7 @@ import { answerInTime, withDeadline } from './services/deadline';
 import type { Outcome } from './services/outcome';
 import { seedDemo } from './services/demo';
 import { EmailValidationService } from './services/emailValidation';
-import { createLogger, describeError } from './services/logging';
+import { createLogger, describeError, exitWhenLogged } from './services/logging';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
 import { createMongoStores } from './services/store/mongo';
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   // Whatever escapes is still logged as JSON, redacted, before the process ends as Node would end it.
   const crash = (what: string) => (err: unknown) => {
     logger.fatal({ error: describeError(err) }, what);
-    process.exit(1);
+    exitWhenLogged(logger, 1);
   };
   process.on('uncaughtException', crash('uncaught exception'));
   process.on('unhandledRejection', crash('unhandled rejection'));
@@ -165,7 +165,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting at once');
-      process.exit(1);
+      exitWhenLogged(logger, 1);
+      return;
     }
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping');
@@ -173,11 +174,11 @@ async function main(): Promise<void> {
       (clean) => {
         if (clean) logger.info('stopped');
         else logger.warn({ graceMs: config.shutdownGraceMs }, 'stopped: requests still running after the grace period were cut');
-        process.exit(clean ? 0 : 1);
+        exitWhenLogged(logger, clean ? 0 : 1);
       },
       (err) => {
         logger.error({ error: describeError(err) }, 'unclean stop');
-        process.exit(1);
+        exitWhenLogged(logger, 1);
       },
     );
   };

@@ -29,7 +29,9 @@ function start(script: string, args: string[], env: Record<string, string> = {})
   return new Promise((resolve, reject) => {
     const proc = fork(script, args, {
       execArgv: ['--import', 'tsx', '--disable-warning=DEP0111', ...(process.env.BENCH_PROFILE && args[0] === 'service' ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : [])],
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+      env: { ...process.env, ...env },
+      // The service logs a JSON line per request, as in production; the bench does not print them.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let documents: string[] = [];
     proc.on('message', (msg: { port?: number; documents?: string[] }) => {

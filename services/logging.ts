@@ -9,11 +9,14 @@ import { parseDocument } from './document';
 export const SERVICE_NAME = 'gsan-email-validation';
 
 /** Field names that carry secrets or personal data wherever they appear: censored as a last line of defence. */
-const SENSITIVE_FIELDS = ['key', 'cpfCnpj', 'email', 'codigo', 'password', 'authorization'];
+const SENSITIVE_FIELDS = new Set(['key', 'cpfCnpj', 'email', 'codigo', 'password', 'authorization']);
+const CENSORED = '[redacted]';
+/** How deep into a logged object sensitive field names are looked for. */
+const CENSOR_DEPTH = 3;
 
 export interface LoggerOptions {
   level: string;
-  /** Where the JSON lines go; standard output when omitted. */
+  /** Where the JSON lines go; standard output, written asynchronously, when omitted. */
   destination?: DestinationStream;
 }
 
@@ -23,15 +26,45 @@ export function createLogger(opts: LoggerOptions): Logger {
       level: opts.level,
       base: { service: SERVICE_NAME },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (obj) => censor(obj, CENSOR_DEPTH) },
       serializers: { err: describeError },
-      redact: {
-        paths: [...SENSITIVE_FIELDS, ...SENSITIVE_FIELDS.map((f) => `*.${f}`), '*.headers.authorization'],
-        censor: '[redacted]',
-      },
     },
-    opts.destination,
+    // Asynchronous: lines written while a write is in flight go out together in the next one, so a
+    // busy server does not pay a system call per line. `exitWhenLogged` flushes before exiting.
+    opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/**
+ * `obj` with the value of every sensitive field name replaced, down to `depth` levels; the same
+ * object when there is nothing to censor (the common case costs one pass over a few keys).
+ * pino's own `redact` does the same by path, several times slower on every line.
+ */
+function censor<T extends Record<string, unknown>>(obj: T, depth: number): T {
+  let out = obj;
+  for (const name of Object.keys(obj)) {
+    const value = obj[name];
+    let replaced: unknown = value;
+    if (SENSITIVE_FIELDS.has(name)) replaced = CENSORED;
+    else if (depth > 1 && isPlainObject(value)) replaced = censor(value, depth - 1);
+    if (replaced !== value) {
+      if (out === obj) out = { ...obj };
+      (out as Record<string, unknown>)[name] = replaced;
+    }
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Exits once the lines logged so far are written (at most a second later, whatever stdout does). */
+export function exitWhenLogged(logger: Logger, code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+  logger.flush(() => process.exit(code));
 }
 
 export interface LoggedError {

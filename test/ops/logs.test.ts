@@ -163,6 +163,24 @@ async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> 
   }
 }
 
+describe('censoring of sensitive field names', () => {
+  it('replaces the value of key, cpfCnpj, email, codigo, password and authorization, three levels deep', () => {
+    const logs = captureLogs();
+    logs.logger.info(
+      { email: 'a@b.com', route: '/x', nested: { cpfCnpj: '02789078220', ok: 1, headers: { authorization: 'Bearer t' } } },
+      'line',
+    );
+    logs.logger.info({ key: DEMO_KEY, codigo: '123456', password: 'p' }, 'other');
+    const [first, second] = logs.lines();
+    assert.deepEqual(
+      { email: first.email, route: first.route, nested: first.nested },
+      { email: '[redacted]', route: '/x', nested: { cpfCnpj: '[redacted]', ok: 1, headers: { authorization: '[redacted]' } } },
+    );
+    assert.deepEqual([second.key, second.codigo, second.password], ['[redacted]', '[redacted]', '[redacted]']);
+    assert.ok(!logs.text().includes(DEMO_KEY) && !logs.text().includes('02789078220'));
+  });
+});
+
 describe('redaction of error messages', () => {
   it('blots out emails, valid CPFs and CNPJs, and runs of six or more digits', () => {
     assert.equal(
