@@ -25,6 +25,26 @@ export interface ConfirmCodeInput extends SendCodeInput {
   codigo: string;
 }
 
+/** Remembers up to `size` digests; when full it starts over (keys are few, so it rarely is). */
+class DigestCache {
+  private readonly digests = new Map<string, string>();
+
+  constructor(
+    private readonly digest: (text: string) => string,
+    private readonly size: number,
+  ) {}
+
+  of(text: string): string {
+    let digest = this.digests.get(text);
+    if (digest === undefined) {
+      if (this.digests.size >= this.size) this.digests.clear();
+      digest = this.digest(text);
+      this.digests.set(text, digest);
+    }
+    return digest;
+  }
+}
+
 interface AcceptedRequest {
   company: Company;
   document: string;
@@ -47,6 +67,8 @@ export class EmailValidationService {
   private readonly pepper: string;
   readonly codeTtlMinutes: number;
   private readonly now: () => Date;
+  /** The same few keys arrive on every request: their digests are remembered, never the companies. */
+  private readonly keyHashes = new DigestCache(hashKey, 1024);
 
   constructor(opts: EmailValidationOptions) {
     this.stores = opts.stores;
@@ -146,7 +168,7 @@ export class EmailValidationService {
   private async company(ref: CompanyRef): Promise<Company | null> {
     if ('sigla' in ref) return this.stores.companies.findBySigla(ref.sigla);
     if (ref.key.length === 0 || ref.key.length > MAX_KEY_LENGTH) return null;
-    return this.stores.companies.findByKeyHash(hashKey(ref.key));
+    return this.stores.companies.findByKeyHash(this.keyHashes.of(ref.key));
   }
 
   /** Limits and locks count per (company, client). */

@@ -76,7 +76,7 @@ describe('request logs', () => {
     assert.ok(lines.every((l) => l.service === 'gsan-email-validation' && typeof l.time === 'string'));
     const requests = requestLines();
     for (const line of requests) {
-      assert.match(line.reqId, /^[0-9a-f-]{36}$/);
+      assert.match(line.reqId, /^[0-9a-f]{12}-[0-9a-z]+$/);
       assert.equal(typeof line.durationMs, 'number');
       assert.equal(typeof line.status, 'number');
     }
@@ -127,13 +127,13 @@ describe('request logs', () => {
       replaced.push(res.headers.get('x-request-id'));
     }
     const notFound = await app.post('/nada', {});
-    assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
 
     await until(() => requestLines().length === 6);
     const ids = requestLines().map((l) => l.reqId);
     assert.equal(ids[0], 'gw-1234.abc_DEF');
     for (const [i, id] of replaced.entries()) {
-      assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+      assert.match(id ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
       assert.equal(ids[i + 1], id);
     }
     assert.ok(!logs.text().includes('script') && !logs.text().includes('espa'));
