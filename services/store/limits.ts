@@ -14,11 +14,19 @@ interface LimiterSpec {
   duration: number;
 }
 
+/**
+ * How long failures are remembered, from the first of them, when no success clears them. (Under
+ * 24.8 days: the in-memory limiter keeps each count with a timer, and Node's timers go no further.)
+ */
+const FAILURE_MEMORY_SECONDS = 7 * 24 * 60 * 60;
+
 const SPECS = {
   interval: { keyPrefix: 'send_interval', points: 1, duration: SEND_INTERVAL_SECONDS },
   hourly: { keyPrefix: 'send_hourly', points: MAX_SENDS_PER_HOUR, duration: 60 * 60 },
-  // Consecutive failures are kept until a success (duration 0: no expiry); only the lock lasts LOCK_SECONDS.
-  failures: { keyPrefix: 'confirm_failures', points: MAX_CONSECUTIVE_FAILURES, duration: 0 },
+  // Consecutive failures count until a success (or for a week): they do not lapse with the lock.
+  failures: { keyPrefix: 'confirm_failures', points: MAX_CONSECUTIVE_FAILURES, duration: FAILURE_MEMORY_SECONDS },
+  // The lock itself: present while the client is locked.
+  lock: { keyPrefix: 'confirm_lock', points: 1, duration: LOCK_SECONDS },
 } satisfies Record<string, LimiterSpec>;
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -37,11 +45,13 @@ export class RateLimits implements LimitStore {
   private readonly interval: RateLimiterAbstract;
   private readonly hourly: RateLimiterAbstract;
   private readonly failures: RateLimiterAbstract;
+  private readonly lock: RateLimiterAbstract;
 
   constructor(create: (spec: LimiterSpec) => RateLimiterAbstract) {
     this.interval = create(SPECS.interval);
     this.hourly = create(SPECS.hourly);
     this.failures = create(SPECS.failures);
+    this.lock = create(SPECS.lock);
   }
 
   async takeSend(client: string): Promise<number> {
@@ -52,7 +62,13 @@ export class RateLimits implements LimitStore {
       const hourlyWait = hourly && hourly.remainingPoints <= 0 ? hourly.msBeforeNext : 0;
       return seconds(Math.max(interval.res.msBeforeNext, hourlyWait));
     }
-    const hourly = await consume(this.hourly, client);
+    let hourly: Awaited<ReturnType<typeof consume>>;
+    try {
+      hourly = await consume(this.hourly, client);
+    } catch (err) {
+      await this.interval.reward(client, 1).catch(() => {});
+      throw err;
+    }
     if (!hourly.allowed) {
       // This send does not happen, so it does not hold the next one back a minute either.
       await this.interval.reward(client, 1);
@@ -66,19 +82,18 @@ export class RateLimits implements LimitStore {
   }
 
   async lockSeconds(client: string): Promise<number> {
-    const res = await this.failures.get(client);
-    return res && res.remainingPoints <= 0 && res.msBeforeNext > 0 ? seconds(res.msBeforeNext) : 0;
+    const res = await this.lock.get(client);
+    return res && res.msBeforeNext > 0 ? seconds(res.msBeforeNext) : 0;
   }
 
   async addFailure(client: string): Promise<number> {
-    const { allowed, res } = await consume(this.failures, client);
-    if (!allowed) return seconds(res.msBeforeNext);
-    if (res.remainingPoints === 0) {
-      // The failure that reaches the limit starts a lock of its own full length.
-      await this.failures.block(client, LOCK_SECONDS);
-      return LOCK_SECONDS;
-    }
-    return 0;
+    const { res } = await consume(this.failures, client);
+    if (res.consumedPoints < MAX_CONSECUTIVE_FAILURES) return 0;
+    // The lock first: should anything fail after it, the client is locked all the same, and should
+    // setting it fail, the count stays reached and the next failure tries again.
+    await this.lock.set(client, 1, LOCK_SECONDS);
+    await this.failures.delete(client);
+    return LOCK_SECONDS;
   }
 
   async clearFailures(client: string): Promise<void> {

@@ -207,11 +207,20 @@ forEachStore('LimitStore', (stores) => {
     assert.equal(await stores().limits.lockSeconds(client), 0);
   });
 
-  it('keeps counting failures however far apart, until a success', async () => {
+  it('keeps counting failures across days, until a success', async () => {
     for (let i = 0; i < 19; i++) {
       assert.equal(await stores().limits.addFailure(client), 0);
       clock.tick(6 * 3600_000);
     }
     assert.equal(await stores().limits.addFailure(client), 24 * 3600);
+  });
+
+  it('starts counting afresh once a lock is over, and locks again at the next 20', async () => {
+    for (let i = 0; i < 20; i++) await stores().limits.addFailure(client);
+    clock.tick(24 * 3600_000);
+    assert.equal(await stores().limits.lockSeconds(client), 0);
+    for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
+    assert.equal(await stores().limits.addFailure(client), 24 * 3600);
+    assert.equal(await stores().limits.lockSeconds(client), 24 * 3600);
   });
 });
