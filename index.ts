@@ -56,14 +56,50 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const observability = new Observability(logger);
   const stores =
     overrides.stores ?? (config.mongo ? await createMongoStores(config.mongo) : createMemoryStores());
+  const mailer = config.smtp
+    ? createSmtpMailer(config.smtp, {
+        onWorkerError: (err) => logger.error({ error: describeError(err) }, 'SMTP worker failed'),
+      })
+    : createOutboxMailer(config.outboxDir);
+  let started: Awaited<ReturnType<typeof startServing>>;
+  try {
+    started = await startServing(config, overrides, { logger, observability, stores, mailer });
+  } catch (err) {
+    // Nothing half-started stays behind: the SMTP worker and the database client go too.
+    mailer.close();
+    await stores.close().catch(() => {});
+    throw err;
+  }
+  const { port, server, service, bot, http } = started;
+
+  let closing: Promise<boolean> | undefined;
+  const close = (graceMs = config.shutdownGraceMs) =>
+    (closing ??= (async () => {
+      const clean = await http.stop(graceMs);
+      // Only now: a send in flight would be cut by closing the pool under it.
+      mailer.close();
+      await withDeadline(stores.close(), CLOSE_STORES_TIMEOUT_MS, 'closing the database client');
+      return clean;
+    })());
+
+  return { config, port, server, stores, mailer, service, bot, logger, observability, close };
+}
+
+/** Everything after the stores and the mailer: demo data, service, bot, server, listening. */
+async function startServing(
+  config: Config,
+  overrides: AppOverrides,
+  parts: { logger: Logger; observability: Observability; stores: Stores; mailer: Mailer },
+) {
+  const { logger, observability, stores, mailer } = parts;
   if (config.seedDemo) await seedDemo(stores);
-  const mailer = config.smtp ? createSmtpMailer(config.smtp) : createOutboxMailer(config.outboxDir);
   const service = new EmailValidationService({
     stores,
     mailer,
     pepper: config.codePepper,
     codeTtlMinutes: config.codeTtlMinutes,
     now: overrides.now,
+    onMailError: (err) => logger.warn({ error: describeError(err) }, 'mail not sent'),
   });
   const bot = await createBotDoor({
     config,
@@ -87,17 +123,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const http = gracefulStop(server.server);
   const port = await listen(server, config.port, config.host);
 
-  let closing: Promise<boolean> | undefined;
-  const close = (graceMs = config.shutdownGraceMs) =>
-    (closing ??= (async () => {
-      const clean = await http.stop(graceMs);
-      // Only now: a send in flight would be cut by closing the pool under it.
-      mailer.close();
-      await withDeadline(stores.close(), CLOSE_STORES_TIMEOUT_MS, 'closing the database client');
-      return clean;
-    })());
-
-  return { config, port, server, stores, mailer, service, bot, logger, observability, close };
+  return { port, server, service, bot, http };
 }
 
 /**

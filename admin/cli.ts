@@ -7,7 +7,7 @@ import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, sigl
 import { importClients, importClientsArgs } from './importClients';
 import { adminTexts as t, usage } from './texts';
 
-/** Bound of each step of a MongoDB operation for the admin commands. */
+/** Bound of socket reads for the admin commands (connecting keeps the service's bound). */
 const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
 
 /**
@@ -146,7 +146,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   let stores: Stores;
   try {
     // A batch of a large import may take longer than any one request of the service may.
-    stores = await (deps.openStores ?? createMongoStores)({ ...mongo, timeoutMs: Math.max(mongo.timeoutMs, ADMIN_MONGODB_TIMEOUT_MS) });
+    stores = await (deps.openStores ?? createMongoStores)({ ...mongo, operationTimeoutMs: ADMIN_MONGODB_TIMEOUT_MS });
   } catch (err) {
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);
   }

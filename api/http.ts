@@ -25,8 +25,8 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
  * written to disk.
  */
 export function readJsonBody(req: Request, res: Response, maxBytes = MAX_BODY_BYTES): Promise<BodyResult> {
-  const encoding = req.headers['content-encoding'];
-  if (!JSON_TYPE.test(req.headers['content-type'] ?? '') || (encoding !== undefined && encoding !== 'identity')) {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (!JSON_TYPE.test(req.headers['content-type'] ?? '') || encoding !== 'identity') {
     return Promise.resolve(refuse(req, res, outcomes.notJson()));
   }
   const declared = Number(req.headers['content-length']);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { Request, Response, Server } from 'restify';
@@ -147,17 +147,9 @@ export class Observability {
     );
   }
 
-  /** This instance's random prefix and a counter: unique across instances, and cheap. */
-  private readonly idPrefix = randomBytes(6).toString('hex');
-  private requestCount = 0;
-
-  private newRequestId(): string {
-    return `${this.idPrefix}-${(++this.requestCount).toString(36)}`;
-  }
-
   private begin(req: Request, res: Response): void {
     const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : this.newRequestId();
+    const id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const context: RequestContext = { id, startedAt: process.hrtime.bigint(), logged: false };
     this.requests.set(req, context);
     res.setHeader('X-Request-Id', id);

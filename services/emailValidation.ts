@@ -25,26 +25,6 @@ export interface ConfirmCodeInput extends SendCodeInput {
   codigo: string;
 }
 
-/** Remembers up to `size` digests; when full it starts over (keys are few, so it rarely is). */
-class DigestCache {
-  private readonly digests = new Map<string, string>();
-
-  constructor(
-    private readonly digest: (text: string) => string,
-    private readonly size: number,
-  ) {}
-
-  of(text: string): string {
-    let digest = this.digests.get(text);
-    if (digest === undefined) {
-      if (this.digests.size >= this.size) this.digests.clear();
-      digest = this.digest(text);
-      this.digests.set(text, digest);
-    }
-    return digest;
-  }
-}
-
 interface AcceptedRequest {
   company: Company;
   document: string;
@@ -59,6 +39,8 @@ export interface EmailValidationOptions {
   codeTtlMinutes: number;
   /** The clock; tests replace it. */
   now?: () => Date;
+  /** A mail the SMTP server did not take (answered 500): for the log. */
+  onMailError?(err: unknown): void;
 }
 
 export class EmailValidationService {
@@ -67,8 +49,7 @@ export class EmailValidationService {
   private readonly pepper: string;
   readonly codeTtlMinutes: number;
   private readonly now: () => Date;
-  /** The same few keys arrive on every request: their digests are remembered, never the companies. */
-  private readonly keyHashes = new DigestCache(hashKey, 1024);
+  private readonly onMailError?: (err: unknown) => void;
 
   constructor(opts: EmailValidationOptions) {
     this.stores = opts.stores;
@@ -76,6 +57,7 @@ export class EmailValidationService {
     this.pepper = opts.pepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
     this.now = opts.now ?? (() => new Date());
+    this.onMailError = opts.onMailError;
   }
 
   /** CONTRACT §1. */
@@ -97,7 +79,8 @@ export class EmailValidationService {
     const code = generateCode();
     try {
       await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes));
-    } catch {
+    } catch (err) {
+      this.onMailError?.(err);
       // The mail never went out, so it does not count against the client's sends.
       await this.stores.limits.returnSend(limitKey);
       return outcomes.mailFailed(maskEmail(email));
@@ -168,7 +151,7 @@ export class EmailValidationService {
   private async company(ref: CompanyRef): Promise<Company | null> {
     if ('sigla' in ref) return this.stores.companies.findBySigla(ref.sigla);
     if (ref.key.length === 0 || ref.key.length > MAX_KEY_LENGTH) return null;
-    return this.stores.companies.findByKeyHash(this.keyHashes.of(ref.key));
+    return this.stores.companies.findByKeyHash(hashKey(ref.key));
   }
 
   /** Limits and locks count per (company, client). */

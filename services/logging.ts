@@ -26,7 +26,11 @@ export function createLogger(opts: LoggerOptions): Logger {
       level: opts.level,
       base: { service: SERVICE_NAME },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }), log: (obj) => censor(obj, CENSOR_DEPTH) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => censor(obj, CENSOR_DEPTH),
+        bindings: (bindings) => censor(bindings, CENSOR_DEPTH),
+      },
       serializers: { err: describeError },
     },
     // Asynchronous: lines written while a write is in flight go out together in the next one, so a
@@ -61,7 +65,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Exits once the lines logged so far are written (at most a second later, whatever stdout does). */
+/**
+ * Exits after asking the destination to write what it holds; pino's own exit hook then writes the
+ * rest synchronously. The timer only matters should standard output block.
+ */
 export function exitWhenLogged(logger: Logger, code: number): void {
   setTimeout(() => process.exit(code), 1000).unref();
   logger.flush(() => process.exit(code));

@@ -39,7 +39,12 @@ const WORKER_MARGIN_MS = 200;
  * SMTP delivery through a worker thread that owns nodemailer's pooled transport (`smtpPool.ts`).
  * A worker that dies fails what it had in hand and is started again on the next send.
  */
-export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
+export interface SmtpMailerHooks {
+  /** The worker failed or stopped by itself: what it had in hand has failed, the next send starts another. */
+  onWorkerError?(err: Error): void;
+}
+
+export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks = {}): Mailer {
   let worker: Worker | undefined;
   let closed = false;
   let nextId = 0;
@@ -63,9 +68,13 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
       if (reply.ok) p.resolve();
       else p.reject(new Error(`SMTP: ${reply.error}`));
     });
-    w.on('error', () => failAll('SMTP worker failed'));
-    w.on('exit', () => {
+    w.on('error', (err) => {
+      hooks.onWorkerError?.(err);
+      failAll('SMTP worker failed');
+    });
+    w.on('exit', (code) => {
       if (worker === w) worker = undefined;
+      if (!closed && code !== 0) hooks.onWorkerError?.(new Error(`SMTP worker exited with code ${code}`));
       failAll('SMTP worker stopped');
     });
     return w;

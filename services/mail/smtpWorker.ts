@@ -20,7 +20,9 @@ port.on('message', (request: WorkerRequest) => {
   work.then(
     () => port.postMessage({ id: request.id, ok: true } satisfies WorkerReply),
     (err: unknown) => {
-      const error = err instanceof Error ? `${err.name}${'code' in err ? ` ${String(err.code)}` : ''}` : 'Error';
+      // What went wrong, never the message: it may quote the recipient's address.
+      const e = err as { name?: unknown; code?: unknown; responseCode?: unknown; command?: unknown };
+      const error = [e.name ?? 'Error', e.code, e.responseCode, e.command].filter((part) => part !== undefined).join(' ');
       port.postMessage({ id: request.id, ok: false, error } satisfies WorkerReply);
     },
   );

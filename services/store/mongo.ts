@@ -173,6 +173,8 @@ export interface MongoStoreOptions {
   dbName?: string;
   /** Upper bound, in ms, of each step of an operation: selecting a server, a pooled connection, connecting, a socket read. */
   timeoutMs: number;
+  /** A longer bound for pooled-connection waits and socket reads only (the admin commands' batches). */
+  operationTimeoutMs?: number;
 }
 
 export interface MongoStores extends Stores {
@@ -180,12 +182,20 @@ export interface MongoStores extends Stores {
   db: Db;
 }
 
+/** Bound of the index builds at start: minutes, not the seconds a request gets. */
+const INDEX_BUILD_TIMEOUT_MS = 10 * 60_000;
+
 /**
- * Creates every index the stores rely on, through a client of its own with no socket timeout: an
- * index build on a large collection may take longer than any one request may.
+ * Creates every index the stores rely on, through a client of its own with a long socket timeout:
+ * an index build on a large collection may take longer than any one request may.
  */
 async function ensureIndexes(uri: string, dbName: string, timeoutMs: number): Promise<void> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, appName: 'gsan-email-validation-setup' });
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    socketTimeoutMS: INDEX_BUILD_TIMEOUT_MS,
+    appName: 'gsan-email-validation-setup',
+  });
   try {
     const db = client.db(dbName);
     await Promise.all([
@@ -209,11 +219,11 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
   // opening one, and every read on its socket. The whole answer is bounded at the door (services/deadline.ts).
   const clientOptions: MongoClientOptions = {
     serverSelectionTimeoutMS: opts.timeoutMs,
-    waitQueueTimeoutMS: opts.timeoutMs,
+    waitQueueTimeoutMS: opts.operationTimeoutMs ?? opts.timeoutMs,
     connectTimeoutMS: opts.timeoutMs,
     // Driver 7 dropped client-side operation timeouts (`timeoutMS`): a socket that stays silent this
     // long fails the operation, which bounds every call on a hung server.
-    socketTimeoutMS: opts.timeoutMs,
+    socketTimeoutMS: opts.operationTimeoutMs ?? opts.timeoutMs,
     maxPoolSize: 50,
     appName: 'gsan-email-validation',
   };

@@ -76,7 +76,7 @@ describe('request logs', () => {
     assert.ok(lines.every((l) => l.service === 'gsan-email-validation' && typeof l.time === 'string'));
     const requests = requestLines();
     for (const line of requests) {
-      assert.match(line.reqId, /^[0-9a-f]{12}-[0-9a-z]+$/);
+      assert.match(line.reqId, /^[0-9a-f-]{36}$/);
       assert.equal(typeof line.durationMs, 'number');
       assert.equal(typeof line.status, 'number');
     }
@@ -127,13 +127,13 @@ describe('request logs', () => {
       replaced.push(res.headers.get('x-request-id'));
     }
     const notFound = await app.post('/nada', {});
-    assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
+    assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
 
     await until(() => requestLines().length === 6);
     const ids = requestLines().map((l) => l.reqId);
     assert.equal(ids[0], 'gw-1234.abc_DEF');
     for (const [i, id] of replaced.entries()) {
-      assert.match(id ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
+      assert.match(id ?? '', /^[0-9a-f-]{36}$/);
       assert.equal(ids[i + 1], id);
     }
     assert.ok(!logs.text().includes('script') && !logs.text().includes('espa'));
@@ -162,6 +162,25 @@ async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('a mail the SMTP server refused', () => {
+  it('is logged once as a warning, with the SMTP reply code and never the address', async () => {
+    const smtp = await startSmtp('reject');
+    const logs = captureLogs();
+    const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { logger: logs.logger });
+    try {
+      assert.equal((await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL })).status, 500);
+      const lines = logs.lines().filter((l) => l.msg === 'mail not sent');
+      assert.equal(lines.length, 1);
+      assert.equal(lines[0].level, 'warn');
+      assert.match(lines[0].error.message, /550/);
+      assert.ok(!logs.text().includes(EMAIL) && !logs.text().includes(CPF));
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
+  });
+});
 
 describe('censoring of sensitive field names', () => {
   it('replaces the value of key, cpfCnpj, email, codigo, password and authorization, three levels deep', () => {
