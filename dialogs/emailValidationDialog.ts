@@ -111,15 +111,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
   }
 
   private async askDocument(step: WaterfallStepContext<EmailValidationOptions>): Promise<DialogTurnResult> {
-    const given = step.options?.cpfCnpj;
-    if (typeof given === 'string') {
-      const document = parseDocument(given);
-      if (document) return step.next(document);
-    }
-    return step.prompt(DOCUMENT_PROMPT, {
-      prompt: typeof given === 'string' ? botTexts.retryDocument : botTexts.askDocument,
-      retryPrompt: botTexts.retryDocument,
-    });
+    return askUnlessGiven(step, step.options?.cpfCnpj, parseDocument, DOCUMENT_PROMPT, botTexts.askDocument, botTexts.retryDocument);
   }
 
   private async askEmail(step: WaterfallStepContext<EmailValidationOptions>): Promise<DialogTurnResult> {
@@ -129,15 +121,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
       return step.endDialog(refused(texts.invalidDocument));
     }
     (step.values as StepValues).document = document;
-    const given = step.options?.email;
-    if (typeof given === 'string') {
-      const email = parseEmail(given);
-      if (email) return step.next(email);
-    }
-    return step.prompt(EMAIL_PROMPT, {
-      prompt: typeof given === 'string' ? botTexts.retryEmail : botTexts.askEmail,
-      retryPrompt: botTexts.retryEmail,
-    });
+    return askUnlessGiven(step, step.options?.email, parseEmail, EMAIL_PROMPT, botTexts.askEmail, botTexts.retryEmail);
   }
 
   private async sendCode(step: WaterfallStepContext<EmailValidationOptions>): Promise<DialogTurnResult> {
@@ -206,6 +190,23 @@ export class EmailValidationDialog extends InterruptibleDialog {
     await step.context.sendActivity(outcome.mensagemCritica);
     return step.endDialog(refused(outcome.mensagemCritica));
   }
+}
+
+/**
+ * Goes on with the value the dialog was started with when it is valid; otherwise asks for it (the
+ * question says "invalid" when a value was given but is not).
+ */
+function askUnlessGiven(
+  step: WaterfallStepContext,
+  given: string | undefined,
+  parse: (text: string) => string | null,
+  promptId: string,
+  ask: string,
+  retry: string,
+): Promise<DialogTurnResult> {
+  const value = typeof given === 'string' ? parse(given) : null;
+  if (value) return step.next(value);
+  return step.prompt(promptId, { prompt: typeof given === 'string' ? retry : ask, retryPrompt: retry });
 }
 
 /**

@@ -112,11 +112,6 @@ export class MemoryCodeStore implements CodeStore {
     return c.attempts;
   }
 
-  async discard(key: CodeKey, codeHash: string): Promise<void> {
-    const id = codeId(key);
-    if (this.codes.get(id)?.codeHash === codeHash) this.codes.delete(id);
-  }
-
   /** Removes expired codes: the in-memory counterpart of the TTL index. */
   sweep(now: Date): void {
     for (const [id, code] of this.codes) if (code.expiresAt.getTime() <= now.getTime()) this.codes.delete(id);

@@ -152,9 +152,6 @@ export class MongoCodeStore implements CodeStore {
     return doc ? doc.attempts : null;
   }
 
-  async discard(key: CodeKey, codeHash: string): Promise<void> {
-    await this.col.deleteOne({ companyId: key.companyId, document: key.document, email: key.email, codeHash });
-  }
 }
 
 /** The database used when neither `MONGODB_DB` nor the URI names one. */

@@ -88,8 +88,6 @@ export interface CodeStore {
    * Returns the tries spent after this one, or `null` when that code is no longer live.
    */
   addWrongAttempt(key: CodeKey, codeHash: string, now: Date, maxAttempts: number): Promise<number | null>;
-  /** Deletes the code of `key` if it still has `codeHash`. */
-  discard(key: CodeKey, codeHash: string): Promise<void>;
 }
 
 /**

@@ -142,14 +142,6 @@ forEachStore('CodeStore', (stores) => {
     assert.equal((await stores().codes.findLive(KEY, T0, 5))?.attempts, 0);
   });
 
-  it('discards a code only while it is still the same one', async () => {
-    await stores().codes.replace(code('h1'));
-    await stores().codes.discard(KEY, 'other');
-    assert.ok(await stores().codes.findLive(KEY, T0, 5));
-    await stores().codes.discard(KEY, 'h1');
-    assert.equal(await stores().codes.findLive(KEY, T0, 5), null);
-  });
-
   it('answers ping', async () => {
     await stores().ping();
   });
