@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packagePath } from '../services/paths';
 
 /**
  * The skill manifests: templates under `manifest/` at the top of the repository, filled with the
  * endpoint (`${PUBLIC_URL}/api/messages`) and app id of this deployment, served under `/manifest/`.
  */
 
-export const MANIFEST_DIR = join(__dirname, '..', 'manifest');
-export const MANIFEST_FILE = 'gsan-email-validation-manifest.json';
+export const MANIFEST_DIR = packagePath('manifest');
 /** The app id a manifest names when the deployment has none (the Emulator's "no credentials"). */
 export const NO_APP_ID = '00000000-0000-0000-0000-000000000000';
 

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 import type { OutgoingMail } from './message';
 import type { SmtpMailerOptions } from './smtpPool';
+import { COMPILED } from '../paths';
 
 /**
  * Delivery of the validation mail through nodemailer: a pooled SMTP transport in production,
@@ -59,7 +60,10 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
   };
 
   const start = (): Worker => {
-    const w = new Worker(join(__dirname, 'smtpWorker.ts'), { workerData: opts, execArgv: ['--require', require.resolve('tsx/cjs')] });
+    // Compiled, the worker is plain JavaScript; as TypeScript (tests, `npm run dev`) tsx loads it.
+    const w = COMPILED
+      ? new Worker(join(__dirname, 'smtpWorker.js'), { workerData: opts })
+      : new Worker(join(__dirname, 'smtpWorker.ts'), { workerData: opts, execArgv: ['--import', 'tsx'] });
     w.on('message', (reply: WorkerReply) => {
       const p = pending.get(reply.id);
       if (!p) return;
