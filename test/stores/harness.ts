@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Storage } from 'botbuilder';
 import { createBotStorage } from '../../bots/storage';
 import { createMemoryStores } from '../../services/store/memory';
 import { createMongoStores } from '../../services/store/mongo';
 import type { Stores } from '../../services/store/types';
+import { dropOnClose, testDatabaseName } from '../support/stores';
 
 /**
  * The legs every store contract runs on: the in-memory twin always, MongoDB when
@@ -11,17 +11,14 @@ import type { Stores } from '../../services/store/types';
  */
 export interface StoreLeg {
   name: string;
-  /** Fresh, empty stores. */
+  /** Fresh, empty stores; closing them drops what they created. */
   open(): Promise<Stores>;
-  /** Drops what `open` created and closes. */
-  dispose(stores: Stores): Promise<void>;
 }
 
 export const storeLegs: StoreLeg[] = [
   {
     name: 'in-memory',
     open: async () => createMemoryStores(),
-    dispose: async (stores) => stores.close(),
   },
 ];
 
@@ -29,16 +26,10 @@ const mongoUri = process.env.MONGODB_URI;
 if (mongoUri) {
   storeLegs.push({
     name: 'MongoDB',
-    open: () =>
-      createMongoStores({ uri: mongoUri, dbName: `gsan_test_${randomBytes(4).toString('hex')}`, timeoutMs: 4000 }),
-    dispose: async (stores) => {
-      const mongo = stores as Awaited<ReturnType<typeof createMongoStores>>;
-      await mongo.db.dropDatabase();
-      await mongo.close();
-    },
+    open: async () => dropOnClose(await createMongoStores({ uri: mongoUri, dbName: testDatabaseName(), timeoutMs: 4000 })),
   });
 } else {
-  console.log('  (MONGODB_URI is not set: the MongoDB leg of the store contract is skipped)');
+  console.log('  (MONGODB_URI is not set: the MongoDB leg of the store contract suite is skipped)');
 }
 
 /** Runs `suite` once per leg, with fresh stores for every test. */
@@ -50,7 +41,7 @@ export function forEachStore(title: string, suite: (get: () => Stores) => void):
         stores = await leg.open();
       });
       afterEach(async () => {
-        await leg.dispose(stores);
+        await stores.close();
       });
       suite(() => stores);
     });
@@ -71,7 +62,7 @@ export function forEachStorage(title: string, suite: (get: () => Storage) => voi
         storage = await createBotStorage(stores);
       });
       afterEach(async () => {
-        await leg.dispose(stores);
+        await stores.close();
       });
       suite(() => storage);
     });

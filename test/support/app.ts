@@ -1,8 +1,13 @@
+import http from 'node:http';
 import pino from 'pino';
 import { startApp, type App, type AppOverrides } from '../../index';
 import { loadConfig } from '../../services/config';
+import { dropOnClose, storeEnv } from './stores';
 
-/** The real service on an ephemeral port, configured as from the environment. */
+/**
+ * The real service on an ephemeral port, configured as from the environment, on the suite's store
+ * (in memory, or a MongoDB database of its own with `STORE=mongo`, dropped when the app closes).
+ */
 
 export interface TestApp extends App {
   baseUrl: string;
@@ -17,8 +22,16 @@ export interface TestResponse {
 }
 
 export async function startTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', OUTBOX_DIR: 'var/test-outbox', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    OUTBOX_DIR: 'var/test-outbox',
+    ...(overrides.stores ? {} : storeEnv()),
+    ...env,
+  });
   const app = await startApp(config, { logger: pino({ level: 'silent' }), ...overrides });
+  if (!overrides.stores) dropOnClose(app.stores);
   const baseUrl = `http://127.0.0.1:${app.port}`;
   return {
     ...app,
@@ -42,4 +55,26 @@ export async function request(url: string, init: RequestInit = {}): Promise<Test
     /* not JSON: keep the text */
   }
   return { status: res.status, headers: res.headers, body };
+}
+
+/**
+ * POSTs a request's headers (and `start` of its body, when given) and never the rest, and resolves
+ * with the answer: one that arrives proves the server decided without waiting for the body.
+ */
+export function answerBeforeBody(url: string, headers: Record<string, string>, start?: string): Promise<TestResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), body: JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+    if (start !== undefined) req.write(start);
+  });
 }

@@ -62,16 +62,22 @@ export async function startSmtp(mode: SmtpMode = 'accept'): Promise<TestSmtp> {
     url: `smtp://127.0.0.1:${port}`,
     port,
     mails,
-    async nextMail(seen = mails.length, timeoutMs = 3000) {
-      const deadline = Date.now() + timeoutMs;
-      while (mails.length <= seen) {
-        if (Date.now() > deadline) throw new Error('no mail arrived');
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 50);
-        });
+    async nextMail(seen = mails.length, timeoutMs = 5000) {
+      // A timer, not Date: tests may fake Date.
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        waiters.splice(0).forEach((w) => w());
+      }, timeoutMs);
+      try {
+        while (mails.length <= seen) {
+          if (timedOut) throw new Error('no mail arrived');
+          await new Promise<void>((resolve) => waiters.push(resolve));
+        }
+        return mails[seen];
+      } finally {
+        clearTimeout(timer);
       }
-      return mails[seen];
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
