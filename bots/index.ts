@@ -64,7 +64,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
     // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
     logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
   }
-  const storage = await createBotStorage(opts.stores);
+  const storage = createBotStorage(opts.stores);
   const conversationState = new ConversationState(storage);
   const userState = new UserState(storage);
   const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryStorage, type Storage, type StoreItem, type StoreItems } from 'botbuilder';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { BOT_STATE_COLLECTION } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
 
 /**
  * Where botbuilder keeps conversation and user state: in MongoDB (collection `botState`) when the
  * stores are MongoDB's, so any instance can serve any turn; otherwise botbuilder's MemoryStorage.
  */
-
-export const BOT_STATE_COLLECTION = 'botState';
-/** State untouched this long is removed by a TTL index (a validation takes minutes). */
-export const BOT_STATE_TTL_SECONDS = 24 * 60 * 60;
 
 const DUPLICATE_KEY = 11000;
 
@@ -40,11 +37,9 @@ export class StorageConflictError extends Error {
 export class MongoStorage implements Storage {
   constructor(private readonly col: Collection<BotStateDoc>) {}
 
-  /** The storage on `db`, with its TTL index created. */
-  static async create(db: Db): Promise<MongoStorage> {
-    const col = db.collection<BotStateDoc>(BOT_STATE_COLLECTION);
-    await col.createIndex({ updatedAt: 1 }, { expireAfterSeconds: BOT_STATE_TTL_SECONDS });
-    return new MongoStorage(col);
+  /** The storage on `db`; its TTL index is created at start with the stores' (services/store/mongo.ts). */
+  static create(db: Db): MongoStorage {
+    return new MongoStorage(db.collection<BotStateDoc>(BOT_STATE_COLLECTION));
   }
 
   async read(keys: string[]): Promise<StoreItems> {
@@ -88,7 +83,7 @@ export class MongoStorage implements Storage {
 }
 
 /** MongoDB storage on the stores' own database (one MongoClient), or MemoryStorage. */
-export async function createBotStorage(stores: Stores): Promise<Storage> {
+export function createBotStorage(stores: Stores): Storage {
   const db = (stores as Partial<{ db: Db }>).db;
   return db ? MongoStorage.create(db) : new MemoryStorage();
 }

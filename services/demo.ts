@@ -1,5 +1,5 @@
 import { hashKey } from './code';
-import type { Stores } from './store/types';
+import { DuplicateError, type Stores } from './store/types';
 
 /**
  * The demo data of the embedded default: CAER with the seed page's key, and three clients
@@ -24,9 +24,22 @@ export const DEMO_CLIENTS = [
   { document: '12ABC34501DE35', nome: 'Padaria Exemplo Ltda (demonstração)', email: null },
 ] as const;
 
-/** Creates the demo company and its clients; does nothing when the company already exists. */
+/**
+ * Creates whichever demo record is missing, each on its own: the company, then each client. What
+ * exists is left as it is (a key rotated, a client validated), and a seed cut short by a failure
+ * is completed by the next start. Instances starting together may both seed: the loser of a race
+ * for the company finds it there.
+ */
 export async function seedDemo(stores: Stores, now = new Date()): Promise<void> {
-  if (await stores.companies.findBySigla(DEMO_COMPANY.sigla)) return;
-  await stores.companies.insert({ ...DEMO_COMPANY, keyHash: hashKey(DEMO_KEY), createdAt: now });
-  await stores.clients.upsertMany(DEMO_CLIENTS.map((c) => ({ ...c, companyId: DEMO_COMPANY.sigla })));
+  if (!(await stores.companies.findBySigla(DEMO_COMPANY.sigla))) {
+    try {
+      await stores.companies.insert({ ...DEMO_COMPANY, keyHash: hashKey(DEMO_KEY), createdAt: now });
+    } catch (err) {
+      if (!(err instanceof DuplicateError)) throw err;
+    }
+  }
+  for (const client of DEMO_CLIENTS) {
+    if (await stores.clients.find(DEMO_COMPANY.sigla, client.document)) continue;
+    await stores.clients.upsertMany([{ ...client, companyId: DEMO_COMPANY.sigla }]);
+  }
 }

@@ -12,6 +12,7 @@ import {
   type UpsertCounts,
 } from './types';
 import { emailKey } from '../email';
+import { ensureIndex, type IndexSpec } from './indexes';
 import { createMongoLimits, limitIndexes, LIMITS_COLLECTION } from './limits';
 
 /**
@@ -179,6 +180,23 @@ export interface MongoStores extends Stores {
   db: Db;
 }
 
+/** Where botbuilder's conversation and user state is kept (bots/storage.ts). */
+export const BOT_STATE_COLLECTION = 'botState';
+/** Bot state untouched this long is removed by a TTL index (a validation takes minutes). */
+export const BOT_STATE_TTL_SECONDS = 24 * 60 * 60;
+
+/** Every index of the stores, created (or brought up to date) at start. */
+export const INDEXES: readonly IndexSpec[] = [
+  { collection: 'companies', key: { sigla: 1 }, unique: true },
+  { collection: 'companies', key: { keyHash: 1 }, unique: true },
+  { collection: 'clients', key: { companyId: 1, document: 1 }, unique: true },
+  { collection: 'codes', key: { companyId: 1, document: 1, email: 1 }, unique: true },
+  // Cleans up only: expiry itself is checked in every query.
+  { collection: 'codes', key: { expiresAt: 1 }, expireAfterSeconds: 0 },
+  ...limitIndexes.map(([key, options]) => ({ collection: LIMITS_COLLECTION, key, ...options })),
+  { collection: BOT_STATE_COLLECTION, key: { updatedAt: 1 }, expireAfterSeconds: BOT_STATE_TTL_SECONDS },
+];
+
 /** Bound of the index builds at start: minutes, not the seconds a request gets. */
 const INDEX_BUILD_TIMEOUT_MS = 10 * 60_000;
 
@@ -195,15 +213,13 @@ async function ensureIndexes(uri: string, dbName: string, timeoutMs: number): Pr
   });
   try {
     const db = client.db(dbName);
-    await Promise.all([
-      db.collection('companies').createIndex({ sigla: 1 }, { unique: true }),
-      db.collection('companies').createIndex({ keyHash: 1 }, { unique: true }),
-      db.collection('clients').createIndex({ companyId: 1, document: 1 }, { unique: true }),
-      db.collection('codes').createIndex({ companyId: 1, document: 1, email: 1 }, { unique: true }),
-      // Cleans up only: expiry itself is checked in every query.
-      db.collection('codes').createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
-      ...limitIndexes.map(([keys, options]) => db.collection(LIMITS_COLLECTION).createIndex(keys, options)),
-    ]);
+    // One collection's indexes one after another: each step reads what the previous one left.
+    const byCollection = Map.groupBy(INDEXES, (spec) => spec.collection);
+    await Promise.all(
+      [...byCollection.values()].map(async (specs) => {
+        for (const spec of specs) await ensureIndex(db, spec);
+      }),
+    );
   } finally {
     await client.close();
   }

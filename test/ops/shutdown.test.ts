@@ -1,18 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
+import { startService } from '../support/service';
 
 /**
  * The real service as a child process (`node --import tsx index.ts`), stopped by a signal while a
  * send is in flight: the SMTP server holds its answer to DATA until the test releases it.
  */
 
-const ROOT = resolve(__dirname, '../..');
 const seedRequest = { key: DEMO_KEY, cpfCnpj: '02789078220', email: 'informeemail@gmail.com.br' };
 
 describe('stopping on SIGTERM and SIGINT', function () {
@@ -70,59 +68,6 @@ describe('stopping on SIGTERM and SIGINT', function () {
     }
   });
 });
-
-interface Service {
-  child: ReturnType<typeof spawn>;
-  port: number;
-  /** Every line of standard output, parsed: it must all be JSON. */
-  lines(): Record<string, any>[];
-  /** Resolves with the first line that satisfies `match`, waiting for it. */
-  line(match: (line: Record<string, any>) => boolean): Promise<Record<string, any>>;
-  stderr(): string;
-  /** The exit code. */
-  exit: Promise<number | null>;
-}
-
-async function startService(env: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, ['--disable-warning=DEP0111', '--import', 'tsx', 'index.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', OUTBOX_DIR: 'var/test-outbox', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk) => {
-    stdout += chunk;
-    listeners.forEach((l) => l());
-  });
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-
-  // Complete lines only: a chunk may end in the middle of one.
-  const lines = () =>
-    stdout
-      .slice(0, stdout.lastIndexOf('\n') + 1)
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, any>);
-  const line = (match: (l: Record<string, any>) => boolean) =>
-    new Promise<Record<string, any>>((found, fail) => {
-      const check = () => {
-        const hit = lines().find(match);
-        if (hit) {
-          listeners.delete(check);
-          found(hit);
-        }
-      };
-      listeners.add(check);
-      void exit.then(() => fail(new Error(`the service exited; stderr: ${stderr}`)));
-      check();
-    });
-
-  const listening = await line((l) => l.msg === 'listening');
-  return { child, port: listening.port, lines, line, stderr: () => stderr, exit };
-}
 
 /** An SMTP server that answers the end of DATA only once the test calls `release()`. */
 async function startHeldSmtp() {

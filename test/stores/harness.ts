@@ -59,7 +59,7 @@ export function forEachStorage(title: string, suite: (get: () => Storage) => voi
       let storage: Storage;
       beforeEach(async () => {
         stores = await leg.open();
-        storage = await createBotStorage(stores);
+        storage = createBotStorage(stores);
       });
       afterEach(async () => {
         await stores.close();

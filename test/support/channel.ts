@@ -83,7 +83,8 @@ export class HttpConversation {
     private readonly recipientRole?: string,
   ) {}
 
-  async send(activity: Partial<Activity>): Promise<TurnResult> {
+  /** Sends to this conversation's service, or to `baseUrl`: another instance of it. */
+  async send(activity: Partial<Activity>, baseUrl = this.baseUrl): Promise<TurnResult> {
     const seen = this.channel.replies.length;
     const body = {
       id: randomUUID(),
@@ -96,7 +97,7 @@ export class HttpConversation {
       locale: 'pt-BR',
       ...activity,
     };
-    const res = await fetch(`${this.baseUrl}/api/messages`, {
+    const res = await fetch(`${baseUrl}/api/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -112,8 +113,8 @@ export class HttpConversation {
   }
 
   /** Sends a message and returns the reply texts (non-message replies as `<type>`). */
-  async say(text: string): Promise<string[]> {
-    const { replies } = await this.send({ type: 'message', text });
+  async say(text: string, baseUrl = this.baseUrl): Promise<string[]> {
+    const { replies } = await this.send({ type: 'message', text }, baseUrl);
     return replies.map((a) => a.text ?? `<${a.type}>`);
   }
 

@@ -4,11 +4,11 @@ import { DialogTestClient } from 'botbuilder-testing';
 import { EmailValidationService } from '../../services/emailValidation';
 import { seedDemo } from '../../services/demo';
 import { createSmtpMailer, type Mailer } from '../../services/mail/mailer';
-import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
 import { startSmtp, type SmtpMode, type TestSmtp } from './smtp';
+import { openTestStores } from './stores';
 
-/** The real service on the in-memory store, seeded with the demo data, mailing a loopback SMTP server. */
+/** The real service on the suite's store, seeded with the demo data, mailing a loopback SMTP server. */
 export interface ServiceRig {
   service: EmailValidationService;
   stores: Stores;
@@ -19,7 +19,7 @@ export interface ServiceRig {
 
 export async function startServiceRig(mode: SmtpMode = 'accept'): Promise<ServiceRig> {
   const smtp = await startSmtp(mode);
-  const stores = createMemoryStores();
+  const stores = await openTestStores();
   await seedDemo(stores);
   const mailer = createSmtpMailer({ url: smtp.url, timeoutMs: 3000, maxConnections: 1 });
   const service = new EmailValidationService({
@@ -36,6 +36,7 @@ export async function startServiceRig(mode: SmtpMode = 'accept'): Promise<Servic
     close: async () => {
       mailer.close();
       await smtp.close();
+      await stores.close();
     },
   };
 }

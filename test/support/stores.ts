@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import { createMemoryStores } from '../../services/store/memory';
 import { createMongoStores, type MongoStores } from '../../services/store/mongo';
 import type { Stores } from '../../services/store/types';
@@ -29,6 +30,16 @@ export const TEST_PEPPER = 'test-pepper-test-pepper-test-pepper-0123';
 export function storeEnv(): Record<string, string> {
   if (STORE === 'memory') return {};
   return { MONGODB_URI: process.env.MONGODB_URI!, MONGODB_DB: testDatabaseName(), CODE_PEPPER: TEST_PEPPER, SEED_DEMO: 'true' };
+}
+
+/** Drops a database that processes of a test used (each service drops nothing itself). */
+export async function dropTestDatabase(name: string): Promise<void> {
+  const client = new MongoClient(process.env.MONGODB_URI!);
+  try {
+    await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }
 
 /** Fresh, empty stores of the suite's kind; `close()` drops a MongoDB database too. */

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+/**
+ * The real service as a child process, `node --import tsx index.ts` in the repository (the same
+ * code `node dist/index.js` runs once compiled), with its JSON log read line by line.
+ */
+
+const ROOT = resolve(__dirname, '../..');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  port: number;
+  baseUrl: string;
+  /** Every line of standard output, parsed: it must all be JSON. */
+  lines(): Record<string, any>[];
+  /** Resolves with the first line that satisfies `match`, waiting for it. */
+  line(match: (line: Record<string, any>) => boolean): Promise<Record<string, any>>;
+  stderr(): string;
+  /** The exit code. */
+  exit: Promise<number | null>;
+  /** SIGTERM, and the exit code once it stopped. */
+  stop(): Promise<number | null>;
+}
+
+export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'index.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', OUTBOX_DIR: 'var/test-outbox', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (chunk) => {
+    stdout += chunk;
+    listeners.forEach((l) => l());
+  });
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+
+  // Complete lines only: a chunk may end in the middle of one.
+  const lines = () =>
+    stdout
+      .slice(0, stdout.lastIndexOf('\n') + 1)
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, any>);
+  const line = (match: (l: Record<string, any>) => boolean) =>
+    new Promise<Record<string, any>>((found, fail) => {
+      const check = () => {
+        const hit = lines().find(match);
+        if (hit) {
+          listeners.delete(check);
+          found(hit);
+        }
+      };
+      listeners.add(check);
+      void exit.then(() => fail(new Error(`the service exited; stderr: ${stderr}`)));
+      check();
+    });
+
+  const listening = await line((l) => l.msg === 'listening');
+  const port = listening.port as number;
+  return {
+    child,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    lines,
+    line,
+    stderr: () => stderr,
+    exit,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exit;
+    },
+  };
+}
