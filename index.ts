@@ -93,6 +93,7 @@ async function startServing(
 ) {
   const { logger, observability, stores, mailer } = parts;
   if (config.seedDemo) await seedDemo(stores);
+  await mailer.ready();
   const service = new EmailValidationService({
     stores,
     mailer,

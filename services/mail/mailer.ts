@@ -15,6 +15,8 @@ export interface Mailer {
   send(mail: OutgoingMail): Promise<void>;
   /** Resolves when the transport can deliver (SMTP: connects and authenticates). */
   verify(): Promise<void>;
+  /** Resolves once the mailer is loaded and set up (SMTP: its worker thread), so a first send does not pay for it. */
+  ready(): Promise<void>;
   close(): void;
 }
 
@@ -25,7 +27,7 @@ export type WorkerRequest =
   | { type: 'send'; id: number; mail: OutgoingMail }
   | { type: 'verify'; id: number }
   | { type: 'close' };
-export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string };
+export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string } | { ready: true };
 
 interface Pending {
   resolve(): void;
@@ -47,6 +49,8 @@ export interface SmtpMailerHooks {
 
 export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks = {}): Mailer {
   let worker: Worker | undefined;
+  /** Settles when the current worker is loaded, or failed to be. */
+  let loaded = Promise.resolve();
   let closed = false;
   let nextId = 0;
   const pending = new Map<number, Pending>();
@@ -60,11 +64,14 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
   };
 
   const start = (): Worker => {
+    let settle!: () => void;
+    loaded = new Promise((resolve) => (settle = resolve));
     // Compiled, the worker is plain JavaScript; as TypeScript (tests, `npm run dev`) tsx loads it.
     const w = COMPILED
       ? new Worker(join(__dirname, 'smtpWorker.js'), { workerData: opts })
       : new Worker(join(__dirname, 'smtpWorker.ts'), { workerData: opts, execArgv: ['--import', 'tsx'] });
     w.on('message', (reply: WorkerReply) => {
+      if ('ready' in reply) return settle();
       const p = pending.get(reply.id);
       if (!p) return;
       clearTimeout(p.timer);
@@ -73,10 +80,12 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
       else p.reject(new Error(`SMTP: ${reply.error}`));
     });
     w.on('error', (err) => {
+      settle();
       hooks.onWorkerError?.(err);
       failAll('SMTP worker failed');
     });
     w.on('exit', (code) => {
+      settle();
       if (worker === w) worker = undefined;
       if (!closed && code !== 0) hooks.onWorkerError?.(new Error(`SMTP worker exited with code ${code}`));
       failAll('SMTP worker stopped');
@@ -102,6 +111,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
   return {
     send: (mail) => call({ type: 'send', mail }),
     verify: () => call({ type: 'verify' }),
+    ready: () => loaded,
     close() {
       closed = true;
       worker?.postMessage({ type: 'close' } satisfies WorkerRequest);
@@ -125,6 +135,7 @@ export function createOutboxMailer(dir: string): Mailer {
     async verify() {
       await mkdir(dir, { recursive: true });
     },
+    ready: () => Promise.resolve(),
     close() {},
   };
 }

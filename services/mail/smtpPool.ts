@@ -38,6 +38,7 @@ export function createPooledSmtpMailer(opts: SmtpMailerOptions): Mailer {
     async verify() {
       await transport.verify();
     },
+    ready: () => Promise.resolve(),
     close() {
       transport.close();
     },

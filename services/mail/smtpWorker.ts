@@ -10,6 +10,8 @@ import type { WorkerReply, WorkerRequest } from './mailer';
 const port = parentPort!;
 const mailer = createPooledSmtpMailer(workerData as SmtpMailerOptions);
 
+port.postMessage({ ready: true } satisfies WorkerReply);
+
 port.on('message', (request: WorkerRequest) => {
   if (request.type === 'close') {
     mailer.close();

@@ -22,6 +22,7 @@ export async function startServiceRig(mode: SmtpMode = 'accept'): Promise<Servic
   const stores = await openTestStores();
   await seedDemo(stores);
   const mailer = createSmtpMailer({ url: smtp.url, timeoutMs: 3000, maxConnections: 1 });
+  await mailer.ready();
   const service = new EmailValidationService({
     stores,
     mailer,
