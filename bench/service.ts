@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     server.post('/bare', async (_req, res) => {
       res.sendRaw(200, fixed, { 'Content-Type': 'application/json; charset=utf-8' });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => void server.listen(0, '127.0.0.1', resolve));
     return server.address().port;
   }
   const stores = createMemoryStores();
@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   return app.port;
 }
 
-main().then((port) => process.send?.({ port }));
+void main().then((port) => process.send?.({ port }));
 process.on('message', (msg: { type: string }) => {
   if (msg.type === 'rss') process.send?.({ rss: process.memoryUsage().rss });
 });

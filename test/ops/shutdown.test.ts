@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
+import type { LogLine } from '../support/logs';
 
 /**
  * The real service as a child process (`node --import tsx index.ts`, as `npm start` runs it),
@@ -73,9 +74,9 @@ interface Service {
   child: ReturnType<typeof spawn>;
   port: number;
   /** Every line of standard output, parsed: it must all be JSON. */
-  lines(): Record<string, any>[];
+  lines(): LogLine[];
   /** Resolves with the first line that satisfies `match`, waiting for it. */
-  line(match: (line: Record<string, any>) => boolean): Promise<Record<string, any>>;
+  line(match: (line: LogLine) => boolean): Promise<LogLine>;
   stderr(): string;
   /** The exit code. */
   exit: Promise<number | null>;
@@ -90,11 +91,11 @@ async function startService(env: Record<string, string>): Promise<Service> {
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk) => {
+  child.stdout.on('data', (chunk) => {
     stdout += chunk;
     listeners.forEach((l) => l());
   });
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
   // Complete lines only: a chunk may end in the middle of one.
@@ -103,9 +104,9 @@ async function startService(env: Record<string, string>): Promise<Service> {
       .slice(0, stdout.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, any>);
-  const line = (match: (l: Record<string, any>) => boolean) =>
-    new Promise<Record<string, any>>((found, fail) => {
+      .map((l) => JSON.parse(l) as LogLine);
+  const line = (match: (l: LogLine) => boolean) =>
+    new Promise<LogLine>((found, fail) => {
       const check = () => {
         const hit = lines().find(match);
         if (hit) {
@@ -119,7 +120,7 @@ async function startService(env: Record<string, string>): Promise<Service> {
     });
 
   const listening = await line((l) => l.msg === 'listening');
-  return { child, port: listening.port, lines, line, stderr: () => stderr, exit };
+  return { child, port: listening.port as number, lines, line, stderr: () => stderr, exit };
 }
 
 /** An SMTP server that takes `delayMs` to answer the end of DATA. */

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { Envelope } from '../../api/schemas';
 import { startApp, type App, type AppOverrides } from '../../index';
 import { loadConfig } from '../../services/config';
 
@@ -6,14 +7,15 @@ import { loadConfig } from '../../services/config';
 
 export interface TestApp extends App {
   baseUrl: string;
-  /** POSTs JSON and returns status, headers and parsed body. */
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  /** POSTs JSON and returns status, headers and parsed body (a webhook's answer: the envelope). */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse<Envelope>>;
 }
 
-export interface TestResponse {
+/** An answer; its body parsed as JSON (the text when it is not), typed as the test expects it. */
+export interface TestResponse<Body = unknown> {
   status: number;
   headers: Headers;
-  body: any;
+  body: Body;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
@@ -24,7 +26,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     ...app,
     baseUrl,
     post: (path, body, headers = {}) =>
-      request(baseUrl + path, {
+      request<Envelope>(baseUrl + path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -32,7 +34,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
   };
 }
 
-export async function request(url: string, init: RequestInit = {}): Promise<TestResponse> {
+export async function request<Body = unknown>(url: string, init: RequestInit = {}): Promise<TestResponse<Body>> {
   const res = await fetch(url, init);
   const text = await res.text();
   let body: unknown = text;
@@ -41,5 +43,5 @@ export async function request(url: string, init: RequestInit = {}): Promise<Test
   } catch {
     /* not JSON: keep the text */
   }
-  return { status: res.status, headers: res.headers, body };
+  return { status: res.status, headers: res.headers, body: body as Body };
 }
