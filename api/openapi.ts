@@ -13,8 +13,9 @@ import { CONFIRM_PATH, SEND_PATH } from './webhooks';
  */
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', io }) as Record<string, unknown>;
-  return rest;
+  const json = z.toJSONSchema(s, { target: 'draft-2020-12', io }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

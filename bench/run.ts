@@ -170,8 +170,8 @@ function listeningPort(proc: ChildProcess): Promise<number> {
     // The reader stays open until the process ends, so its log never fills the pipe.
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening') resolve(entry.port);
+        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        if (entry.msg === 'listening' && entry.port) resolve(entry.port);
       } catch {
         // Not a JSON line: not the one looked for.
       }

@@ -86,13 +86,13 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       return bot.run(context);
     });
     // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type.
-    const type = typeof req.body === 'object' && req.body !== null ? req.body.type : undefined;
+    const type = isActivity(req.body) ? req.body.type : undefined;
     const outcome = res.statusCode >= 400 || typeof type !== 'string' ? 'error' : type;
     opts.onTurn?.({ outcome, durationMs: Date.now() - started, req });
   };
 
   const manifest = async (req: Request, res: Response): Promise<void> => {
-    const text = manifests.get(String(req.params.name));
+    const text = manifests.get(String((req.params as Record<string, unknown>).name));
     if (text === undefined) return sendEnvelope(res, '', outcomes.notFound());
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
     res.end(text);

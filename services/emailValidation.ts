@@ -40,7 +40,7 @@ export interface EmailValidationOptions {
   /** The clock; tests replace it. */
   now?: () => Date;
   /** A mail the SMTP server did not take (answered 500): for the log. */
-  onMailError?(err: unknown): void;
+  onMailError?: (err: unknown) => void;
 }
 
 export class EmailValidationService {

@@ -79,7 +79,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
       if (reply.ok) p.resolve();
       else p.reject(new Error(`SMTP: ${reply.error}`));
     });
-    w.on('error', (err) => {
+    w.on('error', (err: Error) => {
       settle();
       hooks.onWorkerError?.(err);
       failAll('SMTP worker failed');

@@ -23,7 +23,7 @@ port.on('message', (request: WorkerRequest) => {
     () => port.postMessage({ id: request.id, ok: true } satisfies WorkerReply),
     (err: unknown) => {
       // What went wrong, never the message: it may quote the recipient's address.
-      const e = err as { name?: unknown; code?: unknown; responseCode?: unknown; command?: unknown };
+      const e = err as { name?: string; code?: string; responseCode?: number; command?: string };
       const error = [e.name ?? 'Error', e.code, e.responseCode, e.command].filter((part) => part !== undefined).join(' ');
       port.postMessage({ id: request.id, ok: false, error } satisfies WorkerReply);
     },

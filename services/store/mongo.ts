@@ -77,7 +77,7 @@ export class MongoClientStore implements ClientStore {
 
   async find(companyId: string, document: string): Promise<Client | null> {
     const doc = await this.col.findOne({ companyId, document }, { projection: { _id: 0, emailKey: 0 } });
-    return doc as Client | null;
+    return doc;
   }
 
   async upsertMany(clients: readonly Omit<Client, 'emailValidatedAt'>[]): Promise<UpsertCounts> {
@@ -123,7 +123,7 @@ export class MongoClientStore implements ClientStore {
       { $set: { email, emailKey: key, emailValidatedAt: at } },
       { returnDocument: 'after', projection: { _id: 0, emailKey: 0 } },
     );
-    return doc as Client | null;
+    return doc;
   }
 }
 

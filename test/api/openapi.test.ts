@@ -1,14 +1,27 @@
 import { strict as assert } from 'node:assert';
-import { envelope, confirmCodeRequest, sendCodeRequest } from '../../api/schemas';
+import { envelope, confirmCodeRequest, sendCodeRequest, type Envelope } from '../../api/schemas';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
 import { request, startTestApp, type TestApp } from '../support/app';
 
+/** The parts of the OpenAPI document these tests read. */
+interface OpenApiDocument {
+  openapi: string;
+  servers: { url: string }[];
+  paths: Record<string, { post: { responses: Record<string, OpenApiResponse> } }>;
+  components: { schemas: Record<string, { required: string[]; properties: Record<string, { example?: unknown }> }> };
+}
+
+interface OpenApiResponse {
+  headers: Record<string, unknown>;
+  content: Record<string, { examples: Record<string, { value: Envelope }> }>;
+}
+
 describe('GET /openapi.json', () => {
   let app: TestApp;
-  let doc: any;
+  let doc: OpenApiDocument;
   before(async () => {
     app = await startTestApp({ PUBLIC_URL: 'https://validacao.caer.com.br' });
-    const res = await request(`${app.baseUrl}/openapi.json`);
+    const res = await request<OpenApiDocument>(`${app.baseUrl}/openapi.json`);
     assert.equal(res.status, 200);
     doc = res.body;
   });
@@ -24,7 +37,7 @@ describe('GET /openapi.json', () => {
     assert.deepEqual(doc.components.schemas.EnviarCodigoRequest.required.sort(), ['cpfCnpj', 'email', 'key']);
     assert.deepEqual(doc.components.schemas.ConfirmarCodigoRequest.required.sort(), ['codigo', 'cpfCnpj', 'email', 'key']);
     const example = doc.components.schemas.ConfirmarCodigoRequest.properties;
-    const body = Object.fromEntries(Object.entries(example).map(([k, v]: [string, any]) => [k, v.example]));
+    const body = Object.fromEntries(Object.entries(example).map(([k, v]) => [k, v.example]));
     assert.ok(confirmCodeRequest.safeParse(body).success);
     assert.ok(sendCodeRequest.safeParse(body).success);
   });
@@ -35,8 +48,8 @@ describe('GET /openapi.json', () => {
     assert.deepEqual(statuses(CONFIRM_PATH), ['200', '400', '401', '405', '413', '415', '429', '503']);
     const messages: string[] = [];
     for (const path of [SEND_PATH, CONFIRM_PATH]) {
-      for (const response of Object.values<any>(doc.paths[path].post.responses)) {
-        const examples = Object.values<any>(response.content['application/json'].examples);
+      for (const response of Object.values(doc.paths[path].post.responses)) {
+        const examples = Object.values(response.content['application/json'].examples);
         assert.ok(examples.length > 0);
         for (const ex of examples) {
           assert.ok(envelope.safeParse(ex.value).success);

@@ -135,7 +135,7 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
     const touched = [stores.companies, stores.clients, stores.codes].flatMap((s) =>
       Object.getOwnPropertyNames(Object.getPrototypeOf(s))
         .filter((m) => m !== 'constructor')
-        .map((m) => sinon.spy(s as any, m)),
+        .map((m) => sinon.spy(s as unknown as Record<string, () => unknown>, m)),
     );
     const res = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: { $ne: null }, email: 'a@b.com' });
     assert.equal(res.status, 400);

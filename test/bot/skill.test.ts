@@ -13,6 +13,15 @@ const MASKED = 'm*****a@exemplo.com.br';
 const PUBLIC_URL = 'https://gsan.exemplo.com.br';
 const MANIFEST = '/manifest/gsan-email-validation-manifest.json';
 
+/** The parts of a skill manifest these tests read. */
+interface Manifest {
+  [field: string]: unknown;
+  $schema: string;
+  endpoints: { description: string; msAppId: string }[];
+  activities: Record<string, { type: string; name: string; value: { $ref: string }; resultValue: { $ref: string } }>;
+  definitions: Record<string, { properties: object; required?: string[] }>;
+}
+
 const start = (value?: unknown) => ({ type: 'event', name: 'enviarCodigoValidacaoEmailCliente', value });
 
 describe('the skill, played by a root bot over HTTP (no credentials)', () => {
@@ -138,7 +147,7 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
   });
 
   it('serves the manifest with the event, its value and result, and this endpoint', async () => {
-    const res = await request(app.baseUrl + MANIFEST);
+    const res = await request<Manifest>(app.baseUrl + MANIFEST);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
     const manifest = res.body;
@@ -202,7 +211,7 @@ describe('the skill with credentials', () => {
     });
     printed.restore();
     assert.equal(res.status, 401);
-    const manifest = (await request(app.baseUrl + MANIFEST)).body;
+    const manifest = (await request<Manifest>(app.baseUrl + MANIFEST)).body;
     assert.equal(manifest.endpoints[0].msAppId, APP_ID);
   });
 });

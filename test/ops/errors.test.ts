@@ -36,7 +36,7 @@ describe('an unexpected error in a handler of any route', () => {
     });
     baseUrl = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => new Promise<void>((resolve) => void server.close(() => resolve())));
 
   it('is answered 503 in the envelope without its message, and logged once with the request id', async () => {
     const res = await request(`${baseUrl}/falha`);

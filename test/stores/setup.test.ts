@@ -86,7 +86,7 @@ describe('an index option changed between two starts [MongoDB]', () => {
         if ((err as { code?: unknown }).code === 59) this.skip();
         throw err;
       }
-      const indexes = await db.collection('ttlChange').listIndexes().toArray();
+      const indexes = (await db.collection('ttlChange').listIndexes().toArray()) as ExistingIndex[];
       assert.deepEqual(
         indexes.filter((i) => i.name !== '_id_').map((i) => [i.name, i.expireAfterSeconds]),
         [['updatedAt_1', 3600]],

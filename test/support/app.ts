@@ -1,5 +1,6 @@
 import http from 'node:http';
 import pino from 'pino';
+import type { Envelope } from '../../api/schemas';
 import { startApp, type App, type AppOverrides } from '../../index';
 import { loadConfig } from '../../services/config';
 import { dropOnClose, storeEnv } from './stores';
@@ -11,14 +12,15 @@ import { dropOnClose, storeEnv } from './stores';
 
 export interface TestApp extends App {
   baseUrl: string;
-  /** POSTs JSON and returns status, headers and parsed body. */
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  /** POSTs JSON and returns status, headers and parsed body (a webhook's answer: the envelope). */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse<Envelope>>;
 }
 
-export interface TestResponse {
+/** An answer; its body parsed as JSON (the text when it is not), typed as the test expects it. */
+export interface TestResponse<Body = unknown> {
   status: number;
   headers: Headers;
-  body: any;
+  body: Body;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
@@ -37,7 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     ...app,
     baseUrl,
     post: (path, body, headers = {}) =>
-      request(baseUrl + path, {
+      request<Envelope>(baseUrl + path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -45,7 +47,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
   };
 }
 
-export async function request(url: string, init: RequestInit = {}): Promise<TestResponse> {
+export async function request<Body = unknown>(url: string, init: RequestInit = {}): Promise<TestResponse<Body>> {
   const res = await fetch(url, init);
   const text = await res.text();
   let body: unknown = text;
@@ -54,14 +56,14 @@ export async function request(url: string, init: RequestInit = {}): Promise<Test
   } catch {
     /* not JSON: keep the text */
   }
-  return { status: res.status, headers: res.headers, body };
+  return { status: res.status, headers: res.headers, body: body as Body };
 }
 
 /**
  * POSTs a request's headers (and `start` of its body, when given) and never the rest, and resolves
  * with the answer: one that arrives proves the server decided without waiting for the body.
  */
-export function answerBeforeBody(url: string, headers: Record<string, string>, start?: string): Promise<TestResponse> {
+export function answerBeforeBody(url: string, headers: Record<string, string>, start?: string): Promise<TestResponse<Envelope>> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers });
     req.on('response', (res) => {
@@ -70,7 +72,7 @@ export function answerBeforeBody(url: string, headers: Record<string, string>, s
       res.on('data', (chunk: string) => (text += chunk));
       res.on('end', () => {
         req.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), body: JSON.parse(text) });
+        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), body: JSON.parse(text) as Envelope });
       });
     });
     req.on('error', reject);

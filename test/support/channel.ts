@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Activity } from 'botbuilder';
 
@@ -25,7 +25,7 @@ const REPLY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
 
 export async function startChannel(): Promise<TestChannel> {
   const replies: ChannelReply[] = [];
-  const server: Server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const match = req.method === 'POST' ? REPLY_PATH.exec(req.url ?? '') : null;
     if (!match) {
       // Not chained: restify, loaded in the same process, replaces writeHead with one returning nothing.
@@ -41,7 +41,8 @@ export async function startChannel(): Promise<TestChannel> {
     });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id: randomUUID() }));
-  });
+  };
+  const server: Server = createServer((req, res) => void answer(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

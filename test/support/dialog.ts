@@ -53,7 +53,7 @@ export class Chat {
   /** Sends a message (or any activity) and returns the replies of that turn. */
   async send(activity: string | Partial<Activity>): Promise<Partial<Activity>[]> {
     const replies: Partial<Activity>[] = [];
-    let reply: Partial<Activity> | undefined = await this.client.sendActivity(activity);
+    let reply = (await this.client.sendActivity(activity)) as Partial<Activity> | undefined;
     while (reply) {
       replies.push(reply);
       reply = this.client.getNextReply();
@@ -67,7 +67,7 @@ export class Chat {
   }
 
   get result(): unknown {
-    return this.client.dialogTurnResult?.result;
+    return this.client.dialogTurnResult?.result as unknown;
   }
 
   get status(): string | undefined {

@@ -1,13 +1,24 @@
 import type { Logger } from 'pino';
 import { createLogger } from '../../services/logging';
 
+/**
+ * A parsed log line: any field, typed where tests read into it (`msg` and `reqId` as strings,
+ * `error` as the serialized error of the lines that log one).
+ */
+export interface LogLine {
+  [field: string]: unknown;
+  msg: string;
+  reqId: string;
+  error: { type: string; message: string; stack: string };
+}
+
 /** The production logger, writing to memory: every line a run logged, raw and parsed. */
 export interface CapturedLogs {
   logger: Logger;
   /** Everything written, exactly as it would reach standard output. */
   text(): string;
   /** Each line parsed as JSON (throws on a line that is not). */
-  lines(): Record<string, any>[];
+  lines(): LogLine[];
 }
 
 export function captureLogs(level = 'info'): CapturedLogs {
@@ -20,6 +31,6 @@ export function captureLogs(level = 'info'): CapturedLogs {
       text
         .split('\n')
         .filter((line) => line !== '')
-        .map((line) => JSON.parse(line)),
+        .map((line) => JSON.parse(line) as LogLine),
   };
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { LogLine } from './logs';
 
 /**
  * The real service as a child process, `node --import tsx index.ts` in the repository (the same
@@ -13,9 +14,9 @@ export interface ServiceProcess {
   port: number;
   baseUrl: string;
   /** Every line of standard output, parsed: it must all be JSON. */
-  lines(): Record<string, any>[];
+  lines(): LogLine[];
   /** Resolves with the first line that satisfies `match`, waiting for it. */
-  line(match: (line: Record<string, any>) => boolean): Promise<Record<string, any>>;
+  line(match: (line: LogLine) => boolean): Promise<LogLine>;
   stderr(): string;
   /** The exit code. */
   exit: Promise<number | null>;
@@ -32,11 +33,11 @@ export async function startService(env: Record<string, string>): Promise<Service
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk) => {
+  child.stdout.on('data', (chunk) => {
     stdout += chunk;
     listeners.forEach((l) => l());
   });
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
   // Complete lines only: a chunk may end in the middle of one.
@@ -45,9 +46,9 @@ export async function startService(env: Record<string, string>): Promise<Service
       .slice(0, stdout.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, any>);
-  const line = (match: (l: Record<string, any>) => boolean) =>
-    new Promise<Record<string, any>>((found, fail) => {
+      .map((l) => JSON.parse(l) as LogLine);
+  const line = (match: (l: LogLine) => boolean) =>
+    new Promise<LogLine>((found, fail) => {
       const check = () => {
         const hit = lines().find(match);
         if (hit) {
