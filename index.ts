@@ -1,19 +1,19 @@
 import type { Logger } from 'pino';
 import type { Server } from 'restify';
-import { Observability, type UseCase } from './api/observability';
+import { Observability } from './api/observability';
 import { registerOps } from './api/ops';
 import { createServer, listen } from './api/server';
 import { gracefulStop } from './api/shutdown';
 import { createBotDoor, type BotDoor } from './bots';
-import type { EmailValidationPort } from './dialogs/emailValidationDialog';
+import { createBotStorage } from './bots/storage';
 import { ConfigError, loadConfig, type Config } from './services/config';
-import { answerInTime, withDeadline } from './services/deadline';
-import type { Outcome } from './services/outcome';
+import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
+import { boundedPort } from './services/port';
 import { createMongoStores } from './services/store/mongo';
 import type { Stores } from './services/store/types';
 
@@ -45,7 +45,6 @@ export interface App {
 export interface AppOverrides {
   stores?: Stores;
   logger?: Logger;
-  now?: () => Date;
 }
 
 /** Closing the database client is bounded too, so a stop always ends. */
@@ -63,7 +62,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     : createOutboxMailer(config.outboxDir);
   let started: Awaited<ReturnType<typeof startServing>>;
   try {
-    started = await startServing(config, overrides, { logger, observability, stores, mailer });
+    started = await startServing(config, { logger, observability, stores, mailer });
   } catch (err) {
     // Nothing half-started stays behind: the SMTP worker and the database client go too.
     mailer.close();
@@ -88,7 +87,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
 /** Everything after the stores and the mailer: demo data, service, bot, server, listening. */
 async function startServing(
   config: Config,
-  overrides: AppOverrides,
   parts: { logger: Logger; observability: Observability; stores: Stores; mailer: Mailer },
 ) {
   const { logger, observability, stores, mailer } = parts;
@@ -99,19 +97,21 @@ async function startServing(
     mailer,
     pepper: config.codePepper,
     codeTtlMinutes: config.codeTtlMinutes,
-    now: overrides.now,
     onMailError: (err) => logger.warn({ error: describeError(err) }, 'mail not sent'),
   });
+  // One bounded, counted service for both doors.
+  const bounded = boundedPort(service, observability.serviceReports);
   const bot = await createBotDoor({
     config,
-    service: conversationService(service, observability),
+    service: bounded,
+    storage: createBotStorage(stores),
     stores,
     logger,
     onTurn: (turn) => observability.botTurn(turn),
     requestId: (req) => observability.requestId(req),
   });
   const server = createServer({
-    service,
+    service: bounded,
     publicUrl: config.publicUrl,
     hooks: observability.hooks,
     logger,
@@ -125,25 +125,6 @@ async function startServing(
   const port = await listen(server, config.port, config.host);
 
   return { port, server, service, bot, http };
-}
-
-/**
- * The service as the conversation sees it, held to the webhooks' rules: each call bounded by the
- * same deadline, a failure of the database answered as "unavailable" (logged once), and the
- * outcomes counted in the same metrics.
- */
-function conversationService(service: EmailValidationService, observability: Observability): EmailValidationPort {
-  const call = async (useCase: UseCase, run: () => Promise<Outcome>): Promise<Outcome> => {
-    const outcome = await answerInTime(run, (err) =>
-      observability.logger.error({ useCase, error: describeError(err) }, 'unexpected error in a conversation'),
-    );
-    return observability.count(useCase, outcome);
-  };
-  return {
-    codeTtlMinutes: service.codeTtlMinutes,
-    sendCode: (ref, input) => call('send', () => service.sendCode(ref, input)),
-    confirmCode: (ref, input) => call('confirm', () => service.confirmCode(ref, input)),
-  };
 }
 
 async function main(): Promise<void> {

@@ -22,7 +22,7 @@ export interface AdminIo {
   err: Output;
 }
 
-export type Command = { kind: 'help' } | { kind: 'run'; run: (stores: Stores, io: AdminIo) => Promise<unknown> };
+export type AdminCommand = { kind: 'help' } | { kind: 'run'; run: (stores: Stores, io: AdminIo) => Promise<unknown> };
 
 interface CommandSpec {
   options: string[];
@@ -65,7 +65,7 @@ const commands: Record<string, CommandSpec> = {
 const HELP_FLAGS = new Set(['-h', '--help']);
 
 /** Reads the command line; throws `UsageError` on anything wrong with it. */
-export function parseCommand(argv: readonly string[]): Command {
+export function parseCommand(argv: readonly string[]): AdminCommand {
   if (argv[0] === 'ajuda' || argv.some((a) => HELP_FLAGS.has(a))) return { kind: 'help' };
   const name = argv.slice(0, 2).join(' ');
   const spec = commands[name];
@@ -119,7 +119,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     return code;
   };
 
-  let command: Command;
+  let command: AdminCommand;
   try {
     command = parseCommand(argv);
   } catch (err) {

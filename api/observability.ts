@@ -4,7 +4,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import type { Request, Response, Server } from 'restify';
 import { describeError } from '../services/logging';
 import type { Outcome, OutcomeKind } from '../services/outcome';
-import { CONFIRM_PATH, SEND_PATH, type WebhookHooks } from './webhooks';
+import type { PortReports, UseCase } from '../services/port';
+import type { ServerHooks } from './server';
 
 /**
  * Logs and metrics of one app instance: a request id and one JSON log line per request (every
@@ -14,9 +15,6 @@ import { CONFIRM_PATH, SEND_PATH, type WebhookHooks } from './webhooks';
  * Nothing here logs a value that came in with a request: routes are the registered patterns, the
  * outcome is its `kind`, the request id is either sane or replaced.
  */
-
-/** The use cases whose outcomes the mail and code counters are derived from. */
-export type UseCase = 'send' | 'confirm';
 
 export interface BotTurn {
   /** What the turn came to, as a short label (`ok`, `error`, a dialog step…); other text is counted as `other`. */
@@ -43,8 +41,10 @@ interface RequestContext {
 
 export class Observability {
   readonly registry = new Registry();
-  /** Webhook hooks: the outcome of each answer, and unexpected errors. */
-  readonly hooks: Required<WebhookHooks>;
+  /** The server's hooks: the outcome of each answer for its log line, unexpected errors, request ids. */
+  readonly hooks: Required<ServerHooks>;
+  /** The service's reports (services/port.ts): outcomes counted, failures logged once. */
+  readonly serviceReports: PortReports;
 
   private readonly requests = new WeakMap<Request, RequestContext>();
   private readonly httpRequests: Counter<'route' | 'status'>;
@@ -93,11 +93,16 @@ export class Observability {
       onAnswer: (req, outcome) => {
         const context = this.requests.get(req);
         if (context) context.outcome = outcome.kind;
-        const useCase = useCaseOf(req);
-        if (useCase) this.useCase(useCase, outcome);
       },
       onError: (req, err) => {
         this.logger.error({ reqId: this.requestId(req), route: routeOf(req), error: describeError(err) }, 'unexpected error');
+      },
+      requestId: (req) => this.requestId(req),
+    };
+    this.serviceReports = {
+      outcome: (useCase, outcome) => this.useCase(useCase, outcome),
+      failure: (useCase, err, origin) => {
+        this.logger.error({ reqId: origin.requestId, route: origin.route, useCase, error: describeError(err) }, 'unexpected error');
       },
     };
   }
@@ -115,11 +120,8 @@ export class Observability {
     return this.requests.get(req)?.id;
   }
 
-  /**
-   * Counts what a use case came to: the one place the mail and code counters are derived from an
-   * outcome. The webhook hooks call it; so can any other door that calls the service.
-   */
-  useCase(useCase: UseCase, outcome: Outcome): void {
+  /** Counts what a use case came to: the one place the mail and code counters are derived from an outcome. */
+  private useCase(useCase: UseCase, outcome: Outcome): void {
     if (useCase === 'send') {
       if (outcome.kind === 'codeSent') this.mailsSent.inc();
       else if (outcome.kind === 'mailFailed') this.mailsFailed.inc();
@@ -128,12 +130,6 @@ export class Observability {
     } else {
       this.codesRefused.inc();
     }
-  }
-
-  /** Counts `outcome` (see `useCase`) and hands it back. */
-  count(useCase: UseCase, outcome: Outcome): Outcome {
-    this.useCase(useCase, outcome);
-    return outcome;
   }
 
   /** A bot turn happened: one log line and the bot metrics. For the bot's wiring to call. */
@@ -184,13 +180,6 @@ export class Observability {
 function routeOf(req: Request): string {
   const path = req.getRoute()?.path;
   return path === undefined ? UNMATCHED_ROUTE : String(path);
-}
-
-function useCaseOf(req: Request): UseCase | undefined {
-  const route = routeOf(req);
-  if (route === SEND_PATH) return 'send';
-  if (route === CONFIRM_PATH) return 'confirm';
-  return undefined;
 }
 
 /** Milliseconds to a tenth: enough for a log, and no long digit runs. */

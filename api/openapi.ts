@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEMO_COMPANY, DEMO_KEY } from '../services/demo';
 import { maskEmail } from '../services/email';
 import { outcomes, type Outcome } from '../services/outcome';
-import { MAX_BODY_BYTES } from './http';
+import { MAX_BODY_BYTES } from './envelope';
 import { confirmCodeRequest, envelope, sendCodeRequest } from './schemas';
 import { CONFIRM_PATH, SEND_PATH } from './webhooks';
 

@@ -1,18 +1,25 @@
 import pino, { type Logger } from 'pino';
 import restify, { type Request, type Response, type Server } from 'restify';
-import type { EmailValidationService } from '../services/emailValidation';
 import { outcomes, type Outcome } from '../services/outcome';
-import { sendEnvelope } from './http';
+import type { EmailValidationPort } from '../services/port';
+import { sendEnvelope } from './envelope';
 import { registerOpenApi } from './openapi';
 import { registerWebhooks, type WebhookHooks } from './webhooks';
 
 /** The one restify server: GSAN webhooks here; the bot and the operations doors plug in. */
 
+/** The server's hooks for logs and metrics: the webhooks', and a handler's unexpected error. */
+export interface ServerHooks extends WebhookHooks {
+  /** A handler of any route failed unexpectedly, before the 503 answer. */
+  onError?(req: Request, err: unknown): void;
+}
+
 export interface ServerOptions {
-  service: EmailValidationService;
+  /** The service, bounded and counted (services/port.ts). */
+  service: EmailValidationPort;
   /** The address callers reach the service at, for the OpenAPI document. */
   publicUrl: string;
-  hooks?: WebhookHooks;
+  hooks?: ServerHooks;
   /** Further routes (the bot, health, metrics), registered on the same server. */
   extend?: (server: Server) => void;
   /** The app's log; restify's own warnings go there. Silent when omitted. */

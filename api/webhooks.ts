@@ -1,9 +1,9 @@
 import type { Request, Response, Server } from 'restify';
 import type { z } from 'zod';
-import { answerInTime } from '../services/deadline';
-import type { EmailValidationService } from '../services/emailValidation';
+import { readJsonBody } from '../services/httpBody';
+import type { CallOrigin, EmailValidationPort } from '../services/port';
 import { outcomes, type Outcome } from '../services/outcome';
-import { readJsonBody, sendEnvelope } from './http';
+import { MAX_BODY_BYTES, sendEnvelope } from './envelope';
 import { confirmCodeRequest, sendCodeRequest } from './schemas';
 
 /** The GSAN webhooks: parse → service → envelope. No business rule lives here. */
@@ -12,44 +12,51 @@ export const SEND_PATH = '/gsan/chatbot/enviarCodigoValidacaoEmailCliente';
 export const CONFIRM_PATH = '/gsan/chatbot/confirmarCodigoValidacaoEmailCliente';
 
 export interface WebhookHooks {
-  /** Called once per answered request, for logs and metrics. */
+  /** Called once per answered request, for its log line. */
   onAnswer?(req: Request, outcome: Outcome): void;
-  /** Called with an unexpected error (or a `DeadlineError`) before the 503 answer. */
-  onError?(req: Request, err: unknown): void;
+  /** The id the request is logged under, for the report of a failure. */
+  requestId?(req: Request): string | undefined;
 }
 
-export function registerWebhooks(server: Server, service: EmailValidationService, hooks: WebhookHooks = {}): void {
+export function registerWebhooks(server: Server, service: EmailValidationPort, hooks: WebhookHooks = {}): void {
   server.post(
     SEND_PATH,
-    webhook(sendCodeRequest, hooks, (b) => service.sendCode({ key: b.key }, b)),
+    webhook(sendCodeRequest, hooks, (b, origin) => service.sendCode({ key: b.key }, b, origin)),
   );
   server.post(
     CONFIRM_PATH,
-    webhook(confirmCodeRequest, hooks, (b) => service.confirmCode({ key: b.key }, b)),
+    webhook(confirmCodeRequest, hooks, (b, origin) => service.confirmCode({ key: b.key }, b, origin)),
   );
 }
 
 function webhook<S extends z.ZodType<{ key: string }>>(
   schema: S,
   hooks: WebhookHooks,
-  run: (body: z.infer<S>) => Promise<Outcome>,
+  run: (body: z.infer<S>, origin: CallOrigin) => Promise<Outcome>,
 ) {
   return async (req: Request, res: Response): Promise<void> => {
     let key = '';
     let outcome: Outcome;
-    const read = await readJsonBody(req, res);
+    const read = await readJsonBody(req, res, MAX_BODY_BYTES);
     if (!read.ok) {
-      outcome = read.outcome;
+      outcome = refusalOutcome(read.refusal);
     } else {
       key = keyOf(read.value);
       const parsed = schema.safeParse(read.value);
       outcome = parsed.success
-        ? await answerInTime(() => run(parsed.data), (err) => hooks.onError?.(req, err))
+        ? await run(parsed.data, { requestId: hooks.requestId?.(req), route: req.getRoute()?.path?.toString() })
         : outcomes.invalidRequest(fieldOf(read.value, parsed.error));
     }
     sendEnvelope(res, key, outcome);
     hooks.onAnswer?.(req, outcome);
   };
+}
+
+/** A body the reader refused, in the envelope's terms. */
+function refusalOutcome(refusal: 'notJson' | 'tooLarge' | 'unreadable'): Outcome {
+  if (refusal === 'notJson') return outcomes.notJson();
+  if (refusal === 'tooLarge') return outcomes.tooLarge();
+  return outcomes.invalidRequest();
 }
 
 /** The key to echo: the one sent when it is a string, otherwise "". */

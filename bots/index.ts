@@ -1,16 +1,15 @@
 import { ConversationState, UserState, type CloudAdapter, type Storage } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
-import { readJsonBody, sendEnvelope } from '../api/http';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
-import { EmailValidationDialog, type EmailValidationPort } from '../dialogs/emailValidationDialog';
+import { EmailValidationDialog } from '../dialogs/emailValidationDialog';
 import type { Config } from '../services/config';
-import { outcomes } from '../services/outcome';
+import { readJsonBody, type BodyRefusal } from '../services/httpBody';
+import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
 import { createAdapter, REQUEST_ID } from './adapter';
 import { EmailValidationBot } from './emailValidationBot';
 import { loadManifests } from './manifest';
-import { createBotStorage } from './storage';
 
 /**
  * The Bot Framework door: storage and state, the dialogs, the bot and its adapter, and the routes
@@ -32,6 +31,9 @@ export interface BotTurnReport {
 export interface BotDoorOptions {
   config: Config;
   service: EmailValidationPort;
+  /** Where conversation and user state live (`createBotStorage`: MongoDB or memory). */
+  storage: Storage;
+  /** For the start's check that `BOT_COMPANY` exists. */
   stores: Stores;
   logger: Logger;
   /** Called once per turn, for the turn's log line and metrics. */
@@ -64,7 +66,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
     // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
     logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
   }
-  const storage = createBotStorage(opts.stores);
+  const { storage } = opts;
   const conversationState = new ConversationState(storage);
   const userState = new UserState(storage);
   const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));
@@ -76,7 +78,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
     const started = Date.now();
     const read = await readJsonBody(req, res, MAX_ACTIVITY_BYTES);
     if (!read.ok || !isActivity(read.value)) {
-      sendEnvelope(res, '', read.ok ? outcomes.invalidRequest() : read.outcome);
+      refuse(res, read.ok ? 'notAnActivity' : read.refusal);
       opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
       return;
     }
@@ -93,7 +95,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
 
   const manifest = async (req: Request, res: Response): Promise<void> => {
     const text = manifests.get(String((req.params as Record<string, unknown>).name));
-    if (text === undefined) return sendEnvelope(res, '', outcomes.notFound());
+    if (text === undefined) return sendJson(res, 404, { error: 'no such manifest' });
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
     res.end(text);
   };
@@ -106,4 +108,21 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       server.get(`${MANIFEST_PATH}/:name`, manifest);
     },
   };
+}
+
+/** Why an activity was refused, for the caller (a channel or a developer), with its status. */
+const REFUSALS: Record<BodyRefusal | 'notAnActivity', [number, string]> = {
+  notJson: [415, 'the body must be uncompressed JSON (Content-Type: application/json)'],
+  tooLarge: [413, `an activity is at most ${MAX_ACTIVITY_BYTES / 1024} KiB`],
+  unreadable: [400, 'the body is not valid JSON'],
+  notAnActivity: [400, 'the body is not an activity: an object with a string "type"'],
+};
+
+function refuse(res: Response, why: keyof typeof REFUSALS): void {
+  const [status, error] = REFUSALS[why];
+  sendJson(res, status, { error });
+}
+
+function sendJson(res: Response, status: number, body: unknown): void {
+  res.sendRaw(status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8' });
 }

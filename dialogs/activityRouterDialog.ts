@@ -1,6 +1,6 @@
 import { ActivityTypes } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
-import { EMAIL_VALIDATION_DIALOG, EmailValidationDialog, type EmailValidationOptions } from './emailValidationDialog';
+import { EMAIL_VALIDATION_DIALOG, EmailValidationDialog, type EmailValidationDialogOptions } from './emailValidationDialog';
 
 /**
  * The skill's root dialog: decides what an activity that finds no dialog running starts. The
@@ -34,8 +34,8 @@ export function isStartEvent(activity: { type: string; name?: string }): boolean
 }
 
 /** The event's `value`, keeping only the string fields the dialog knows. */
-function optionsFrom(value: unknown): EmailValidationOptions {
-  const options: EmailValidationOptions = {};
+function optionsFrom(value: unknown): EmailValidationDialogOptions {
+  const options: EmailValidationDialogOptions = {};
   if (typeof value !== 'object' || value === null) return options;
   const { cpfCnpj, email } = value as Record<string, unknown>;
   if (typeof cpfCnpj === 'string') options.cpfCnpj = cpfCnpj;

@@ -8,8 +8,9 @@ import {
 import { parseCode } from '../services/code';
 import { parseDocument } from '../services/document';
 import { maskEmail, parseEmail } from '../services/email';
-import type { CompanyRef, EmailValidationService } from '../services/emailValidation';
+import type { CompanyRef } from '../services/emailValidation';
 import type { Outcome } from '../services/outcome';
+import type { EmailValidationPort } from '../services/port';
 import { botTexts, texts } from '../services/texts';
 import { commandOf, InterruptibleDialog } from './interruptibleDialog';
 
@@ -31,7 +32,7 @@ export const CODE_PROMPT = 'codePrompt';
 export const MAX_TRIES = 3;
 
 /** What the dialog can be started with (the skill event's `value`); each is asked for when missing or invalid. */
-export interface EmailValidationOptions {
+export interface EmailValidationDialogOptions {
   cpfCnpj?: string;
   email?: string;
 }
@@ -44,9 +45,6 @@ export interface EmailValidationResult {
   emailValidado: string;
   cancelled: boolean;
 }
-
-/** The part of the service the dialog uses. */
-export type EmailValidationPort = Pick<EmailValidationService, 'sendCode' | 'confirmCode' | 'codeTtlMinutes'>;
 
 /** What the main steps remember between turns. */
 interface StepValues {
@@ -110,11 +108,11 @@ export class EmailValidationDialog extends InterruptibleDialog {
     return { ...refused(''), cancelled: true };
   }
 
-  private async askDocument(step: WaterfallStepContext<EmailValidationOptions>): Promise<DialogTurnResult> {
+  private async askDocument(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
     return askUnlessGiven(step, step.options?.cpfCnpj, parseDocument, DOCUMENT_PROMPT, botTexts.askDocument, botTexts.retryDocument);
   }
 
-  private async askEmail(step: WaterfallStepContext<EmailValidationOptions>): Promise<DialogTurnResult> {
+  private async askEmail(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
     const document = parseDocument(String(step.result ?? ''));
     if (!document) {
       await step.context.sendActivity(botTexts.documentTriesSpent);
@@ -124,7 +122,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
     return askUnlessGiven(step, step.options?.email, parseEmail, EMAIL_PROMPT, botTexts.askEmail, botTexts.retryEmail);
   }
 
-  private async sendCode(step: WaterfallStepContext<EmailValidationOptions>): Promise<DialogTurnResult> {
+  private async sendCode(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
     const email = parseEmail(String(step.result ?? ''));
     if (!email) {
       await step.context.sendActivity(botTexts.emailTriesSpent);

@@ -14,13 +14,13 @@ import { botTexts } from '../services/texts';
  * handled here once, before the dialog's own steps see the message.
  */
 
-export type Command = 'cancel' | 'help' | 'resend';
+export type InterruptCommand = 'cancel' | 'help' | 'resend';
 
 /** The command a typed text is, if any. */
-export function commandOf(text: unknown): Command | undefined {
+export function commandOf(text: unknown): InterruptCommand | undefined {
   if (typeof text !== 'string') return undefined;
   const word = text.trim().toLowerCase();
-  for (const [command, words] of Object.entries(botTexts.commands) as [Command, readonly string[]][]) {
+  for (const [command, words] of Object.entries(botTexts.commands) as [InterruptCommand, readonly string[]][]) {
     if (words.includes(word)) return command;
   }
   return undefined;

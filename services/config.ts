@@ -16,6 +16,9 @@ const optionalText = z
 const int = (def: number, min: number, max: number) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).max(max).default(def));
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -24,7 +27,7 @@ const schema = z
   .object({
     PORT: int(8080, 0, 65535),
     HOST: z.string().min(1).default('0.0.0.0'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     SHUTDOWN_GRACE_MS: int(10000, 1000, 60000),
 
     MONGODB_URI: optionalText.pipe(z.string().regex(/^mongodb(\+srv)?:\/\//, 'deve começar com mongodb:// ou mongodb+srv://').optional()),
@@ -62,7 +65,7 @@ const schema = z
 export interface Config {
   port: number;
   host: string;
-  logLevel: string;
+  logLevel: LogLevel;
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownGraceMs: number;
   mongo: { uri: string; dbName: string | undefined; timeoutMs: number } | null;

@@ -31,8 +31,8 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what = 'operation'
 
 /**
  * A use case as every door answers it: within `ANSWER_DEADLINE_MS`, and "unavailable" (503) when it
- * fails or runs late, the error handed to `onError` once. The webhooks and the conversation both
- * call the service through here.
+ * fails or runs late, the error handed to `onError` once. The doors call the service through
+ * `boundedPort` (services/port.ts), which answers through here.
  */
 export async function answerInTime(run: () => Promise<Outcome>, onError: (err: unknown) => void): Promise<Outcome> {
   try {

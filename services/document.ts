@@ -21,9 +21,3 @@ export function parseDocument(raw: string): string | null {
   if (CNPJ_SHAPE.test(doc)) return cnpj.isValid(doc) ? doc : null;
   return null;
 }
-
-/** For logs and chat: never the whole document. `02789078220` → `027******20`. */
-export function maskDocument(doc: string): string {
-  if (doc.length <= 5) return '*'.repeat(doc.length);
-  return doc.slice(0, 3) + '*'.repeat(doc.length - 5) + doc.slice(-2);
-}

@@ -31,14 +31,12 @@ interface AcceptedRequest {
   email: string;
 }
 
-export interface EmailValidationOptions {
+export interface EmailValidationServiceOptions {
   stores: Stores;
   mailer: Mailer;
   /** Server secret of the code HMAC. */
   pepper: string;
   codeTtlMinutes: number;
-  /** The clock; tests replace it. */
-  now?: () => Date;
   /** A mail the SMTP server did not take (answered 500): for the log. */
   onMailError?: (err: unknown) => void;
 }
@@ -48,15 +46,13 @@ export class EmailValidationService {
   private readonly mailer: Mailer;
   private readonly pepper: string;
   readonly codeTtlMinutes: number;
-  private readonly now: () => Date;
   private readonly onMailError?: (err: unknown) => void;
 
-  constructor(opts: EmailValidationOptions) {
+  constructor(opts: EmailValidationServiceOptions) {
     this.stores = opts.stores;
     this.mailer = opts.mailer;
     this.pepper = opts.pepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
-    this.now = opts.now ?? (() => new Date());
     this.onMailError = opts.onMailError;
   }
 
@@ -87,7 +83,7 @@ export class EmailValidationService {
     }
     // Stored only once the SMTP server accepted the mail: a code nobody received is never live,
     // and a failed send leaves the code the client already has untouched.
-    const createdAt = this.now();
+    const createdAt = new Date();
     await this.stores.codes.replace({
       ...this.codeKey(company, document, email),
       codeHash: hashCode(code, this.pepper),
@@ -110,7 +106,7 @@ export class EmailValidationService {
     if (locked > 0) return outcomes.locked(locked);
 
     const key = this.codeKey(company, document, email);
-    const now = this.now();
+    const now = new Date();
     const live = await this.stores.codes.findLive(key, now, MAX_ATTEMPTS_PER_CODE);
     if (!live) return outcomes.noLiveCode();
 

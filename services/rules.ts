@@ -6,7 +6,7 @@ export const MAX_KEY_LENGTH = 128;
 export const MAX_ATTEMPTS_PER_CODE = 5;
 /** Consecutive failed confirmations of one client, across codes, that lock it. */
 export const MAX_CONSECUTIVE_FAILURES = 20;
-/** How long such a lock lasts; sending again does not lift it. Failures older than this are forgotten. */
+/** How long such a lock lasts; sending again does not lift it (the failures themselves count until a success, or a week: store/limits.ts). */
 export const LOCK_SECONDS = 24 * 60 * 60;
 /** Least time between two sends to one client. */
 export const SEND_INTERVAL_SECONDS = 60;

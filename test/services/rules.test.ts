@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { generateCode, hashCode, parseCode, sameHash } from '../../services/code';
 import { ConfigError, loadConfig } from '../../services/config';
-import { maskDocument, normalizeDocument, parseDocument } from '../../services/document';
+import { normalizeDocument, parseDocument } from '../../services/document';
 import { maskEmail, parseEmail, sameEmail } from '../../services/email';
 import { databaseName } from '../../services/store/mongo';
 
@@ -17,10 +17,6 @@ describe('CPF/CNPJ', () => {
     for (const bad of ['02789078221', '00000000000', '11111111111', '0278907822', '027890782200', '12ABC34501DE3A', '027_890_782_20', '０２７８９０７８２２０', '027.890.782-20x']) {
       assert.equal(parseDocument(bad), null, bad);
     }
-  });
-
-  it('masks a document for logs and chat', () => {
-    assert.equal(maskDocument('02789078220'), '027******20');
   });
 });
 

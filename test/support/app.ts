@@ -63,7 +63,7 @@ export async function request<Body = unknown>(url: string, init: RequestInit = {
  * POSTs a request's headers (and `start` of its body, when given) and never the rest, and resolves
  * with the answer: one that arrives proves the server decided without waiting for the body.
  */
-export function answerBeforeBody(url: string, headers: Record<string, string>, start?: string): Promise<TestResponse<Envelope>> {
+export function answerBeforeBody<Body = Envelope>(url: string, headers: Record<string, string>, start?: string): Promise<TestResponse<Body>> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers });
     req.on('response', (res) => {
@@ -72,7 +72,7 @@ export function answerBeforeBody(url: string, headers: Record<string, string>, s
       res.on('data', (chunk: string) => (text += chunk));
       res.on('end', () => {
         req.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), body: JSON.parse(text) as Envelope });
+        resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), body: JSON.parse(text) as Body });
       });
     });
     req.on('error', reject);

@@ -1,0 +1,45 @@
+import { answerInTime } from './deadline';
+import type { CompanyRef, ConfirmCodeInput, EmailValidationService, SendCodeInput } from './emailValidation';
+import type { Outcome } from './outcome';
+
+/**
+ * The service as every door calls it (the webhooks and the conversation alike): each call bounded
+ * by the answer deadline, a failure or a late answer turned into "unavailable" and reported once,
+ * and every outcome reported, for the metrics. Built once at wiring time (index.ts).
+ */
+
+export type UseCase = 'send' | 'confirm';
+
+/** Where a call came from, for the report of a failure. */
+export interface CallOrigin {
+  requestId?: string;
+  route?: string;
+}
+
+export interface EmailValidationPort {
+  readonly codeTtlMinutes: number;
+  /** CONTRACT §1. */
+  sendCode(ref: CompanyRef, input: SendCodeInput, origin?: CallOrigin): Promise<Outcome>;
+  /** CONTRACT §2. */
+  confirmCode(ref: CompanyRef, input: ConfirmCodeInput, origin?: CallOrigin): Promise<Outcome>;
+}
+
+export interface PortReports {
+  /** What a use case came to (its outcome; "unavailable" after a failure). */
+  outcome(useCase: UseCase, outcome: Outcome): void;
+  /** An unexpected error, or a `DeadlineError`: once, before the "unavailable" answer. */
+  failure(useCase: UseCase, err: unknown, origin: CallOrigin): void;
+}
+
+export function boundedPort(service: EmailValidationService, reports: PortReports): EmailValidationPort {
+  const call = async (useCase: UseCase, origin: CallOrigin = {}, run: () => Promise<Outcome>) => {
+    const outcome = await answerInTime(run, (err) => reports.failure(useCase, err, origin));
+    reports.outcome(useCase, outcome);
+    return outcome;
+  };
+  return {
+    codeTtlMinutes: service.codeTtlMinutes,
+    sendCode: (ref, input, origin) => call('send', origin, () => service.sendCode(ref, input)),
+    confirmCode: (ref, input, origin) => call('confirm', origin, () => service.confirmCode(ref, input)),
+  };
+}
