@@ -97,6 +97,7 @@ async function startServing(
     mailer,
     pepper: config.codePepper,
     codeTtlMinutes: config.codeTtlMinutes,
+    lookupsPerMinute: config.lookupsPerMinute,
     onMailError: (err) => logger.warn({ error: describeError(err) }, 'mail not sent'),
   });
   // One bounded, counted service for both doors.

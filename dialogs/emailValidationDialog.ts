@@ -1,3 +1,4 @@
+import type { TurnContext } from 'botbuilder';
 import {
   TextPrompt,
   WaterfallDialog,
@@ -8,7 +9,7 @@ import {
 import { parseCode } from '../services/code';
 import { parseDocument } from '../services/document';
 import { maskEmail, parseEmail } from '../services/email';
-import type { CompanyRef } from '../services/emailValidation';
+import type { CompanyRef, ConversationRef } from '../services/emailValidation';
 import type { Outcome } from '../services/outcome';
 import type { EmailValidationPort } from '../services/port';
 import { botTexts, texts } from '../services/texts';
@@ -57,6 +58,13 @@ interface CodeStepsOptions {
   /** Asked before: a shorter question. */
   again?: boolean;
 }
+
+/** Who asks, for the service's anti-automation limits: this conversation and its channel user. */
+const conversationOf = (context: TurnContext): ConversationRef => ({
+  channelId: context.activity.channelId,
+  id: context.activity.conversation.id,
+  userId: context.activity.from.id,
+});
 
 const refused = (mensagemCritica: string): EmailValidationResult => ({
   validado: 'N',
@@ -129,7 +137,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
       return step.endDialog(refused(texts.invalidEmail));
     }
     const { document } = step.values as StepValues;
-    const outcome = await this.service.sendCode(this.company, { cpfCnpj: document, email });
+    const outcome = await this.service.sendCode(this.company, { cpfCnpj: document, email, conversation: conversationOf(step.context) });
     if (outcome.validado !== 'S') return this.endRelaying(step, outcome);
     await step.context.sendActivity(botTexts.codeSent(maskEmail(email), this.service.codeTtlMinutes));
     return step.beginDialog(CODE_STEPS, { document, email } satisfies CodeStepsOptions);
@@ -152,7 +160,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
     const again = { document, email, again: true } satisfies CodeStepsOptions;
 
     if (commandOf(typed) === 'resend') {
-      const outcome = await this.service.sendCode(this.company, { cpfCnpj: document, email });
+      const outcome = await this.service.sendCode(this.company, { cpfCnpj: document, email, conversation: conversationOf(step.context) });
       if (outcome.validado === 'S') {
         await step.context.sendActivity(botTexts.codeResent(maskEmail(email), this.service.codeTtlMinutes));
         return step.replaceDialog(CODE_STEPS, again);

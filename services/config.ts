@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_LOOKUPS_PER_MINUTE } from './rules';
 
 /**
  * Configuration from the environment, validated once at start. Every variable is listed in
@@ -42,6 +43,7 @@ const schema = z
 
     CODE_PEPPER: optionalText.pipe(z.string().min(32, 'deve ter ao menos 32 caracteres').optional()),
     CODE_TTL_MINUTES: int(10, 1, 60),
+    LOOKUPS_PER_MINUTE: int(DEFAULT_LOOKUPS_PER_MINUTE, 1, 1_000_000),
     SEED_DEMO: optionalText.pipe(bool.optional()),
 
     PUBLIC_URL: optionalText.pipe(z.url().optional()),
@@ -73,6 +75,8 @@ export interface Config {
   outboxDir: string;
   codePepper: string;
   codeTtlMinutes: number;
+  /** Webhook lookups per company per minute (anti-automation, CONTRACT §3). */
+  lookupsPerMinute: number;
   /** Seed the demo company and clients at start (always on the in-memory store). */
   seedDemo: boolean;
   publicUrl: string;
@@ -117,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Without a database the codes live in this process only, so a per-process secret is enough.
     codePepper: e.CODE_PEPPER ?? randomBytes(32).toString('hex'),
     codeTtlMinutes: e.CODE_TTL_MINUTES,
+    lookupsPerMinute: e.LOOKUPS_PER_MINUTE,
     seedDemo: e.SEED_DEMO ?? !e.MONGODB_URI,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     bot: {

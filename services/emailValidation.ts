@@ -4,8 +4,16 @@ import { generateCode, hashCode, hashKey, parseCode, sameHash } from './code';
 import { outcomes, type Outcome } from './outcome';
 import { validationMail } from './mail/message';
 import type { Mailer } from './mail/mailer';
-import { MAX_ATTEMPTS_PER_CODE, MAX_KEY_LENGTH } from './rules';
-import type { CodeKey, Company, Stores } from './store/types';
+import {
+  CONVERSATION_DOCUMENT_LIMIT,
+  DEFAULT_LOOKUPS_PER_MINUTE,
+  MAX_ATTEMPTS_PER_CODE,
+  MAX_KEY_LENGTH,
+  RECIPIENT_LIMIT,
+  SEND_LIMIT,
+  USER_LOOKUP_LIMIT,
+} from './rules';
+import type { CodeKey, Company, Stores, WindowLimit } from './store/types';
 
 /**
  * The two use cases of the product (CONTRACT §1–§3): send a validation code, confirm it.
@@ -19,6 +27,18 @@ export type CompanyRef = { key: string } | { sigla: string };
 export interface SendCodeInput {
   cpfCnpj: string;
   email: string;
+  /**
+   * The conversation that asks, when a person in a chat does (its own anti-automation limits);
+   * unset for the webhook, whose key serves a whole assistant.
+   */
+  conversation?: ConversationRef;
+}
+
+/** A conversation, and the channel user (`from.id`) in it. */
+export interface ConversationRef {
+  channelId: string;
+  id: string;
+  userId: string;
 }
 
 export interface ConfirmCodeInput extends SendCodeInput {
@@ -37,6 +57,8 @@ export interface EmailValidationServiceOptions {
   /** Server secret of the code HMAC. */
   pepper: string;
   codeTtlMinutes: number;
+  /** Webhook lookups per company per minute (CONTRACT §3); 600 when unset. */
+  lookupsPerMinute?: number;
   /** A mail the SMTP server did not take (answered 500): for the log. */
   onMailError?: (err: unknown) => void;
 }
@@ -46,6 +68,7 @@ export class EmailValidationService {
   private readonly mailer: Mailer;
   private readonly pepper: string;
   readonly codeTtlMinutes: number;
+  private readonly companyLookups: WindowLimit;
   private readonly onMailError?: (err: unknown) => void;
 
   constructor(opts: EmailValidationServiceOptions) {
@@ -53,6 +76,7 @@ export class EmailValidationService {
     this.mailer = opts.mailer;
     this.pepper = opts.pepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
+    this.companyLookups = { name: 'companyLookups', max: opts.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE, windowSeconds: 60 };
     this.onMailError = opts.onMailError;
   }
 
@@ -62,6 +86,9 @@ export class EmailValidationService {
     if ('kind' in request) return request;
     const { company, document, email } = request;
 
+    // Before the lookup: whether a client exists, and its masked email, are what automation is after.
+    const lookupWait = await this.takeLookup(company, document, input.conversation);
+    if (lookupWait > 0) return outcomes.tooManySends(lookupWait);
     const client = await this.stores.clients.find(company.sigla, document);
     if (!client) return outcomes.clientNotFound();
     if (client.email !== null && !sameEmail(client.email, email)) {
@@ -69,16 +96,25 @@ export class EmailValidationService {
     }
 
     const limitKey = this.limitKey(company, document);
-    const wait = await this.stores.limits.takeSend(limitKey);
-    if (wait > 0) return outcomes.tooManySends(wait);
+    const locked = await this.stores.limits.lockSeconds(limitKey);
+    if (locked > 0) return outcomes.locked(locked);
+    const send = await this.stores.limits.take(SEND_LIMIT, limitKey);
+    if (!send.ok) return outcomes.tooManySends(send.waitSeconds);
+    const recipientKey = hashKey(emailKey(email));
+    const recipient = await this.stores.limits.take(RECIPIENT_LIMIT, recipientKey);
+    if (!recipient.ok) {
+      await this.stores.limits.giveBack(SEND_LIMIT, limitKey, send.at);
+      return outcomes.tooManySends(recipient.waitSeconds);
+    }
 
     const code = generateCode();
     try {
       await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes));
     } catch (err) {
       this.onMailError?.(err);
-      // The mail never went out, so it does not count against the client's sends.
-      await this.stores.limits.returnSend(limitKey);
+      // The mail never went out, so it counts neither against the client's sends nor the address's.
+      await this.stores.limits.giveBack(SEND_LIMIT, limitKey, send.at);
+      await this.stores.limits.giveBack(RECIPIENT_LIMIT, recipientKey, recipient.at);
       return outcomes.mailFailed(maskEmail(email));
     }
     // Stored only once the SMTP server accepted the mail: a code nobody received is never live,
@@ -122,9 +158,12 @@ export class EmailValidationService {
     }
 
     const spent = await this.stores.codes.addWrongAttempt(key, live.codeHash, now, MAX_ATTEMPTS_PER_CODE);
+    // Only a guess counted against a live code is a failure: the code may have died meanwhile
+    // (used, replaced or spent by concurrent guesses), and then this one was never evaluated.
+    if (spent === null) return outcomes.noLiveCode();
     const lock = await this.stores.limits.addFailure(limitKey);
     if (lock > 0) return outcomes.locked(lock);
-    const left = spent === null ? 0 : MAX_ATTEMPTS_PER_CODE - spent;
+    const left = MAX_ATTEMPTS_PER_CODE - spent;
     return left > 0 ? outcomes.wrongCode(left) : outcomes.noLiveCode();
   }
 
@@ -148,6 +187,21 @@ export class EmailValidationService {
     if ('sigla' in ref) return this.stores.companies.findBySigla(ref.sigla);
     if (ref.key.length === 0 || ref.key.length > MAX_KEY_LENGTH) return null;
     return this.stores.companies.findByKeyHash(hashKey(ref.key));
+  }
+
+  /**
+   * Counts a lookup against the anti-automation limits (CONTRACT §3): per company and minute for
+   * the webhook; per conversation (distinct documents) and per channel user for a conversation.
+   * Answers `0`, or the seconds to wait.
+   */
+  private async takeLookup(company: Company, document: string, conversation?: ConversationRef): Promise<number> {
+    const limits = this.stores.limits;
+    if (!conversation) return limits.count(this.companyLookups, company.sigla);
+    const conversationKey = `${company.sigla}:${conversation.channelId}:${conversation.id}`;
+    const distinctWait = await limits.addDistinct(CONVERSATION_DOCUMENT_LIMIT, conversationKey, hashKey(document));
+    if (distinctWait > 0) return distinctWait;
+    const user = await limits.take(USER_LOOKUP_LIMIT, `${company.sigla}:${conversation.channelId}:${conversation.userId}`);
+    return user.ok ? 0 : user.waitSeconds;
   }
 
   /** Limits and locks count per (company, client). */

@@ -1,3 +1,5 @@
+import type { DistinctLimit, RollingLimit } from './store/types';
+
 /** The numbers of CONTRACT §1 and §3, in one place. */
 
 /** Longest key accepted before any lookup. */
@@ -8,7 +10,14 @@ export const MAX_ATTEMPTS_PER_CODE = 5;
 export const MAX_CONSECUTIVE_FAILURES = 20;
 /** How long such a lock lasts; sending again does not lift it (the failures themselves count until a success, or a week: store/limits.ts). */
 export const LOCK_SECONDS = 24 * 60 * 60;
-/** Least time between two sends to one client. */
-export const SEND_INTERVAL_SECONDS = 60;
-/** Most sends to one client within an hour. */
-export const MAX_SENDS_PER_HOUR = 5;
+
+/** Sends to one (company, client): at least 60 s apart, at most 5 in any rolling 60 minutes. */
+export const SEND_LIMIT: RollingLimit = { name: 'send', max: 5, windowSeconds: 60 * 60, intervalSeconds: 60 };
+/** Codes to one address, whichever clients, companies and doors asked: at most 3 in any rolling 60 minutes. */
+export const RECIPIENT_LIMIT: RollingLimit = { name: 'recipient', max: 3, windowSeconds: 60 * 60 };
+/** Lookups by one channel user (`from.id`) in the conversation: at most 10 in any rolling 60 minutes. */
+export const USER_LOOKUP_LIMIT: RollingLimit = { name: 'userLookups', max: 10, windowSeconds: 60 * 60 };
+/** Distinct CPF/CNPJ looked up in one conversation. */
+export const CONVERSATION_DOCUMENT_LIMIT: DistinctLimit = { name: 'conversationDocuments', max: 3, keepSeconds: 24 * 60 * 60 };
+/** Lookups per company per minute through the webhook, unless `LOOKUPS_PER_MINUTE` says otherwise. */
+export const DEFAULT_LOOKUPS_PER_MINUTE = 600;

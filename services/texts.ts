@@ -3,6 +3,9 @@
  * Nothing else in the code base writes a sentence a customer reads.
  */
 
+/** A count and its noun in pt-BR: `1 minuto`, `51 minutos`. */
+export const counted = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 export const texts = {
   ok: '',
   clientNotFound: 'Cliente não encontrado para o CPF/CNPJ informado.',
@@ -28,9 +31,9 @@ export const texts = {
   mailFailed: (maskedSent: string) =>
     `Erro no envio do email! Verifique se o email informado (${maskedSent}) está correto. Caso sim, tente novamente mais tarde.`,
 
-  tooManySends: (minutes: number) => `Muitas solicitações. Aguarde ${minutes} minuto(s) e tente novamente.`,
+  tooManySends: (minutes: number) => `Muitas solicitações. Aguarde ${counted(minutes, 'minuto', 'minutos')} e tente novamente.`,
 
-  wrongCode: (attemptsLeft: number) => `Código inválido. Você ainda tem ${attemptsLeft} tentativa(s).`,
+  wrongCode: (attemptsLeft: number) => `Código inválido. Você ainda tem ${counted(attemptsLeft, 'tentativa', 'tentativas')}.`,
 } as const;
 
 /** The validation email (CONTRACT §4). */
@@ -41,7 +44,7 @@ export const mailTexts = {
     '',
     `Seu código de validação de email é: ${code}`,
     '',
-    `Ele expira em ${ttlMinutes} minutos.`,
+    `Ele expira em ${counted(ttlMinutes, 'minuto', 'minutos')}.`,
     'Não compartilhe este código com ninguém; nenhum atendente pedirá por ele.',
     'Se você não solicitou esta validação, ignore esta mensagem.',
     '',
@@ -76,9 +79,9 @@ export const botTexts = {
   emailTriesSpent: 'Email inválido outra vez. Encerrei o atendimento; quando quiser, é só recomeçar.',
 
   codeSent: (maskedEmail: string, ttlMinutes: number) =>
-    `Enviei um código de 6 dígitos para ${maskedEmail}. Ele vale por ${ttlMinutes} minutos.`,
+    `Enviei um código de 6 dígitos para ${maskedEmail}. Ele vale por ${counted(ttlMinutes, 'minuto', 'minutos')}.`,
   codeResent: (maskedEmail: string, ttlMinutes: number) =>
-    `Enviei um novo código para ${maskedEmail}; o anterior não vale mais. Ele vale por ${ttlMinutes} minutos.`,
+    `Enviei um novo código para ${maskedEmail}; o anterior não vale mais. Ele vale por ${counted(ttlMinutes, 'minuto', 'minutos')}.`,
   askCode: 'Digite o código que chegou no seu email. Se ele não chegou, digite reenviar.',
   askCodeAgain: 'Digite o código de novo, ou reenviar para receber outro.',
   retryCode: 'Código inválido. Informe os 6 dígitos recebidos por email, ou digite reenviar para receber outro.',

@@ -1,84 +1,43 @@
-import type { Db, MongoClient } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type MongoClient } from 'mongodb';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES, MAX_SENDS_PER_HOUR, SEND_INTERVAL_SECONDS } from '../rules';
-import type { LimitStore } from './types';
+import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES } from '../rules';
+import type { DistinctLimit, LimitStore, RollingLimit, Taken, WindowLimit } from './types';
 
 /**
- * The send limits and the failure lock of CONTRACT §3, on `rate-limiter-flexible`: the same
- * counters in this process (in-memory twin) or in MongoDB, where every instance shares them.
+ * The counters of CONTRACT §3, in this process (the in-memory twin) or in MongoDB, where every
+ * instance shares them: rolling windows (sends, recipients, a channel user's lookups), a ceiling
+ * per minute (a company's lookups), distinct members (a conversation's documents), and the failure
+ * lock (on `rate-limiter-flexible`).
  */
-
-interface LimiterSpec {
-  keyPrefix: string;
-  points: number;
-  duration: number;
-}
-
-/**
- * How long failures are remembered, from the first of them, when no success clears them. (Under
- * 24.8 days: the in-memory limiter keeps each count with a timer, and Node's timers go no further.)
- */
-const FAILURE_MEMORY_SECONDS = 7 * 24 * 60 * 60;
-
-const SPECS = {
-  interval: { keyPrefix: 'send_interval', points: 1, duration: SEND_INTERVAL_SECONDS },
-  hourly: { keyPrefix: 'send_hourly', points: MAX_SENDS_PER_HOUR, duration: 60 * 60 },
-  // Consecutive failures count until a success (or for a week): they do not lapse with the lock.
-  failures: { keyPrefix: 'confirm_failures', points: MAX_CONSECUTIVE_FAILURES, duration: FAILURE_MEMORY_SECONDS },
-  // The lock itself: present while the client is locked.
-  lock: { keyPrefix: 'confirm_lock', points: 1, duration: LOCK_SECONDS },
-} satisfies Record<string, LimiterSpec>;
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-/** Rejections of `consume` are `RateLimiterRes` when over the limit, `Error` when the store failed. */
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<{ allowed: boolean; res: RateLimiterRes }> {
-  try {
-    return { allowed: true, res: await limiter.consume(key) };
-  } catch (err) {
-    if (err instanceof RateLimiterRes) return { allowed: false, res: err };
-    throw err;
+/** How long `uses` (times in ms, ascending) hold the next use back at `now`; `0` when one may be taken. */
+export function rollingWaitMs(limit: RollingLimit, uses: readonly number[], now: number): number {
+  let wait = 0;
+  const last = uses.at(-1);
+  if (limit.intervalSeconds && last !== undefined) wait = last + limit.intervalSeconds * 1000 - now;
+  const inWindow = uses.filter((at) => at > now - limit.windowSeconds * 1000);
+  if (inWindow.length >= limit.max) {
+    wait = Math.max(wait, inWindow[inWindow.length - limit.max] + limit.windowSeconds * 1000 - now);
   }
+  return Math.max(0, wait);
 }
 
-export class RateLimits implements LimitStore {
-  private readonly interval: RateLimiterAbstract;
-  private readonly hourly: RateLimiterAbstract;
+/** The start of the fixed window `now` falls in. */
+const windowStart = (limit: WindowLimit, now: number) => now - (now % (limit.windowSeconds * 1000));
+
+/** The failure lock: consecutive failures per client, and the 24 h lock they set. */
+class FailureLock {
   private readonly failures: RateLimiterAbstract;
   private readonly lock: RateLimiterAbstract;
 
-  constructor(create: (spec: LimiterSpec) => RateLimiterAbstract) {
-    this.interval = create(SPECS.interval);
-    this.hourly = create(SPECS.hourly);
-    this.failures = create(SPECS.failures);
-    this.lock = create(SPECS.lock);
-  }
-
-  async takeSend(client: string): Promise<number> {
-    const interval = await consume(this.interval, client);
-    if (!interval.allowed) {
-      // Too soon; and the hour's sends may be spent too, which is then the longer wait.
-      const hourly = await this.hourly.get(client);
-      const hourlyWait = hourly && hourly.remainingPoints <= 0 ? hourly.msBeforeNext : 0;
-      return seconds(Math.max(interval.res.msBeforeNext, hourlyWait));
-    }
-    let hourly: Awaited<ReturnType<typeof consume>>;
-    try {
-      hourly = await consume(this.hourly, client);
-    } catch (err) {
-      await this.interval.reward(client, 1).catch(() => {});
-      throw err;
-    }
-    if (!hourly.allowed) {
-      // This send does not happen, so it does not hold the next one back a minute either.
-      await this.interval.reward(client, 1);
-      return seconds(hourly.res.msBeforeNext);
-    }
-    return 0;
-  }
-
-  async returnSend(client: string): Promise<void> {
-    await Promise.all([this.interval.reward(client, 1), this.hourly.reward(client, 1)]);
+  constructor(create: (spec: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract) {
+    // Consecutive failures count until a success (or for a week): they do not lapse with the lock.
+    // (Under 24.8 days: the in-memory limiter keeps each count with a timer, and Node's timers go no further.)
+    this.failures = create({ keyPrefix: 'confirm_failures', points: MAX_CONSECUTIVE_FAILURES, duration: 7 * 24 * 60 * 60 });
+    // The lock itself: present while the client is locked.
+    this.lock = create({ keyPrefix: 'confirm_lock', points: 1, duration: LOCK_SECONDS });
   }
 
   async lockSeconds(client: string): Promise<number> {
@@ -87,8 +46,15 @@ export class RateLimits implements LimitStore {
   }
 
   async addFailure(client: string): Promise<number> {
-    const { res } = await consume(this.failures, client);
-    if (res.consumedPoints < MAX_CONSECUTIVE_FAILURES) return 0;
+    let consumed: number;
+    try {
+      consumed = (await this.failures.consume(client)).consumedPoints;
+    } catch (err) {
+      // A rejection is a `RateLimiterRes` when over the limit, an `Error` when the store failed.
+      if (!(err instanceof RateLimiterRes)) throw err;
+      consumed = err.consumedPoints;
+    }
+    if (consumed < MAX_CONSECUTIVE_FAILURES) return 0;
     // The lock first: should anything fail after it, the client is locked all the same, and should
     // setting it fail, the count stays reached and the next failure tries again.
     await this.lock.set(client, 1, LOCK_SECONDS);
@@ -101,27 +67,179 @@ export class RateLimits implements LimitStore {
   }
 }
 
-export function createMemoryLimits(): LimitStore {
-  return new RateLimits((spec) => new RateLimiterMemory(spec));
+/** The counters in this process: each method runs to completion without yielding, so each is atomic. */
+class MemoryLimits extends FailureLock implements LimitStore {
+  private readonly rolling = new Map<string, number[]>();
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly sets = new Map<string, { members: Set<string>; expiresAt: number }>();
+
+  constructor() {
+    super((spec) => new RateLimiterMemory(spec));
+  }
+
+  async take(limit: RollingLimit, key: string): Promise<Taken> {
+    const id = `${limit.name}:${key}`;
+    const now = Date.now();
+    const uses = (this.rolling.get(id) ?? []).filter((at) => at > now - limit.windowSeconds * 1000);
+    const wait = rollingWaitMs(limit, uses, now);
+    if (wait > 0) return { ok: false, waitSeconds: seconds(wait) };
+    uses.push(now);
+    this.rolling.set(id, uses);
+    return { ok: true, at: new Date(now) };
+  }
+
+  async giveBack(limit: RollingLimit, key: string, at: Date): Promise<void> {
+    const id = `${limit.name}:${key}`;
+    const uses = this.rolling.get(id);
+    const i = uses?.indexOf(at.getTime()) ?? -1;
+    if (uses && i >= 0) uses.splice(i, 1);
+  }
+
+  async count(limit: WindowLimit, key: string): Promise<number> {
+    const id = `${limit.name}:${key}`;
+    const now = Date.now();
+    const start = windowStart(limit, now);
+    const window = this.windows.get(id);
+    const current = window && window.start === start ? window : { start, count: 0 };
+    current.count += 1;
+    this.windows.set(id, current);
+    return current.count <= limit.max ? 0 : seconds(start + limit.windowSeconds * 1000 - now);
+  }
+
+  async addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number> {
+    const id = `${limit.name}:${key}`;
+    const now = Date.now();
+    const set = this.sets.get(id);
+    const live = set && set.expiresAt > now ? set : undefined;
+    const members = live?.members ?? new Set<string>();
+    if (live && !members.has(member) && members.size >= limit.max) return seconds(live.expiresAt - now);
+    members.add(member);
+    this.sets.set(id, { members, expiresAt: now + limit.keepSeconds * 1000 });
+    return 0;
+  }
+
+  /** Forgets what no limit looks at any more: the in-memory counterpart of the TTL index. */
+  sweep(now: number): void {
+    const longest = 24 * 60 * 60 * 1000;
+    for (const [id, uses] of this.rolling) if ((uses.at(-1) ?? 0) < now - longest) this.rolling.delete(id);
+    for (const [id, window] of this.windows) if (window.start < now - longest) this.windows.delete(id);
+    for (const [id, set] of this.sets) if (set.expiresAt <= now) this.sets.delete(id);
+  }
+
+  /** Keys held, for tests that check memory is given back. */
+  size(): number {
+    return this.rolling.size + this.windows.size + this.sets.size;
+  }
+}
+
+export function createMemoryLimits(): MemoryLimits {
+  return new MemoryLimits();
 }
 
 export const LIMITS_COLLECTION = 'limits';
+export const COUNTERS_COLLECTION = 'counters';
 
-/** The indexes RateLimiterMongo would create for itself, created with the others at start instead. */
-export const limitIndexes: [Record<string, 1 | -1>, { unique?: boolean; expireAfterSeconds?: number }][] = [
-  [{ key: 1 }, { unique: true }],
-  [{ expire: -1 }, { expireAfterSeconds: 0 }],
-];
+/** The indexes RateLimiterMongo would create for itself, and the counters' TTL (cleaning up only). */
+export const limitIndexes = [
+  { collection: LIMITS_COLLECTION, key: { key: 1 }, unique: true },
+  { collection: LIMITS_COLLECTION, key: { expire: -1 }, expireAfterSeconds: 0 },
+  { collection: COUNTERS_COLLECTION, key: { expiresAt: 1 }, expireAfterSeconds: 0 },
+] as const;
+
+interface CounterDoc {
+  _id: string;
+  /** Rolling limits: the times of the last `max` uses, ascending. */
+  uses?: Date[];
+  /** Window limits: uses counted in the window this document is for. */
+  count?: number;
+  /** Distinct limits: the members so far. */
+  members?: string[];
+  /** When nothing in the document matters any more; a TTL index removes it then. */
+  expiresAt: Date;
+}
+
+const DUPLICATE_KEY = 11000;
+const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+
+/**
+ * The counters in MongoDB, one document per limit and key, each changed by one atomic update whose
+ * filter is the limit itself: when the filter does not match, the upsert collides with the existing
+ * document (duplicate key), which is the refusal.
+ */
+class MongoLimits extends FailureLock implements LimitStore {
+  private readonly col: Collection<CounterDoc>;
+
+  constructor(client: MongoClient, db: Db) {
+    super(
+      (spec) =>
+        new RateLimiterMongo({ ...spec, storeClient: client, dbName: db.databaseName, tableName: LIMITS_COLLECTION, disableIndexesCreation: true }),
+    );
+    this.col = db.collection<CounterDoc>(COUNTERS_COLLECTION);
+  }
+
+  async take(limit: RollingLimit, key: string): Promise<Taken> {
+    const _id = `${limit.name}:${key}`;
+    const now = new Date();
+    const ago = (s: number) => new Date(now.getTime() - s * 1000);
+    try {
+      await this.col.updateOne(
+        {
+          _id,
+          ...(limit.intervalSeconds ? { uses: { $not: { $elemMatch: { $gt: ago(limit.intervalSeconds) } } } } : {}),
+          // Fewer than `max` kept, or the oldest of the last `max` already out of the window.
+          $or: [{ [`uses.${limit.max - 1}`]: { $exists: false } }, { 'uses.0': { $lte: ago(limit.windowSeconds) } }],
+        },
+        {
+          $push: { uses: { $each: [now], $sort: 1, $slice: -limit.max } },
+          $set: { expiresAt: new Date(now.getTime() + limit.windowSeconds * 1000) },
+        },
+        { upsert: true },
+      );
+      return { ok: true, at: now };
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+    }
+    const doc = await this.col.findOne({ _id });
+    const uses = (doc?.uses ?? []).map((d) => d.getTime());
+    return { ok: false, waitSeconds: seconds(rollingWaitMs(limit, uses, Date.now())) };
+  }
+
+  async giveBack(limit: RollingLimit, key: string, at: Date): Promise<void> {
+    await this.col.updateOne({ _id: `${limit.name}:${key}` }, { $pull: { uses: at } });
+  }
+
+  async count(limit: WindowLimit, key: string): Promise<number> {
+    const now = Date.now();
+    const start = windowStart(limit, now);
+    const end = start + limit.windowSeconds * 1000;
+    const doc = await this.col.findOneAndUpdate(
+      { _id: `${limit.name}:${key}:${start}` },
+      { $inc: { count: 1 }, $setOnInsert: { expiresAt: new Date(end) } },
+      { upsert: true, returnDocument: 'after', projection: { count: 1 } },
+    );
+    return (doc?.count ?? 0) <= limit.max ? 0 : seconds(end - now);
+  }
+
+  async addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number> {
+    const _id = `${limit.name}:${key}`;
+    const now = new Date();
+    // A set already forgotten (its time past, the TTL monitor not yet by) starts afresh.
+    await this.col.deleteOne({ _id, expiresAt: { $lte: now } });
+    try {
+      await this.col.updateOne(
+        { _id, $or: [{ members: member }, { [`members.${limit.max - 1}`]: { $exists: false } }] },
+        { $addToSet: { members: member }, $set: { expiresAt: new Date(now.getTime() + limit.keepSeconds * 1000) } },
+        { upsert: true },
+      );
+      return 0;
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+    }
+    const doc = await this.col.findOne({ _id });
+    return seconds((doc?.expiresAt.getTime() ?? Date.now()) - Date.now());
+  }
+}
 
 export function createMongoLimits(client: MongoClient, db: Db): LimitStore {
-  return new RateLimits(
-    (spec) =>
-      new RateLimiterMongo({
-        ...spec,
-        storeClient: client,
-        dbName: db.databaseName,
-        tableName: LIMITS_COLLECTION,
-        disableIndexesCreation: true,
-      }),
-  );
+  return new MongoLimits(client, db);
 }

@@ -126,14 +126,18 @@ export class MemoryCodeStore implements CodeStore {
 /** How often expired codes are swept from memory. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-export function createMemoryStores(): Stores & { codes: MemoryCodeStore } {
+export function createMemoryStores(): Stores & { codes: MemoryCodeStore; limits: ReturnType<typeof createMemoryLimits> } {
   const codes = new MemoryCodeStore();
-  const sweeper = setInterval(() => codes.sweep(new Date()), SWEEP_INTERVAL_MS).unref();
+  const limits = createMemoryLimits();
+  const sweeper = setInterval(() => {
+    codes.sweep(new Date());
+    limits.sweep(Date.now());
+  }, SWEEP_INTERVAL_MS).unref();
   return {
     companies: new MemoryCompanyStore(),
     clients: new MemoryClientStore(),
     codes,
-    limits: createMemoryLimits(),
+    limits,
     ping: async () => {},
     close: async () => clearInterval(sweeper),
   };

@@ -13,7 +13,7 @@ import {
 } from './types';
 import { emailKey } from '../email';
 import { ensureIndex, type IndexSpec } from './indexes';
-import { createMongoLimits, limitIndexes, LIMITS_COLLECTION } from './limits';
+import { createMongoLimits, limitIndexes } from './limits';
 
 /**
  * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
@@ -193,7 +193,7 @@ export const INDEXES: readonly IndexSpec[] = [
   { collection: 'codes', key: { companyId: 1, document: 1, email: 1 }, unique: true },
   // Cleans up only: expiry itself is checked in every query.
   { collection: 'codes', key: { expiresAt: 1 }, expireAfterSeconds: 0 },
-  ...limitIndexes.map(([key, options]) => ({ collection: LIMITS_COLLECTION, key, ...options })),
+  ...limitIndexes,
   { collection: BOT_STATE_COLLECTION, key: { updatedAt: 1 }, expireAfterSeconds: BOT_STATE_TTL_SECONDS },
 ];
 

@@ -91,14 +91,46 @@ export interface CodeStore {
 }
 
 /**
- * Counters of CONTRACT §3, per client (`companyId:document`). Kept in the database when there is
- * one, so several instances share them. Every method is atomic on its own.
+ * A rolling-window limit (CONTRACT §3): at most `max` uses in any `windowSeconds`, and, with
+ * `intervalSeconds`, at least that long between two uses. A window that rolls, not a fixed hour.
+ */
+export interface RollingLimit {
+  name: string;
+  max: number;
+  windowSeconds: number;
+  intervalSeconds?: number;
+}
+
+/** A ceiling per fixed window (`max` per `windowSeconds`, e.g. lookups per minute): cheap at high rates. */
+export interface WindowLimit {
+  name: string;
+  max: number;
+  windowSeconds: number;
+}
+
+/** At most `max` distinct members per key, remembered `keepSeconds` after the last one was added. */
+export interface DistinctLimit {
+  name: string;
+  max: number;
+  keepSeconds: number;
+}
+
+/** A use taken (`at`, to give it back), or the seconds to wait before one can be. */
+export type Taken = { ok: true; at: Date } | { ok: false; waitSeconds: number };
+
+/**
+ * The counters of CONTRACT §3. Kept in the database when there is one, so several instances share
+ * them. Every method is atomic on its own. Keys are built by the service (e.g. `CAER:02789078220`).
  */
 export interface LimitStore {
-  /** Takes one send if the client may have one now and answers `0`; otherwise the seconds to wait. */
-  takeSend(client: string): Promise<number>;
-  /** Gives back a send whose mail never went out. */
-  returnSend(client: string): Promise<void>;
+  /** Takes one use of `limit` for `key` now, when the limit allows it. */
+  take(limit: RollingLimit, key: string): Promise<Taken>;
+  /** Gives back a use taken `at` whose purpose failed (a mail that never went out). */
+  giveBack(limit: RollingLimit, key: string, at: Date): Promise<void>;
+  /** Counts one use in the current window: `0` when within `limit`, otherwise the seconds until the next window. */
+  count(limit: WindowLimit, key: string): Promise<number>;
+  /** Adds `member` to the set of `key`: `0`; when it is new and the set is full, nothing is added and the answer is the seconds until the set is forgotten. */
+  addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number>;
   /** Seconds left of the client's lock; `0` when it is not locked. */
   lockSeconds(client: string): Promise<number>;
   /** Counts a failed confirmation; the seconds of the lock when the client is now locked, else `0`. */

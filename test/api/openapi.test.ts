@@ -57,7 +57,7 @@ describe('GET /openapi.json', () => {
         }
       }
     }
-    assert.ok(messages.includes('Código inválido. Você ainda tem 4 tentativa(s).'));
+    assert.ok(messages.includes('Código inválido. Você ainda tem 4 tentativas.'));
     assert.ok(messages.some((m) => m.startsWith('O cliente já possui um email cadastrado semelhante a aaa*****bbb@email.com.')));
     assert.ok(doc.paths[SEND_PATH].post.responses['429'].headers['Retry-After']);
   });

@@ -132,8 +132,8 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
   it('relays a wrong code, asks again, and accepts the right one', async () => {
     const code = await upToCode();
     const wrong = code === '000000' ? '111111' : '000000';
-    assert.deepEqual(await chat.say(wrong), ['Código inválido. Você ainda tem 4 tentativa(s).', botTexts.askCodeAgain]);
-    assert.deepEqual(await chat.say(wrong), ['Código inválido. Você ainda tem 3 tentativa(s).', botTexts.askCodeAgain]);
+    assert.deepEqual(await chat.say(wrong), ['Código inválido. Você ainda tem 4 tentativas.', botTexts.askCodeAgain]);
+    assert.deepEqual(await chat.say(wrong), ['Código inválido. Você ainda tem 3 tentativas.', botTexts.askCodeAgain]);
     assert.deepEqual(await chat.say(code), [botTexts.validated(MASKED)]);
     assert.equal((chat.result as { validado: string }).validado, 'S');
   });
@@ -142,7 +142,7 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     const code = await upToCode();
     const wrong = code === '000000' ? '111111' : '000000';
     for (let left = 4; left >= 1; left--) {
-      assert.deepEqual(await chat.say(wrong), [`Código inválido. Você ainda tem ${left} tentativa(s).`, botTexts.askCodeAgain]);
+      assert.deepEqual(await chat.say(wrong), [`Código inválido. Você ainda tem ${left} ${left === 1 ? 'tentativa' : 'tentativas'}.`, botTexts.askCodeAgain]);
     }
     assert.deepEqual(await chat.say(wrong), ['Código expirado ou inexistente. Solicite um novo código.']);
     assert.equal(chat.status, 'complete');
@@ -170,7 +170,7 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     assert.deepEqual(await chat.say('Reenviar'), [botTexts.codeResent(MASKED, 10), botTexts.askCodeAgain]);
     const second = codeIn(await rig.smtp.nextMail(seen));
     if (first !== second) {
-      assert.deepEqual(await chat.say(first), ['Código inválido. Você ainda tem 4 tentativa(s).', botTexts.askCodeAgain]);
+      assert.deepEqual(await chat.say(first), ['Código inválido. Você ainda tem 4 tentativas.', botTexts.askCodeAgain]);
     }
     assert.deepEqual(await chat.say(second), [botTexts.validated(MASKED)]);
   });
@@ -178,7 +178,7 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
   it('"reenviar" too soon relays the limit and keeps waiting for the code', async () => {
     const code = await upToCode();
     assert.deepEqual(await chat.say('reenviar'), [
-      'Muitas solicitações. Aguarde 1 minuto(s) e tente novamente.',
+      'Muitas solicitações. Aguarde 1 minuto e tente novamente.',
       botTexts.askCodeAgain,
     ]);
     assert.equal(chat.status, 'waiting');
@@ -200,10 +200,11 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     });
   });
 
-  it('asks the service for the bot company by sigla', async () => {
+  it('asks the service for the bot company by sigla, naming the conversation and its user', async () => {
     const send = sinon.spy(rig.service, 'sendCode');
     await upToCode();
-    assert.deepEqual(send.firstCall.args, [{ sigla: 'CAER' }, { cpfCnpj: CPF, email: EMAIL }]);
+    const conversation = { channelId: 'test', id: 'Convo1', userId: 'user1' };
+    assert.deepEqual(send.firstCall.args, [{ sigla: 'CAER' }, { cpfCnpj: CPF, email: EMAIL, conversation }]);
   });
 
   for (const word of ['cancelar', 'SAIR ']) {

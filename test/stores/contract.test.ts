@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
+import { RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
 import { DuplicateError, type CodeRecord } from '../../services/store/types';
 import { forEachStore } from './harness';
 
@@ -155,36 +156,84 @@ forEachStore('LimitStore', (stores) => {
   afterEach(() => clock.restore());
   const client = 'CAER:02789078220';
 
+  const minutes = (n: number) => n * 60_000;
+  const take = (key = client) => stores().limits.take(SEND_LIMIT, key);
+  const taken = async (key = client) => (await take(key)).ok;
+  const wait = async (key = client) => {
+    const t = await take(key);
+    return t.ok ? 0 : t.waitSeconds;
+  };
+
   it('allows one send a minute, and answers the seconds to wait', async () => {
-    assert.equal(await stores().limits.takeSend(client), 0);
+    assert.ok(await taken());
     clock.tick(15_000);
-    assert.equal(await stores().limits.takeSend(client), 45);
-    assert.equal(await stores().limits.takeSend('CAER:29378722040'), 0, 'per client');
+    assert.equal(await wait(), 45);
+    assert.ok(await taken('CAER:29378722040'), 'per client');
     clock.tick(45_000);
-    assert.equal(await stores().limits.takeSend(client), 0);
+    assert.ok(await taken());
   });
 
-  it('allows five sends an hour', async () => {
-    for (let i = 0; i < 5; i++) {
-      assert.equal(await stores().limits.takeSend(client), 0);
-      clock.tick(60_000);
+  it('allows five sends in any rolling hour, not per clock hour: minutes 0 and 56–59, then 60, then none until 116', async () => {
+    // A fixed hour would reset at minute 60 and let 61, 62, 63 and 64 through as well.
+    assert.ok(await taken());
+    for (const minute of [56, 57, 58, 59]) {
+      clock.tick(minute === 56 ? minutes(56) : minutes(1));
+      assert.ok(await taken(), `minute ${minute}`);
     }
-    assert.equal(await stores().limits.takeSend(client), 3600 - 300);
-    clock.tick(30_000);
-    assert.equal(await stores().limits.takeSend(client), 3600 - 330, 'the hour, not the minute, is the wait');
-    clock.tick(3600_000 - 330_000);
-    assert.equal(await stores().limits.takeSend(client), 0);
+    clock.tick(minutes(1));
+    assert.ok(await taken(), 'minute 60: the send of minute 0 has left the window');
+    for (const minute of [61, 62, 63, 64]) {
+      clock.tick(minutes(1));
+      assert.equal(await wait(), (56 + 60 - minute) * 60, `minute ${minute}: until the send of minute 56 leaves`);
+    }
+    clock.tick(minutes(116 - 64) - 1000);
+    assert.equal(await wait(), 1, 'a second before minute 116');
+    clock.tick(1000);
+    assert.ok(await taken(), 'minute 116');
   });
 
-  it('gives back a send whose mail failed', async () => {
-    assert.equal(await stores().limits.takeSend(client), 0);
-    await stores().limits.returnSend(client);
-    assert.equal(await stores().limits.takeSend(client), 0);
+  it('gives back a use whose mail failed, and only that one', async () => {
+    const first = await take();
+    assert.ok(first.ok);
+    await stores().limits.giveBack(SEND_LIMIT, client, first.at);
+    assert.ok(await taken(), 'as if the failed send never happened');
+    clock.tick(15_000);
+    assert.equal(await wait(), 45, 'the send that went out still counts');
   });
 
   it('lets one of many simultaneous sends through', async () => {
-    const waits = await Promise.all(Array.from({ length: 20 }, () => stores().limits.takeSend(client)));
-    assert.equal(waits.filter((w) => w === 0).length, 1);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => take()));
+    assert.equal(answers.filter((t) => t.ok).length, 1);
+  });
+
+  it('holds a limit without interval to its count: three codes to one address in any rolling hour', async () => {
+    const address = 'hash-of-victim@third.party';
+    for (let i = 0; i < 3; i++) assert.ok((await stores().limits.take(RECIPIENT_LIMIT, address)).ok);
+    const refused = await stores().limits.take(RECIPIENT_LIMIT, address);
+    assert.deepEqual(refused, { ok: false, waitSeconds: 3600 });
+    clock.tick(minutes(60));
+    assert.ok((await stores().limits.take(RECIPIENT_LIMIT, address)).ok);
+  });
+
+  it('counts uses per fixed window, and answers the seconds to the next one past the ceiling', async () => {
+    const perMinute = { name: 'lookups', max: 3, windowSeconds: 60 };
+    clock.tick(60_000 - (Date.now() % 60_000) + 10_000); // 10 s into a minute
+    for (let i = 0; i < 3; i++) assert.equal(await stores().limits.count(perMinute, 'CAER'), 0);
+    assert.equal(await stores().limits.count(perMinute, 'CAER'), 50);
+    assert.equal(await stores().limits.count(perMinute, 'AGESPISA'), 0, 'per key');
+    clock.tick(50_000);
+    assert.equal(await stores().limits.count(perMinute, 'CAER'), 0, 'a new minute');
+  });
+
+  it('keeps at most `max` distinct members, any number of times each, until the set is forgotten', async () => {
+    const documents = { name: 'docs', max: 3, keepSeconds: 3600 };
+    for (const member of ['a', 'b', 'a', 'c', 'c']) assert.equal(await stores().limits.addDistinct(documents, 'conv-1', member), 0, member);
+    clock.tick(minutes(10));
+    assert.equal(await stores().limits.addDistinct(documents, 'conv-1', 'd'), 3600 - 600);
+    assert.equal(await stores().limits.addDistinct(documents, 'conv-1', 'b'), 0, 'one already there');
+    assert.equal(await stores().limits.addDistinct(documents, 'conv-2', 'd'), 0, 'per key');
+    clock.tick(minutes(60));
+    assert.equal(await stores().limits.addDistinct(documents, 'conv-1', 'd'), 0, 'forgotten an hour after the last addition');
   });
 
   it('locks a client for 24 h at the 20th consecutive failure; a success clears the count', async () => {
