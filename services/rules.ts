@@ -18,6 +18,6 @@ export const RECIPIENT_LIMIT: RollingLimit = { name: 'recipient', max: 3, window
 /** Lookups by one channel user (`from.id`) in the conversation: at most 10 in any rolling 60 minutes. */
 export const USER_LOOKUP_LIMIT: RollingLimit = { name: 'userLookups', max: 10, windowSeconds: 60 * 60 };
 /** Distinct CPF/CNPJ looked up in one conversation. */
-export const CONVERSATION_DOCUMENT_LIMIT: DistinctLimit = { name: 'conversationDocuments', max: 3, keepSeconds: 24 * 60 * 60 };
+export const CONVERSATION_DOCUMENT_LIMIT: DistinctLimit = { name: 'conversationDocuments', max: 3, keepSeconds: 60 * 60 };
 /** Lookups per company per minute through the webhook, unless `LOOKUPS_PER_MINUTE` says otherwise. */
 export const DEFAULT_LOOKUPS_PER_MINUTE = 600;

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { cpf } from 'cpf-cnpj-validator';
 import sinon from 'sinon';
 import { hashCode } from '../../services/code';
 import { DEMO_KEY } from '../../services/demo';
@@ -195,4 +196,33 @@ describe('the send webhook when the SMTP server misbehaves', () => {
       }
     });
   }
+});
+
+describe('anti-automation on the send webhook (LOOKUPS_PER_MINUTE)', () => {
+  it('answers 429 with Retry-After past the company ceiling, before any lookup: found or not, nothing is told', async () => {
+    const smtp = await startSmtp('accept');
+    const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true', LOOKUPS_PER_MINUTE: '3' });
+    // Date only, once the app is up: 10 s into a minute, so the three lookups share one.
+    const clock = sinon.useFakeTimers({ now: new Date('2026-11-29T12:00:10Z'), toFake: ['Date'] });
+    try {
+      for (const document of [cpf.generate(), cpf.generate(), cpf.generate()]) {
+        const res = await app.post(SEND_PATH, { ...seedRequest, cpfCnpj: document });
+        assert.deepEqual([res.status, res.body], [200, N('Cliente não encontrado para o CPF/CNPJ informado.')]);
+      }
+      const find = sinon.spy(app.stores.clients, 'find');
+      const refused = await app.post(SEND_PATH, seedRequest);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers.get('retry-after'), '50');
+      assert.deepEqual(refused.body, N('Muitas solicitações. Aguarde 1 minuto e tente novamente.'));
+      assert.equal(find.callCount, 0, 'refused before the client was looked up');
+      assert.equal(smtp.mails.length, 0);
+
+      clock.tick(50_000);
+      assert.deepEqual((await app.post(SEND_PATH, seedRequest)).body, { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } }, 'a new minute');
+    } finally {
+      clock.restore();
+      await app.close();
+      await smtp.close();
+    }
+  });
 });

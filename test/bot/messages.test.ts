@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { strict as assert } from 'node:assert';
+import { cpf } from 'cpf-cnpj-validator';
 import { botTexts } from '../../services/texts';
 import { answerBeforeBody, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
@@ -54,6 +55,33 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     assert.match(metrics, /^bot_turns_total\{outcome="conversationUpdate"\} 1$/m);
     assert.match(metrics, /^mails_sent_total 1$/m);
     assert.match(metrics, /^codes_confirmed_total 1$/m);
+  });
+
+  describe('anti-automation (CONTRACT §3)', () => {
+    const NOT_FOUND = ['Cliente não encontrado para o CPF/CNPJ informado.', '<endOfConversation>'];
+    /** One lookup: a conversation from the greeting to the send, for `document`. */
+    const lookUp = async (chat: HttpConversation, document: string) => {
+      assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
+      assert.deepEqual(await chat.say(document), [botTexts.askEmail]);
+      return chat.say('alguem@exemplo.com.br');
+    };
+
+    it('looks up at most 3 distinct CPF/CNPJ in one conversation, then says to wait and ends with N', async () => {
+      const chat = new HttpConversation(app.baseUrl, channel);
+      const documents = [cpf.generate(), cpf.generate(), cpf.generate()];
+      for (const document of documents) assert.deepEqual(await lookUp(chat, document), NOT_FOUND);
+      assert.deepEqual(await lookUp(chat, documents[0]), NOT_FOUND, 'one already looked up is not another');
+      assert.deepEqual(await lookUp(chat, cpf.generate()), ['Muitas solicitações. Aguarde 60 minutos e tente novamente.', '<endOfConversation>']);
+      assert.equal(smtp.mails.length, 0);
+    });
+
+    it('looks up at most 10 times an hour for one channel user, across conversations', async () => {
+      const chats = Array.from({ length: 4 }, () => new HttpConversation(app.baseUrl, channel));
+      const answers: string[][] = [];
+      for (const chat of chats) for (let i = 0; i < 3; i++) answers.push(await lookUp(chat, cpf.generate()));
+      assert.deepEqual(answers.slice(0, 10), Array(10).fill(NOT_FOUND));
+      assert.deepEqual(answers[10], ['Muitas solicitações. Aguarde 60 minutos e tente novamente.', '<endOfConversation>']);
+    });
   });
 
   it('keeps each conversation on its own', async () => {
