@@ -6,7 +6,7 @@ import { createServer, listen } from './api/server';
 import { gracefulStop } from './api/shutdown';
 import { createBotDoor, type BotDoor } from './bots';
 import { createBotStorage } from './bots/storage';
-import { ConfigError, loadConfig, type Config } from './services/config';
+import { checkServiceConfig, ConfigError, loadConfig, type Config } from './services/config';
 import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
 import { EmailValidationService } from './services/emailValidation';
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
+    checkServiceConfig(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -9,6 +9,7 @@ import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
 import { createAdapter, REQUEST_ID } from './adapter';
 import { EmailValidationBot } from './emailValidationBot';
+import { isLoopbackAddress, isLoopbackServiceUrl } from './loopback';
 import { loadManifests } from './manifest';
 
 /**
@@ -51,15 +52,16 @@ export interface BotDoor {
 }
 
 /** Enough of an activity for the adapter to route it; anything else is a bad request, not a fault. */
-function isActivity(value: unknown): value is { type: string } {
+function isActivity(value: unknown): value is { type: string; serviceUrl?: unknown } {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
 }
 
 export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const { config, logger } = opts;
-  if (!config.bot.appId) {
+  const anonymous = !config.bot.appId;
+  if (anonymous) {
     logger.warn(
-      'no bot credentials (MicrosoftAppId): /api/messages accepts any caller and replies to any serviceUrl; right for the Emulator, never for production',
+      'no bot credentials (MicrosoftAppId): /api/messages answers loopback clients only and replies to a loopback serviceUrl only; for the Agents Playground or the Emulator on this machine',
     );
   }
   if (!(await opts.stores.companies.findBySigla(config.bot.company))) {
@@ -77,8 +79,9 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const messages = async (req: Request, res: Response): Promise<void> => {
     const started = Date.now();
     const read = await readJsonBody(req, res, MAX_ACTIVITY_BYTES);
-    if (!read.ok || !isActivity(read.value)) {
-      refuse(res, read.ok ? 'notAnActivity' : read.refusal);
+    const refusal = read.ok ? refusalOf(read.value, anonymous, req.socket.remoteAddress) : read.refusal;
+    if (refusal || !read.ok) {
+      refuse(res, refusal ?? 'unreadable');
       opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
       return;
     }
@@ -110,15 +113,35 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   };
 }
 
+type Refusal = BodyRefusal | 'notAnActivity' | 'badServiceUrl' | 'notLoopbackClient' | 'notLoopbackServiceUrl';
+
 /** Why an activity was refused, for the caller (a channel or a developer), with its status. */
-const REFUSALS: Record<BodyRefusal | 'notAnActivity', [number, string]> = {
+const REFUSALS: Record<Refusal, [number, string]> = {
   notJson: [415, 'the body must be uncompressed JSON (Content-Type: application/json)'],
   tooLarge: [413, `an activity is at most ${MAX_ACTIVITY_BYTES / 1024} KiB`],
   unreadable: [400, 'the body is not valid JSON'],
   notAnActivity: [400, 'the body is not an activity: an object with a string "type"'],
+  badServiceUrl: [400, 'serviceUrl must be an http(s) URL'],
+  notLoopbackClient: [403, 'without bot credentials, /api/messages answers requests from this machine (loopback) only'],
+  notLoopbackServiceUrl: [400, 'without bot credentials, serviceUrl must be http(s) to 127.0.0.0/8 or [::1]'],
 };
 
-function refuse(res: Response, why: keyof typeof REFUSALS): void {
+/**
+ * What is wrong with a parsed body before the adapter sees it, if anything: not an activity, a
+ * `serviceUrl` that is not a URL, and, without credentials, a caller or a `serviceUrl` off this machine.
+ * Decided before any outbound call.
+ */
+function refusalOf(value: unknown, anonymous: boolean, remoteAddress: string | undefined): Refusal | undefined {
+  if (!isActivity(value)) return 'notAnActivity';
+  const { serviceUrl } = value;
+  if (serviceUrl !== undefined && (typeof serviceUrl !== 'string' || !URL.canParse(serviceUrl))) return 'badServiceUrl';
+  if (!anonymous) return undefined;
+  if (!isLoopbackAddress(remoteAddress)) return 'notLoopbackClient';
+  if (typeof serviceUrl !== 'string' || !isLoopbackServiceUrl(serviceUrl)) return 'notLoopbackServiceUrl';
+  return undefined;
+}
+
+function refuse(res: Response, why: Refusal): void {
   const [status, error] = REFUSALS[why];
   sendJson(res, status, { error });
 }

@@ -52,6 +52,7 @@ const schema = z
     MicrosoftAppTenantId: optionalText,
     MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     ALLOWED_CALLERS: optionalText,
+    ALLOW_ANONYMOUS_BOT: optionalText.pipe(bool.optional()),
     BOT_COMPANY: optionalText,
   })
   .superRefine((env, ctx) => {
@@ -89,6 +90,8 @@ export interface Config {
     allowedCallers: string[];
     /** Sigla of the company the conversation acts for. */
     company: string;
+    /** Start with MongoDB and no credentials (the bot door then still answers loopback only). */
+    allowAnonymous: boolean;
   };
 }
 
@@ -131,6 +134,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appType: e.MicrosoftAppType,
       allowedCallers: (e.ALLOWED_CALLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       company: (e.BOT_COMPANY ?? 'CAER').toUpperCase(),
+      allowAnonymous: e.ALLOW_ANONYMOUS_BOT ?? false,
     },
   };
+}
+
+/**
+ * The service's own start check, beyond each variable: with MongoDB (production) the bot needs its
+ * credentials, unless the operator opts in to an anonymous bot door (loopback only) explicitly.
+ */
+export function checkServiceConfig(config: Config): void {
+  if (config.mongo && !config.bot.appId && !config.bot.allowAnonymous) {
+    throw new ConfigError(
+      'Configuração inválida: MicrosoftAppId: é obrigatório com MONGODB_URI (produção); para usar o bot sem credenciais, só de loopback, defina ALLOW_ANONYMOUS_BOT=true',
+    );
+  }
 }

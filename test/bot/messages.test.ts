@@ -1,8 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { strict as assert } from 'node:assert';
+import { networkInterfaces } from 'node:os';
 import { cpf } from 'cpf-cnpj-validator';
 import { botTexts } from '../../services/texts';
-import { answerBeforeBody, startTestApp, type TestApp } from '../support/app';
+import { answerBeforeBody, request, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -55,6 +56,51 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     assert.match(metrics, /^bot_turns_total\{outcome="conversationUpdate"\} 1$/m);
     assert.match(metrics, /^mails_sent_total 1$/m);
     assert.match(metrics, /^codes_confirmed_total 1$/m);
+  });
+
+  describe('without credentials: this machine only (no reply to any other host)', () => {
+    const activity = (serviceUrl: unknown) =>
+      JSON.stringify({ type: 'message', text: 'oi', channelId: 'emulator', serviceUrl, from: { id: 'u' }, recipient: { id: 'b' }, conversation: { id: 'c' } });
+    const post = (body: string, base = app.baseUrl) =>
+      request<{ error: string }>(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+    it('refuses a serviceUrl that is not a literal loopback address with 400, before any outbound call', async () => {
+      const trap = await startChannel();
+      const port = new URL(trap.serviceUrl).port;
+      try {
+        for (const serviceUrl of [`http://localhost:${port}`, `http://0.0.0.0:${port}`, `http://0:${port}`, 'http://10.0.0.1/', `ftp://127.0.0.1:${port}`]) {
+          const res = await post(activity(serviceUrl));
+          assert.equal(res.status, 400, serviceUrl);
+          assert.match(res.body.error, /127\.0\.0\.0\/8/);
+        }
+        assert.deepEqual(trap.replies, [], 'nothing was sent anywhere');
+      } finally {
+        await trap.close();
+      }
+    });
+
+    it('answers a serviceUrl that is not a URL string with 400, never a 500 or internal text', async () => {
+      for (const serviceUrl of [{ href: 'http://127.0.0.1/' }, 42, ['http://127.0.0.1/'], 'not a url']) {
+        const res = await post(activity(serviceUrl));
+        assert.deepEqual([res.status, res.body], [400, { error: 'serviceUrl must be an http(s) URL' }], JSON.stringify(serviceUrl));
+      }
+    });
+
+    it('refuses a client that is not on this machine with 403', async function () {
+      const address = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+      if (!address) this.skip(); // no other interface to come from
+      const open = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true', HOST: '0.0.0.0' });
+      try {
+        const res = await post(activity(channel.serviceUrl), `http://${address}:${open.port}`);
+        assert.equal(res.status, 403);
+        assert.match(res.body.error, /loopback/);
+        assert.deepEqual(channel.replies, []);
+      } finally {
+        await open.close();
+      }
+    });
   });
 
   describe('anti-automation (CONTRACT §3)', () => {

@@ -224,6 +224,7 @@ describe('ALLOWED_CALLERS (the claims validator)', () => {
     appType: 'MultiTenant' as const,
     allowedCallers,
     company: 'CAER',
+    allowAnonymous: false,
   });
   // The claims of a token a root bot (appid `caller`) obtained to call this skill (aud `skill-app`).
   const skillClaims = (caller: string) => [

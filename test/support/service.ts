@@ -77,3 +77,17 @@ export async function startService(env: Record<string, string>): Promise<Service
     },
   };
 }
+
+/** Runs the service until it exits by itself (a start that fails): its exit code and output. */
+export function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'index.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', OUTBOX_DIR: 'var/test-outbox', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((done) => child.once('close', (code) => done({ code, stdout, stderr })));
+}

@@ -29,7 +29,14 @@ export const TEST_PEPPER = 'test-pepper-test-pepper-test-pepper-0123';
  */
 export function storeEnv(): Record<string, string> {
   if (STORE === 'memory') return {};
-  return { MONGODB_URI: process.env.MONGODB_URI!, MONGODB_DB: testDatabaseName(), CODE_PEPPER: TEST_PEPPER, SEED_DEMO: 'true' };
+  return {
+    MONGODB_URI: process.env.MONGODB_URI!,
+    MONGODB_DB: testDatabaseName(),
+    CODE_PEPPER: TEST_PEPPER,
+    SEED_DEMO: 'true',
+    // The suites play the channel on loopback, without credentials.
+    ALLOW_ANONYMOUS_BOT: 'true',
+  };
 }
 
 /** Drops a database that processes of a test used (each service drops nothing itself). */
