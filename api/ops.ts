@@ -16,6 +16,11 @@ export const METRICS_PATH = '/metrics';
 
 /** Each readiness check is given this long, so `/ready` answers within about 3 s. */
 export const READY_CHECK_TIMEOUT_MS = 2500;
+/**
+ * The SMTP check logs in to the server: `/ready` (unauthenticated) does it at most this often and
+ * answers the last result in between, so its callers cannot make the service hammer the server.
+ */
+export const MAIL_CHECK_INTERVAL_MS = 5000;
 
 export type CheckResult = 'ok' | 'failed' | 'skipped';
 
@@ -29,6 +34,7 @@ export interface OpsOptions {
 
 export function registerOps(server: Server, opts: OpsOptions): void {
   const { observability } = opts;
+  const checkMail = atMostEvery(MAIL_CHECK_INTERVAL_MS, () => opts.mailer.verify());
 
   server.get(HEALTH_PATH, async (_req: Request, res: Response) => {
     sendJson(res, 200, { status: 'ok' });
@@ -49,7 +55,7 @@ export function registerOps(server: Server, opts: OpsOptions): void {
     };
     const [database, mail] = await Promise.all([
       check('database', () => opts.stores.ping()),
-      opts.smtp ? check('mail', () => opts.mailer.verify()) : Promise.resolve<CheckResult>('skipped'),
+      opts.smtp ? check('mail', checkMail) : Promise.resolve<CheckResult>('skipped'),
     ]);
     const ready = database === 'ok' && mail !== 'failed';
     sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'unavailable', checks: { database, mail } });
@@ -59,6 +65,16 @@ export function registerOps(server: Server, opts: OpsOptions): void {
     const text = await observability.registry.metrics();
     res.sendRaw(200, text, { 'Content-Type': observability.registry.contentType });
   });
+}
+
+/** `run`, or the promise of its last run when that started less than `ms` ago. */
+function atMostEvery(ms: number, run: () => Promise<void>): () => Promise<void> {
+  let last: { at: number; result: Promise<void> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= ms) last = { at: now, result: run() };
+    return last.result;
+  };
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {

@@ -1,8 +1,9 @@
+import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import restify, { type Request, type Response, type Server } from 'restify';
 import { outcomes, type Outcome } from '../services/outcome';
 import type { EmailValidationPort } from '../services/port';
-import { sendEnvelope } from './envelope';
+import { endWithEnvelope, sendEnvelope } from './envelope';
 import { registerOpenApi } from './openapi';
 import { registerWebhooks, type WebhookHooks } from './webhooks';
 
@@ -53,6 +54,11 @@ export function createServer(opts: ServerOptions): Server {
       if (!res.headersSent) answer(req, res, outcomes.unavailable());
     }
     cb();
+  });
+  // Requests Node refuses before any route sees them: in the envelope too, never an empty answer.
+  server.server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    endWithEnvelope(socket, err.code === 'HPE_HEADER_OVERFLOW' ? outcomes.headersTooLarge() : outcomes.invalidRequest());
   });
   registerWebhooks(server, opts.service, opts.hooks);
   registerOpenApi(server, opts.publicUrl);

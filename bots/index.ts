@@ -1,4 +1,4 @@
-import { ConversationState, UserState, type CloudAdapter, type Storage } from 'botbuilder';
+import { ActivityTypes, ConversationState, UserState, type CloudAdapter, type Storage } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
@@ -90,9 +90,10 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       context.turnState.set(REQUEST_ID, opts.requestId?.(req));
       return bot.run(context);
     });
-    // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type.
+    // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type, and
+    // only a type Bot Framework defines (a metric label per invented type would grow without bound).
     const type = isActivity(req.body) ? req.body.type : undefined;
-    const outcome = res.statusCode >= 400 || typeof type !== 'string' ? 'error' : type;
+    const outcome = res.statusCode >= 400 || type === undefined ? 'error' : KNOWN_TYPES.has(type) ? type : 'other';
     opts.onTurn?.({ outcome, durationMs: Date.now() - started, req });
   };
 
@@ -112,6 +113,8 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
     },
   };
 }
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(Object.values(ActivityTypes));
 
 type Refusal = BodyRefusal | 'notAnActivity' | 'badServiceUrl' | 'notLoopbackClient' | 'notLoopbackServiceUrl';
 

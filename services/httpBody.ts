@@ -44,7 +44,8 @@ export function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes
     req.on('error', () => finish({ ok: false, refusal: 'unreadable' }));
     req.on('end', () => {
       try {
-        finish({ ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        // A UTF-8 byte order mark, as some Windows tools write, is not part of the JSON.
+        finish({ ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '')) });
       } catch {
         finish({ ok: false, refusal: 'unreadable' });
       }

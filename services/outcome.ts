@@ -61,6 +61,8 @@ export const outcomes = {
   locked: (retryAfterSeconds: number) => refusal('locked', 429, texts.locked, retryAfterSeconds),
   invalidCode: () => refusal('invalidCode', 400, texts.invalidCodeFormat),
   tooLarge: () => refusal('tooLarge', 413, texts.tooLarge),
+  /** Request headers past Node's limit (16 KiB): the same text, HTTP's own status for it. */
+  headersTooLarge: () => refusal('tooLarge', 431, texts.tooLarge),
   notJson: () => refusal('notJson', 415, texts.notJson),
   methodNotAllowed: () => refusal('methodNotAllowed', 405, texts.methodNotAllowed),
   notFound: () => refusal('notFound', 404, texts.notFound),

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { connect } from 'node:net';
 import { cpf } from 'cpf-cnpj-validator';
 import sinon from 'sinon';
 import { hashCode } from '../../services/code';
@@ -226,3 +227,48 @@ describe('anti-automation on the send webhook (LOOKUPS_PER_MINUTE)', () => {
     }
   });
 });
+
+describe('the envelope, whatever reaches the server', () => {
+  let smtp: TestSmtp;
+  let app: TestApp;
+  beforeEach(async () => {
+    smtp = await startSmtp('accept');
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' });
+  });
+  afterEach(async () => {
+    await app.close();
+    await smtp.close();
+  });
+
+  it('is never sniffed or cached', async () => {
+    for (const res of [await app.post(SEND_PATH, seedRequest), await app.post(SEND_PATH, '{'), await request(app.baseUrl + SEND_PATH)]) {
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+    }
+  });
+
+  it('accepts a UTF-8 byte order mark before the JSON', async () => {
+    const res = await app.post(SEND_PATH, `\uFEFF${JSON.stringify(seedRequest)}`);
+    assert.deepEqual([res.status, res.body], [200, { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } }]);
+  });
+
+  it('answers headers over the limit with 431 in the envelope', async () => {
+    const answer = await rawRequest(app.port, `POST ${SEND_PATH} HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const [head, body] = answer.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 431 /);
+    assert.match(head, /content-type: application\/json; charset=utf-8/i);
+    assert.deepEqual(JSON.parse(body), N('Requisição muito grande.', ''));
+  });
+});
+
+/** Writes `text` on a TCP connection and resolves with everything the server wrote before closing it. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

@@ -103,6 +103,14 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     });
   });
 
+  it('counts turns of activity types Bot Framework does not define under one label, "other"', async () => {
+    const chat = new HttpConversation(app.baseUrl, channel);
+    for (let i = 0; i < 30; i++) assert.equal((await chat.send({ type: `invented-${i}` })).status, 200);
+    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^bot_turns_total\{outcome="other"\} 30$/m);
+    assert.doesNotMatch(metrics, /invented/);
+  });
+
   describe('anti-automation (CONTRACT §3)', () => {
     const NOT_FOUND = ['Cliente não encontrado para o CPF/CNPJ informado.', '<endOfConversation>'];
     /** One lookup: a conversation from the greeting to the send, for `document`. */

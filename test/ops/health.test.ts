@@ -34,6 +34,17 @@ describe('GET /health and GET /ready', () => {
     assert.deepEqual(res.body, { status: 'ok', checks: { database: 'ok', mail: 'ok' } });
   });
 
+  it('/ready logs in to the SMTP server at most every 5 s, however often it is asked', async () => {
+    smtp = await startSmtp('accept');
+    app = await startTestApp({ SMTP_URL: smtp.url });
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    for (let i = 0; i < 20; i++) assert.equal((await get('/ready')).status, 200);
+    assert.equal(smtp.connections(), 1);
+    clock.tick(5000);
+    assert.equal((await get('/ready')).status, 200);
+    assert.equal(smtp.connections(), 2);
+  });
+
   it('/ready skips the mail check when mails go to the outbox', async () => {
     app = await startTestApp({});
     const res = await get('/ready');

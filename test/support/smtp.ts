@@ -20,6 +20,8 @@ export interface TestSmtp {
   url: string;
   port: number;
   mails: ReceivedMail[];
+  /** Connections opened to it so far. */
+  connections(): number;
   /** Resolves with the next mail that arrives (or one already waiting past `seen`). */
   nextMail(seen?: number, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -29,10 +31,15 @@ export async function startSmtp(mode: SmtpMode = 'accept'): Promise<TestSmtp> {
   if (mode === 'silent') return startSilent();
   const mails: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
+  let connections = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onConnect(_session, cb) {
+      connections++;
+      cb();
+    },
     onRcptTo(_address, _session, cb) {
       if (mode === 'reject') return cb(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
       cb();
@@ -62,6 +69,7 @@ export async function startSmtp(mode: SmtpMode = 'accept'): Promise<TestSmtp> {
     url: `smtp://127.0.0.1:${port}`,
     port,
     mails,
+    connections: () => connections,
     async nextMail(seen = mails.length, timeoutMs = 5000) {
       // A timer, not Date: tests may fake Date.
       let timedOut = false;
@@ -97,6 +105,7 @@ async function startSilent(): Promise<TestSmtp> {
     url: `smtp://127.0.0.1:${port}`,
     port,
     mails: [],
+    connections: () => sockets.size,
     nextMail: () => Promise.reject(new Error('a silent server receives nothing')),
     close: () =>
       new Promise<void>((resolve) => {
