@@ -19,8 +19,10 @@ import { loadManifests } from './manifest';
 
 export const MESSAGES_PATH = '/api/messages';
 export const MANIFEST_PATH = '/manifest';
-/** Activities are small; this bounds what the body parser buffers. */
-const MAX_ACTIVITY_BYTES = 256 * 1024;
+/** Activities are small (a channel's message, a skill's event): this bounds what is buffered. */
+const MAX_ACTIVITY_BYTES = 64 * 1024;
+/** Ids of channels are short (Teams' longest are about 150 characters); longer ones would only fill the state store. */
+const MAX_ID_LENGTH = 512;
 
 export interface BotTurnReport {
   /** The activity type of the turn (`message`, `event`, …), or `error` when it was refused. */
@@ -51,9 +53,26 @@ export interface BotDoor {
   register(server: Server): void;
 }
 
+interface ActivityShape {
+  type: string;
+  serviceUrl?: unknown;
+  id?: unknown;
+  channelId?: unknown;
+  replyToId?: unknown;
+  conversation?: { id?: unknown };
+  from?: { id?: unknown };
+  recipient?: { id?: unknown };
+}
+
 /** Enough of an activity for the adapter to route it; anything else is a bad request, not a fault. */
-function isActivity(value: unknown): value is { type: string; serviceUrl?: unknown } {
+function isActivity(value: unknown): value is ActivityShape {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+/** The longest of the ids an activity carries (they key the conversation's state). */
+function longestId(a: ActivityShape): number {
+  const ids = [a.id, a.channelId, a.replyToId, a.conversation?.id, a.from?.id, a.recipient?.id];
+  return Math.max(0, ...ids.map((id) => (typeof id === 'string' ? id.length : 0)));
 }
 
 export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
@@ -116,7 +135,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(Object.values(ActivityTypes));
 
-type Refusal = BodyRefusal | 'notAnActivity' | 'badServiceUrl' | 'notLoopbackClient' | 'notLoopbackServiceUrl';
+type Refusal = BodyRefusal | 'notAnActivity' | 'idTooLong' | 'badServiceUrl' | 'notLoopbackClient' | 'notLoopbackServiceUrl';
 
 /** Why an activity was refused, for the caller (a channel or a developer), with its status. */
 const REFUSALS: Record<Refusal, [number, string]> = {
@@ -124,6 +143,7 @@ const REFUSALS: Record<Refusal, [number, string]> = {
   tooLarge: [413, `an activity is at most ${MAX_ACTIVITY_BYTES / 1024} KiB`],
   unreadable: [400, 'the body is not valid JSON'],
   notAnActivity: [400, 'the body is not an activity: an object with a string "type"'],
+  idTooLong: [400, `an activity's ids are at most ${MAX_ID_LENGTH} characters`],
   badServiceUrl: [400, 'serviceUrl must be an http(s) URL'],
   notLoopbackClient: [403, 'without bot credentials, /api/messages answers requests from this machine (loopback) only'],
   notLoopbackServiceUrl: [400, 'without bot credentials, serviceUrl must be http(s) to 127.0.0.0/8 or [::1]'],
@@ -136,6 +156,7 @@ const REFUSALS: Record<Refusal, [number, string]> = {
  */
 function refusalOf(value: unknown, anonymous: boolean, remoteAddress: string | undefined): Refusal | undefined {
   if (!isActivity(value)) return 'notAnActivity';
+  if (longestId(value) > MAX_ID_LENGTH) return 'idTooLong';
   const { serviceUrl } = value;
   if (serviceUrl !== undefined && (typeof serviceUrl !== 'string' || !URL.canParse(serviceUrl))) return 'badServiceUrl';
   if (!anonymous) return undefined;

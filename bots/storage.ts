@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryStorage, type Storage, type StoreItem, type StoreItems } from 'botbuilder';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import { BOT_STATE_COLLECTION } from '../services/store/mongo';
+import { BOT_STATE_COLLECTION, BOT_STATE_TTL_SECONDS } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
 
 /**
@@ -83,7 +83,56 @@ export class MongoStorage implements Storage {
 }
 
 /** MongoDB storage on the stores' own database (one MongoClient), or MemoryStorage. */
+/** How often, at most, the in-memory storage looks for idle items (on a write; no timer of its own). */
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * botbuilder's MemoryStorage with what the TTL index does on MongoDB: an item not written for
+ * `ttlSeconds` is removed, so conversations left half-way do not pile up in memory.
+ */
+export class ExpiringMemoryStorage implements Storage {
+  private readonly storage = new MemoryStorage();
+  /** When each item was last written. */
+  private readonly written = new Map<string, number>();
+  private lastSweep = Date.now();
+
+  constructor(private readonly ttlSeconds = BOT_STATE_TTL_SECONDS) {}
+
+  async read(keys: string[]): Promise<StoreItems> {
+    await this.delete(keys.filter((key) => this.expired(key, Date.now())));
+    return this.storage.read(keys);
+  }
+
+  async write(changes: StoreItems): Promise<void> {
+    await this.storage.write(changes);
+    const now = Date.now();
+    for (const key of Object.keys(changes)) this.written.set(key, now);
+    if (now - this.lastSweep >= SWEEP_EVERY_MS) await this.sweep(now);
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    await this.storage.delete(keys);
+    for (const key of keys) this.written.delete(key);
+  }
+
+  /** Items held, for tests that check memory is given back. */
+  size(): number {
+    return this.written.size;
+  }
+
+  private expired(key: string, now: number): boolean {
+    const at = this.written.get(key);
+    return at !== undefined && at <= now - this.ttlSeconds * 1000;
+  }
+
+  private async sweep(now: number): Promise<void> {
+    this.lastSweep = now;
+    await this.delete([...this.written.keys()].filter((key) => this.expired(key, now)));
+  }
+}
+
+/** MongoDB storage on the stores' own database (one MongoClient), or memory that forgets idle items. */
 export function createBotStorage(stores: Stores): Storage {
   const db = (stores as Partial<{ db: Db }>).db;
-  return db ? MongoStorage.create(db) : new MemoryStorage();
+  return db ? MongoStorage.create(db) : new ExpiringMemoryStorage();
 }

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { strict as assert } from 'node:assert';
+import type { ConversationAccount } from 'botbuilder';
 import { networkInterfaces } from 'node:os';
 import { cpf } from 'cpf-cnpj-validator';
 import { botTexts } from '../../services/texts';
@@ -84,6 +85,16 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
         const res = await post(activity(serviceUrl));
         assert.deepEqual([res.status, res.body], [400, { error: 'serviceUrl must be an http(s) URL' }], JSON.stringify(serviceUrl));
       }
+    });
+
+    it('refuses ids longer than channels send, and bodies over 64 KiB, storing nothing', async () => {
+      const chat = new HttpConversation(app.baseUrl, channel);
+      const longId = await chat.send({ type: 'message', text: 'oi', conversation: { id: 'c'.repeat(2000) } as ConversationAccount });
+      assert.equal(longId.status, 400);
+      const large = await chat.send({ type: 'message', text: 'x'.repeat(65 * 1024) });
+      assert.equal(large.status, 413);
+      assert.deepEqual(channel.replies, []);
+      assert.deepEqual(await app.bot.storage.read([chat.stateKey, `emulator/conversations/${'c'.repeat(2000)}/`]), {});
     });
 
     it('refuses a client that is not on this machine with 403', async function () {

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
+import { ExpiringMemoryStorage } from '../../bots/storage';
 import { createMemoryStores } from '../../services/store/memory';
 
 describe('the in-memory code store', () => {
@@ -14,5 +16,26 @@ describe('the in-memory code store', () => {
     assert.equal(stores.codes.size(), 1);
     assert.ok(await stores.codes.findLive({ ...key, email: 'c@d.com' }, later(600), 5));
     await stores.close();
+  });
+});
+
+describe('the in-memory bot state', () => {
+  afterEach(() => sinon.restore());
+
+  it('forgets a conversation left untouched for a day, as the TTL index does on MongoDB', async () => {
+    const clock = sinon.useFakeTimers({ now: new Date('2026-11-29T12:00:00Z'), toFake: ['Date'] });
+    const storage = new ExpiringMemoryStorage();
+    await storage.write({ 'emulator/conversations/left/': { step: 2 }, 'emulator/conversations/active/': { step: 1 } });
+    clock.tick(23 * 3600_000);
+    await storage.write({ 'emulator/conversations/active/': { step: 2 } });
+    clock.tick(3600_000);
+    assert.deepEqual(Object.keys(await storage.read(['emulator/conversations/left/', 'emulator/conversations/active/'])), [
+      'emulator/conversations/active/',
+    ]);
+    // Swept on a later write too, read or not.
+    await storage.write({ 'emulator/conversations/other/': {} });
+    clock.tick(24 * 3600_000);
+    await storage.write({ 'emulator/conversations/new/': {} });
+    assert.equal(storage.size(), 1);
   });
 });
