@@ -1,9 +1,18 @@
-import { ActivityTypes, ConversationState, UserState, type CloudAdapter, type Storage } from 'botbuilder';
+import {
+  ActivityTypes,
+  ConversationState,
+  UserState,
+  type CloudAdapter,
+  type Response as BotResponse,
+  type Storage,
+} from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
 import { EmailValidationDialog } from '../dialogs/emailValidationDialog';
 import type { Config } from '../services/config';
+import { withDeadline } from '../services/deadline';
+import { describeError } from '../services/logging';
 import { readJsonBody, type BodyRefusal } from '../services/httpBody';
 import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
@@ -21,6 +30,12 @@ export const MESSAGES_PATH = '/api/messages';
 export const MANIFEST_PATH = '/manifest';
 /** Activities are small (a channel's message, a skill's event): this bounds what is buffered. */
 const MAX_ACTIVITY_BYTES = 64 * 1024;
+/**
+ * A turn, its replies to the channel included, is answered within this (CONTRACT §6's 5 s); past it
+ * the caller gets a 503. The turn itself is not cancelled: its replies are botbuilder's connector
+ * client's, with that client's own retries and no bound of ours.
+ */
+const BOT_TURN_DEADLINE_MS = 4500;
 /** Ids of channels are short (Teams' longest are about 150 characters); longer ones would only fill the state store. */
 const MAX_ID_LENGTH = 512;
 
@@ -105,10 +120,20 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       return;
     }
     req.body = read.value;
-    await adapter.process(req, res, (context) => {
+    // The adapter answers into a record, and the door writes the answer: within the turn's
+    // deadline, whatever the channel's endpoint does with the replies meanwhile.
+    const answer = new RecordedResponse();
+    const turn = adapter.process(req, answer, (context) => {
       context.turnState.set(REQUEST_ID, opts.requestId?.(req));
       return bot.run(context);
     });
+    try {
+      await withDeadline(turn, BOT_TURN_DEADLINE_MS, 'bot turn');
+      answer.writeTo(res);
+    } catch (err) {
+      logger.warn({ reqId: opts.requestId?.(req), error: describeError(err) }, 'bot turn not finished in time');
+      sendJson(res, 503, { error: `the turn did not finish within ${BOT_TURN_DEADLINE_MS} ms` });
+    }
     // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type, and
     // only a type Bot Framework defines (a metric label per invented type would grow without bound).
     const type = isActivity(req.body) ? req.body.type : undefined;
@@ -168,6 +193,40 @@ function refusalOf(value: unknown, anonymous: boolean, remoteAddress: string | u
 function refuse(res: Response, why: Refusal): void {
   const [status, error] = REFUSALS[why];
   sendJson(res, status, { error });
+}
+
+/** botbuilder's `Response`, recorded rather than written (`CloudAdapter.process` answers into it). */
+class RecordedResponse implements BotResponse {
+  readonly socket = null;
+  private statusCode = 200;
+  private body: unknown;
+
+  status(code: number): this {
+    this.statusCode = code;
+    return this;
+  }
+
+  header(): this {
+    return this;
+  }
+
+  send(body: unknown): this {
+    this.body = body;
+    return this;
+  }
+
+  end(): this {
+    return this;
+  }
+
+  writeTo(res: Response): void {
+    if (this.body === undefined) {
+      res.writeHead(this.statusCode);
+      res.end();
+    } else {
+      sendJson(res, this.statusCode, this.body);
+    }
+  }
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {

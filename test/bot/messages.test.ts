@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { strict as assert } from 'node:assert';
 import type { ConversationAccount } from 'botbuilder';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { cpf } from 'cpf-cnpj-validator';
 import { botTexts } from '../../services/texts';
@@ -95,6 +96,22 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
       assert.equal(large.status, 413);
       assert.deepEqual(channel.replies, []);
       assert.deepEqual(await app.bot.storage.read([chat.stateKey, `emulator/conversations/${'c'.repeat(2000)}/`]), {});
+    });
+
+    it('answers within the turn deadline when the channel never answers the replies', async () => {
+      // Accepts connections and never says a word: each reply would wait for ever.
+      const sockets = new Set<Socket>();
+      const silent = createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+      try {
+        const chat = new HttpConversation(app.baseUrl, { ...channel, serviceUrl: `http://127.0.0.1:${port}` });
+        const turn = await chat.send({ type: 'message', text: 'oi' });
+        assert.equal(turn.status, 503);
+      } finally {
+        sockets.forEach((socket) => socket.destroy());
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
 
     it('refuses a client that is not on this machine with 403', async function () {
