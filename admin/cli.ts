@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../services/config';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
 import { AdminError, UsageError, validateArgs, writeLine, type Output } from './common';
-import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, siglaArgs } from './companies';
+import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
 import { adminTexts as t, usage } from './texts';
 
@@ -41,9 +41,9 @@ const commands: Record<string, CommandSpec> = {
     },
   },
   'empresa nova-chave': {
-    options: ['sigla'],
+    options: ['sigla', 'manter-anterior'],
     bind: (values) => {
-      const args = validateArgs(siglaArgs, values);
+      const args = validateArgs(rotateKeyArgs, values);
       return (stores, io) => rotateCompanyKey(stores, io.out, args);
     },
   },

@@ -42,6 +42,21 @@ export const createCompanyArgs = z.object({
 
 export const siglaArgs = z.object({ sigla: siglaSchema });
 
+/** The longest time a previous key may be kept after a rotation: a week. */
+const MAX_KEEP_MINUTES = 7 * 24 * 60;
+
+/** `24h` or `30min`, in minutes. */
+const minutesOf = (duration: string) => Number.parseInt(duration, 10) * (duration.endsWith('h') ? 60 : 1);
+
+/** `24h`, `30min`: at least a minute, at most a week. */
+const keepSchema = z
+  .string()
+  .trim()
+  .regex(/^\d+(h|min)$/, t.invalidKeep)
+  .refine((s) => minutesOf(s) >= 1 && minutesOf(s) <= MAX_KEEP_MINUTES, t.invalidKeep);
+
+export const rotateKeyArgs = z.object({ sigla: siglaSchema, 'manter-anterior': keepSchema.optional() });
+
 export interface CompanyCommandOptions {
   /** Source of new keys; tests may fix it. */
   generateKey?: () => string;
@@ -69,26 +84,32 @@ export async function createCompany(
   writeLine(out, t.keyWarning);
 }
 
+/**
+ * A new key for a company. The previous one stops working at once, or, with `--manter-anterior`,
+ * after that long, so the assistant's side can be updated without refused calls.
+ */
 export async function rotateCompanyKey(
   stores: Stores,
   out: Output,
-  rawArgs: z.input<typeof siglaArgs>,
+  rawArgs: z.input<typeof rotateKeyArgs>,
   opts: CompanyCommandOptions = {},
 ): Promise<void> {
-  const { sigla } = validateArgs(siglaArgs, rawArgs);
+  const { sigla, 'manter-anterior': keep } = validateArgs(rotateKeyArgs, rawArgs);
   const key = (opts.generateKey ?? generateKey)();
-  if (!(await stores.companies.setKeyHash(sigla, hashKey(key)))) throw new AdminError(t.companyNotFound(sigla));
-  writeLine(out, t.keyRotated(sigla));
+  const now = (opts.now ?? (() => new Date()))();
+  const until = keep === undefined ? undefined : new Date(now.getTime() + minutesOf(keep) * 60_000);
+  if (!(await stores.companies.setKeyHash(sigla, hashKey(key), until))) throw new AdminError(t.companyNotFound(sigla));
+  writeLine(out, until ? t.keyRotatedKeeping(sigla, until) : t.keyRotated(sigla));
   writeLine(out, t.keyLine(key));
   writeLine(out, t.keyWarning);
 }
 
 /** Lists the companies field by field, naming each one it shows: never the key hash. */
-export async function listCompanies(stores: Stores, out: Output): Promise<void> {
+export async function listCompanies(stores: Stores, out: Output, now = new Date()): Promise<void> {
   const companies = await stores.companies.list();
   if (companies.length === 0) {
     writeLine(out, t.noCompanies);
     return;
   }
-  writeLine(out, companies.map((c) => t.companyBlock(c)).join('\n\n'));
+  writeLine(out, companies.map((c) => t.companyBlock(c, now)).join('\n\n'));
 }

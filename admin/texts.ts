@@ -5,9 +5,12 @@
 
 const fmt = (n: number) => n.toLocaleString('pt-BR');
 
+/** A time to the minute, as the CLI shows it: `2026-11-30 14:05`. */
+const utc = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
+
 export const usage = `Uso:
   npm run admin -- empresa criar --sigla SIGLA --nome NOME --assistente ASSISTENTE --site SITE --remetente EMAIL
-  npm run admin -- empresa nova-chave --sigla SIGLA
+  npm run admin -- empresa nova-chave --sigla SIGLA [--manter-anterior 24h]
   npm run admin -- empresa listar
   npm run admin -- clientes importar --sigla SIGLA ARQUIVO.csv
 
@@ -43,16 +46,23 @@ export const adminTexts = {
   companyNotFound: (sigla: string) => `Empresa ${sigla} não encontrada.`,
   companyCreated: (sigla: string) => `Empresa ${sigla} criada.`,
   keyRotated: (sigla: string) => `Nova chave da empresa ${sigla} gerada. A chave anterior deixou de valer.`,
+  keyRotatedKeeping: (sigla: string, until: Date) =>
+    `Nova chave da empresa ${sigla} gerada. A chave anterior continua valendo até ${utc(until)} UTC.`,
+  invalidKeep: 'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).',
   keyLine: (key: string) => `Chave: ${key}`,
   keyWarning: 'Guarde esta chave agora: ela não será mostrada de novo (só o seu hash fica gravado).',
   noCompanies: 'Nenhuma empresa cadastrada.',
-  companyBlock: (c: { sigla: string; nome: string; assistente: string; site: string; remetente: string; createdAt: Date }) =>
+  companyBlock: (
+    c: { sigla: string; nome: string; assistente: string; site: string; remetente: string; createdAt: Date; previousKeyUntil?: Date | null },
+    now: Date,
+  ) =>
     [
       `${c.sigla} - ${c.nome}`,
       `  assistente: ${c.assistente}`,
       `  site:       ${c.site}`,
       `  remetente:  ${c.remetente}`,
-      `  criada em:  ${c.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      `  criada em:  ${utc(c.createdAt)} UTC`,
+      ...(c.previousKeyUntil && c.previousKeyUntil > now ? [`  chave anterior vale até: ${utc(c.previousKeyUntil)} UTC`] : []),
     ].join('\n'),
 
   // Client import: the file

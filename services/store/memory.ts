@@ -29,7 +29,11 @@ export class MemoryCompanyStore implements CompanyStore {
   private readonly bySigla = new Map<string, Company>();
 
   async findByKeyHash(keyHash: string): Promise<Company | null> {
-    for (const c of this.bySigla.values()) if (c.keyHash === keyHash) return { ...c };
+    const now = Date.now();
+    for (const c of this.bySigla.values()) {
+      const previous = c.previousKeyHash === keyHash && (c.previousKeyUntil?.getTime() ?? 0) > now;
+      if (c.keyHash === keyHash || previous) return { ...c };
+    }
     return null;
   }
 
@@ -44,9 +48,11 @@ export class MemoryCompanyStore implements CompanyStore {
     this.bySigla.set(company.sigla, { ...company });
   }
 
-  async setKeyHash(sigla: string, keyHash: string): Promise<boolean> {
+  async setKeyHash(sigla: string, keyHash: string, keepPreviousUntil?: Date): Promise<boolean> {
     const c = this.bySigla.get(sigla);
     if (!c) return false;
+    c.previousKeyHash = keepPreviousUntil ? c.keyHash : null;
+    c.previousKeyUntil = keepPreviousUntil ?? null;
     c.keyHash = keyHash;
     return true;
   }

@@ -43,7 +43,7 @@ export class MongoCompanyStore implements CompanyStore {
   constructor(private readonly col: Collection<Company>) {}
 
   findByKeyHash(keyHash: string): Promise<Company | null> {
-    return this.col.findOne({ keyHash }, NO_ID);
+    return this.col.findOne({ $or: [{ keyHash }, { previousKeyHash: keyHash, previousKeyUntil: { $gt: new Date() } }] }, NO_ID);
   }
 
   findBySigla(sigla: string): Promise<Company | null> {
@@ -58,9 +58,18 @@ export class MongoCompanyStore implements CompanyStore {
     }
   }
 
-  async setKeyHash(sigla: string, keyHash: string): Promise<boolean> {
+  async setKeyHash(sigla: string, keyHash: string, keepPreviousUntil?: Date): Promise<boolean> {
     try {
-      const r = await this.col.updateOne({ sigla }, { $set: { keyHash } });
+      // One update reads the key it replaces: the previous hash is the one stored at that moment.
+      const r = await this.col.updateOne({ sigla }, [
+        {
+          $set: {
+            previousKeyHash: keepPreviousUntil ? '$keyHash' : null,
+            previousKeyUntil: { $literal: keepPreviousUntil ?? null },
+            keyHash: { $literal: keyHash },
+          },
+        },
+      ]);
       return r.matchedCount === 1;
     } catch (err) {
       rethrowDuplicate(err, 'Chave');
@@ -189,6 +198,7 @@ export const BOT_STATE_TTL_SECONDS = 24 * 60 * 60;
 export const INDEXES: readonly IndexSpec[] = [
   { collection: 'companies', key: { sigla: 1 }, unique: true },
   { collection: 'companies', key: { keyHash: 1 }, unique: true },
+  { collection: 'companies', key: { previousKeyHash: 1 } },
   { collection: 'clients', key: { companyId: 1, document: 1 }, unique: true },
   { collection: 'codes', key: { companyId: 1, document: 1, email: 1 }, unique: true },
   // Cleans up only: expiry itself is checked in every query.

@@ -15,6 +15,9 @@ export interface Company {
   remetente: string;
   /** SHA-256 (hex) of the key; the key itself is never stored. */
   keyHash: string;
+  /** After a rotation that kept it: the previous key's hash, valid until `previousKeyUntil`. */
+  previousKeyHash?: string | null;
+  previousKeyUntil?: Date | null;
   createdAt: Date;
 }
 
@@ -47,12 +50,16 @@ export interface CodeRecord extends CodeKey {
 }
 
 export interface CompanyStore {
+  /** The company whose key, or previous key still within its time, has this hash. */
   findByKeyHash(keyHash: string): Promise<Company | null>;
   findBySigla(sigla: string): Promise<Company | null>;
   /** Fails with `DuplicateError` when the sigla or key hash is taken. */
   insert(company: Company): Promise<void>;
-  /** Replaces the key hash; `false` when no such company. The old key stops working at once. */
-  setKeyHash(sigla: string, keyHash: string): Promise<boolean>;
+  /**
+   * Replaces the key hash; `false` when no such company. The old key stops working at once, or,
+   * with `keepPreviousUntil`, at that time (a key kept from an earlier rotation stops at once).
+   */
+  setKeyHash(sigla: string, keyHash: string, keepPreviousUntil?: Date): Promise<boolean>;
   list(): Promise<Company[]>;
 }
 

@@ -62,6 +62,18 @@ describe('admin: the command line (npm run admin)', () => {
     assert.equal((await stores.companies.findByKeyHash(hashKey(keyIn(rotated.out))))?.sigla, 'CAER');
   });
 
+  it('rotates a key keeping the previous one for a stated time, and lists when it stops', async () => {
+    const key = keyIn((await admin(createArgs)).out);
+    const rotated = await admin(['empresa', 'nova-chave', '--sigla', 'CAER', '--manter-anterior', '24h']);
+    assert.equal(rotated.code, 0, rotated.err);
+    const until = /continua valendo até (\d{4}-\d\d-\d\d \d\d:\d\d) UTC/.exec(rotated.out)?.[1];
+    assert.ok(until, rotated.out);
+    assert.equal((await stores.companies.findByKeyHash(hashKey(key)))?.sigla, 'CAER', 'the previous key still works');
+    assert.equal((await stores.companies.findByKeyHash(hashKey(keyIn(rotated.out))))?.sigla, 'CAER');
+    const listed = await admin(['empresa', 'listar']);
+    assert.match(listed.out, new RegExp(`^  chave anterior vale até: ${until} UTC$`, 'm'));
+  });
+
   it('refuses to run without MONGODB_URI, since the in-memory store would vanish', async () => {
     const r = await admin(createArgs, { env: {} });
     assert.equal(r.code, 1);
@@ -107,6 +119,10 @@ describe('admin: the command line (npm run admin)', () => {
       ['an unknown option', ['empresa', 'nova-chave', '--sigla', 'CAER', '--chave', 'x'], 'Opção desconhecida: --chave.'],
       ['an option without its value', ['empresa', 'nova-chave', '--sigla'], 'A opção --sigla precisa de um valor.'],
       ['a missing option', ['empresa', 'nova-chave'], 'Informe --sigla.'],
+      ['a bad time to keep the key', ['empresa', 'nova-chave', '--sigla', 'CAER', '--manter-anterior', '2 dias'],
+        'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).'],
+      ['too long a time to keep the key', ['empresa', 'nova-chave', '--sigla', 'CAER', '--manter-anterior', '169h'],
+        'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).'],
       ['a bad sigla', ['empresa', 'nova-chave', '--sigla', 'C'], 'A sigla deve ter de 2 a 20 letras ou dígitos, sem espaços (ex.: CAER).'],
       ['a bad sender', [...createArgs.slice(0, 3), 'NOVA', ...createArgs.slice(4, -1), 'nao-responda'],
         'O remetente deve ser um endereço de email válido (ex.: nao-responda@caer.com.br).'],

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
 import { createCompany, rotateCompanyKey } from '../../admin/companies';
 import { importClients } from '../../admin/importClients';
 import { SEND_PATH } from '../../api/webhooks';
@@ -39,5 +40,28 @@ describe('admin: what it creates serves the webhook', () => {
     await rotateCompanyKey(stores, capture(), { sigla: 'CAER' });
     const refused = await app.post(SEND_PATH, request);
     assert.deepEqual([refused.status, refused.body.body.mensagemCritica], [401, 'Chave de autenticação inválida.']);
+  });
+  it('a key rotated with --manter-anterior keeps working for that long, then is refused', async () => {
+    const created = capture();
+    await createCompany(stores, created, CAER);
+    const oldKey = keyIn(created.text);
+    const file = await tmp.file('clientes.csv', 'cpfCnpj;nome;email\n027.890.782-20;Maria;\n');
+    await importClients(stores, capture(), { sigla: 'CAER', file });
+    const rotated = capture();
+    await rotateCompanyKey(stores, rotated, { sigla: 'CAER', 'manter-anterior': '60min' });
+    const newKey = keyIn(rotated.text);
+
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    try {
+      const request = (key: string, email: string) => app.post(SEND_PATH, { key, cpfCnpj: '02789078220', email });
+      assert.equal((await request(oldKey, 'a@exemplo.com.br')).status, 200, 'the previous key, within its hour');
+      assert.equal((await request(newKey, 'b@exemplo.com.br')).status, 429, 'the same client: its minute is taken');
+      clock.tick(60 * 60_000);
+      const refused = await request(oldKey, 'c@exemplo.com.br');
+      assert.deepEqual([refused.status, refused.body.body.mensagemCritica], [401, 'Chave de autenticação inválida.']);
+      assert.equal((await request(newKey, 'c@exemplo.com.br')).status, 200);
+    } finally {
+      clock.restore();
+    }
   });
 });

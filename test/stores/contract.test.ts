@@ -55,6 +55,26 @@ forEachStore('CompanyStore', (stores) => {
     assert.equal((await stores().companies.findByKeyHash('new'))?.sigla, 'CAER');
     assert.equal(await stores().companies.setKeyHash('NENHUMA', 'x'), false);
   });
+
+  it('rotates a key keeping the previous one until a time, and only the latest previous one', async () => {
+    const clock = sinon.useFakeTimers({ now: T0, toFake: ['Date'] });
+    try {
+      await stores().companies.insert(company('CAER', 'first'));
+      assert.equal(await stores().companies.setKeyHash('CAER', 'second', at(3600)), true);
+      assert.equal((await stores().companies.findByKeyHash('first'))?.sigla, 'CAER', 'kept');
+      assert.equal((await stores().companies.findByKeyHash('second'))?.sigla, 'CAER');
+      assert.equal((await stores().companies.findBySigla('CAER'))?.previousKeyUntil?.getTime(), at(3600).getTime());
+
+      await stores().companies.setKeyHash('CAER', 'third', at(1800));
+      assert.equal(await stores().companies.findByKeyHash('first'), null, 'a key kept from an earlier rotation stops');
+      assert.equal((await stores().companies.findByKeyHash('second'))?.sigla, 'CAER');
+      clock.tick(1800_000);
+      assert.equal(await stores().companies.findByKeyHash('second'), null, 'not past its time');
+      assert.equal((await stores().companies.findByKeyHash('third'))?.sigla, 'CAER');
+    } finally {
+      clock.restore();
+    }
+  });
 });
 
 forEachStore('ClientStore', (stores) => {
