@@ -11,9 +11,9 @@ import type { Request, Response, Server } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
 import { EmailValidationDialog } from '../dialogs/emailValidationDialog';
 import type { Config } from '../services/config';
-import { withDeadline } from '../services/deadline';
+import { DeadlineError, withDeadline } from '../services/deadline';
 import { describeError } from '../services/logging';
-import { readJsonBody, type BodyRefusal } from '../services/httpBody';
+import { readJsonBody, type BodyRefusal, type BodyResult } from '../services/httpBody';
 import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
 import { createAdapter, REQUEST_ID } from './adapter';
@@ -112,14 +112,13 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
 
   const messages = async (req: Request, res: Response): Promise<void> => {
     const started = Date.now();
-    const read = await readJsonBody(req, res, MAX_ACTIVITY_BYTES);
-    const refusal = read.ok ? refusalOf(read.value, anonymous, req.socket.remoteAddress) : read.refusal;
-    if (refusal || !read.ok) {
-      refuse(res, refusal ?? 'unreadable');
+    const checked = checkActivity(await readJsonBody(req, res, MAX_ACTIVITY_BYTES), anonymous, req.socket.remoteAddress);
+    if ('refusal' in checked) {
+      refuse(res, checked.refusal);
       opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
       return;
     }
-    req.body = read.value;
+    req.body = checked.activity;
     // The adapter answers into a record, and the door writes the answer: within the turn's
     // deadline, whatever the channel's endpoint does with the replies meanwhile.
     const answer = new RecordedResponse();
@@ -131,13 +130,14 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       await withDeadline(turn, BOT_TURN_DEADLINE_MS, 'bot turn');
       answer.writeTo(res);
     } catch (err) {
-      logger.warn({ reqId: opts.requestId?.(req), error: describeError(err) }, 'bot turn not finished in time');
-      sendJson(res, 503, { error: `the turn did not finish within ${BOT_TURN_DEADLINE_MS} ms` });
+      const late = err instanceof DeadlineError;
+      logger.warn({ reqId: opts.requestId?.(req), error: describeError(err) }, late ? 'bot turn not finished in time' : 'bot turn failed');
+      sendJson(res, late ? 503 : 500, { error: late ? `the turn did not finish within ${BOT_TURN_DEADLINE_MS} ms` : 'the turn failed' });
     }
     // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type, and
     // only a type Bot Framework defines (a metric label per invented type would grow without bound).
-    const type = isActivity(req.body) ? req.body.type : undefined;
-    const outcome = res.statusCode >= 400 || type === undefined ? 'error' : KNOWN_TYPES.has(type) ? type : 'other';
+    const { type } = checked.activity;
+    const outcome = res.statusCode >= 400 ? 'error' : KNOWN_TYPES.has(type) ? type : 'other';
     opts.onTurn?.({ outcome, durationMs: Date.now() - started, req });
   };
 
@@ -175,19 +175,24 @@ const REFUSALS: Record<Refusal, [number, string]> = {
 };
 
 /**
- * What is wrong with a parsed body before the adapter sees it, if anything: not an activity, a
- * `serviceUrl` that is not a URL, and, without credentials, a caller or a `serviceUrl` off this machine.
- * Decided before any outbound call.
+ * The activity a body holds, or why it is refused before the adapter sees it: unreadable, not an
+ * activity, a `serviceUrl` that is not a URL, and, without credentials, a caller or a `serviceUrl`
+ * off this machine. Decided before any outbound call.
  */
-function refusalOf(value: unknown, anonymous: boolean, remoteAddress: string | undefined): Refusal | undefined {
-  if (!isActivity(value)) return 'notAnActivity';
-  if (longestId(value) > MAX_ID_LENGTH) return 'idTooLong';
-  const { serviceUrl } = value;
-  if (serviceUrl !== undefined && (typeof serviceUrl !== 'string' || !URL.canParse(serviceUrl))) return 'badServiceUrl';
-  if (!anonymous) return undefined;
-  if (!isLoopbackAddress(remoteAddress)) return 'notLoopbackClient';
-  if (typeof serviceUrl !== 'string' || !isLoopbackServiceUrl(serviceUrl)) return 'notLoopbackServiceUrl';
-  return undefined;
+function checkActivity(
+  read: BodyResult,
+  anonymous: boolean,
+  remoteAddress: string | undefined,
+): { activity: ActivityShape } | { refusal: Refusal } {
+  if (!read.ok) return { refusal: read.refusal };
+  const activity = read.value;
+  if (!isActivity(activity)) return { refusal: 'notAnActivity' };
+  if (longestId(activity) > MAX_ID_LENGTH) return { refusal: 'idTooLong' };
+  const { serviceUrl } = activity;
+  if (serviceUrl !== undefined && (typeof serviceUrl !== 'string' || !URL.canParse(serviceUrl))) return { refusal: 'badServiceUrl' };
+  if (anonymous && !isLoopbackAddress(remoteAddress)) return { refusal: 'notLoopbackClient' };
+  if (anonymous && (typeof serviceUrl !== 'string' || !isLoopbackServiceUrl(serviceUrl))) return { refusal: 'notLoopbackServiceUrl' };
+  return { activity };
 }
 
 function refuse(res: Response, why: Refusal): void {
