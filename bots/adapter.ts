@@ -9,6 +9,7 @@ import { AuthenticationConfiguration, allowedCallersClaimsValidator } from 'botf
 import type { Logger } from 'pino';
 import type { Config } from '../services/config';
 import { botTexts } from '../services/texts';
+import { isSkillCall, sendEndOfConversation } from './emailValidationBot';
 
 /**
  * The Bot Framework adapter: authentication from the `MicrosoftApp*` variables, callers limited by
@@ -56,9 +57,11 @@ export function createAdapter(opts: AdapterOptions): CloudAdapter {
     );
     try {
       await context.sendActivity(botTexts.unexpectedError);
-      await context.sendActivity({ type: ActivityTypes.EndOfConversation, code: SKILL_ERROR });
     } catch (err) {
       logger.error({ err }, 'could not answer a failed bot turn');
+    }
+    if (isSkillCall(context)) {
+      await sendEndOfConversation(context, { type: ActivityTypes.EndOfConversation, code: SKILL_ERROR }, logger);
     }
     try {
       await opts.conversationState.delete(context);

@@ -2,20 +2,24 @@ import {
   ActivityHandler,
   ActivityTypes,
   EndOfConversationCodes,
+  RoleTypes,
   type Activity,
   type ConversationState,
   type TurnContext,
   type UserState,
 } from 'botbuilder';
+import { SkillValidation, type ClaimsIdentity } from 'botframework-connector';
+import type { Logger } from 'pino';
 import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from 'botbuilder-dialogs';
+import { describeError } from '../services/logging';
 import { botTexts } from '../services/texts';
 import { isStartEvent } from '../dialogs/activityRouterDialog';
 import type { EmailValidationResult } from '../dialogs/emailValidationDialog';
 
 /**
  * The skill's bot, kept thin: greets a new conversation, runs the root dialog on messages and
- * events, tells the caller how it ended (`endOfConversation`), and drops the conversation's state
- * when it ends or when the root bot ends it.
+ * events, tells a calling root bot how it ended (`endOfConversation`), and drops the conversation's
+ * state when it ends or when the root bot ends it.
  */
 export class EmailValidationBot extends ActivityHandler {
   private readonly dialogs: DialogSet;
@@ -24,6 +28,7 @@ export class EmailValidationBot extends ActivityHandler {
     private readonly conversationState: ConversationState,
     private readonly userState: UserState,
     private readonly rootDialog: Dialog,
+    private readonly logger: Logger,
   ) {
     super();
     this.dialogs = new DialogSet(conversationState.createProperty<DialogState>('DialogState')).add(rootDialog);
@@ -67,7 +72,30 @@ export class EmailValidationBot extends ActivityHandler {
 
     await this.conversationState.delete(context);
     const result = turn.result as EmailValidationResult | undefined;
-    if (result) await context.sendActivity(endOfConversation(result));
+    if (result && isSkillCall(context)) await sendEndOfConversation(context, endOfConversation(result), this.logger);
+  }
+}
+
+/**
+ * Whether a root bot called: a skill claim in the caller's token, as botbuilder's own `runDialog`
+ * decides, or, without credentials (no token at all), an activity addressed to the skill role, as a
+ * root bot's skill client sends it. A plain chat (Teams, the Agents Playground) is neither: channels
+ * refuse an `endOfConversation` from a bot.
+ */
+export function isSkillCall(context: TurnContext): boolean {
+  const identity = context.turnState.get<ClaimsIdentity | undefined>(context.adapter.BotIdentityKey);
+  if (identity && SkillValidation.isSkillClaim(identity.claims)) return true;
+  // Without credentials botbuilder hands the turn an identity with no claims at all.
+  const anonymous = (identity?.claims.length ?? 0) === 0;
+  return anonymous && context.activity.recipient?.role === RoleTypes.Skill;
+}
+
+/** Sends the ending; a caller that refuses it changes nothing the person sees (logged, not thrown). */
+export async function sendEndOfConversation(context: TurnContext, activity: Partial<Activity>, logger: Logger): Promise<void> {
+  try {
+    await context.sendActivity(activity);
+  } catch (err) {
+    logger.warn({ error: describeError(err), code: activity.code }, 'endOfConversation refused by the caller');
   }
 }
 

@@ -106,7 +106,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const conversationState = new ConversationState(storage);
   const userState = new UserState(storage);
   const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));
-  const bot = new EmailValidationBot(conversationState, userState, router);
+  const bot = new EmailValidationBot(conversationState, userState, router, logger);
   const adapter = createAdapter({ bot: config.bot, logger, conversationState });
   const manifests = loadManifests({ publicUrl: config.publicUrl, appId: config.bot.appId });
 

@@ -41,7 +41,8 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
 
     const last = await chat.send({ type: 'message', text: code });
     assert.equal(last.status, 200);
-    assert.deepEqual(last.replies.map((a) => a.text ?? a.type), [botTexts.validated(MASKED), 'endOfConversation']);
+    // A plain chat: no endOfConversation, which channels refuse from a bot (that is for a root bot).
+    assert.deepEqual(last.replies.map((a) => a.text ?? a.type), [botTexts.validated(MASKED)]);
     assert.match(last.replies[0].text!, /email validado/);
     // Every reply goes back to the channel addressed to the conversation, from the bot.
     for (const reply of last.replies) {
@@ -140,7 +141,7 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
   });
 
   describe('anti-automation (CONTRACT §3)', () => {
-    const NOT_FOUND = ['Cliente não encontrado para o CPF/CNPJ informado.', '<endOfConversation>'];
+    const NOT_FOUND = ['Cliente não encontrado para o CPF/CNPJ informado.'];
     /** One lookup: a conversation from the greeting to the send, for `document`. */
     const lookUp = async (chat: HttpConversation, document: string) => {
       assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
@@ -153,7 +154,7 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
       const documents = [cpf.generate(), cpf.generate(), cpf.generate()];
       for (const document of documents) assert.deepEqual(await lookUp(chat, document), NOT_FOUND);
       assert.deepEqual(await lookUp(chat, documents[0]), NOT_FOUND, 'one already looked up is not another');
-      assert.deepEqual(await lookUp(chat, cpf.generate()), ['Muitas solicitações. Aguarde 60 minutos e tente novamente.', '<endOfConversation>']);
+      assert.deepEqual(await lookUp(chat, cpf.generate()), ['Muitas solicitações. Aguarde 60 minutos e tente novamente.']);
       assert.equal(smtp.mails.length, 0);
     });
 
@@ -162,7 +163,7 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
       const answers: string[][] = [];
       for (const chat of chats) for (let i = 0; i < 3; i++) answers.push(await lookUp(chat, cpf.generate()));
       assert.deepEqual(answers.slice(0, 10), Array(10).fill(NOT_FOUND));
-      assert.deepEqual(answers[10], ['Muitas solicitações. Aguarde 60 minutos e tente novamente.', '<endOfConversation>']);
+      assert.deepEqual(answers[10], ['Muitas solicitações. Aguarde 60 minutos e tente novamente.']);
     });
   });
 

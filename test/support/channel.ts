@@ -23,7 +23,11 @@ export interface TestChannel {
 
 const REPLY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
 
-export async function startChannel(): Promise<TestChannel> {
+/**
+ * `refuse` names activities the channel answers `400 Invalid input` instead of taking, as Teams and
+ * the Agents Playground do with a bot's `endOfConversation`.
+ */
+export async function startChannel(refuse: (activity: Partial<Activity>) => boolean = () => false): Promise<TestChannel> {
   const replies: ChannelReply[] = [];
   const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const match = req.method === 'POST' ? REPLY_PATH.exec(req.url ?? '') : null;
@@ -34,6 +38,11 @@ export async function startChannel(): Promise<TestChannel> {
       return;
     }
     const activity = JSON.parse(await readBody(req)) as Partial<Activity>;
+    if (refuse(activity)) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'BadArgument', message: 'Invalid input' } }));
+      return;
+    }
     replies.push({
       conversationId: decodeURIComponent(match[1]),
       replyToId: match[2] && decodeURIComponent(match[2]),
