@@ -2,6 +2,7 @@ import {
   ActivityTypes,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
+  TextFormatTypes,
   type BotState,
   type TurnContext,
 } from 'botbuilder';
@@ -42,6 +43,15 @@ export function createAdapter(opts: AdapterOptions): CloudAdapter {
     new AuthenticationConfiguration([], callersValidator(bot)),
   );
   const adapter = new CloudAdapter(auth);
+  // Every text is plain: a masked email (`aaa*****bbb@email.com`) read as markdown turns into bold
+  // and a link to another address. Nothing the bot says uses markdown.
+  adapter.use(async (context, next) => {
+    context.onSendActivities(async (_context, activities, send) => {
+      for (const activity of activities) if (activity.type === ActivityTypes.Message) activity.textFormat ??= TextFormatTypes.Plain;
+      return send();
+    });
+    await next();
+  });
 
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const activity = context.activity;

@@ -1,4 +1,4 @@
-import type { TurnContext } from 'botbuilder';
+import { ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
 import {
   TextPrompt,
   WaterfallDialog,
@@ -137,7 +137,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
       return step.endDialog(refused(texts.invalidEmail));
     }
     const { document } = step.values as StepValues;
-    const outcome = await this.service.sendCode(this.company, { cpfCnpj: document, email, conversation: conversationOf(step.context) });
+    const outcome = await this.mailCode(step.context, document, email);
     if (outcome.validado !== 'S') return this.endRelaying(step, outcome);
     await step.context.sendActivity(botTexts.codeSent(maskEmail(email), this.service.codeTtlMinutes));
     return step.beginDialog(CODE_STEPS, { document, email } satisfies CodeStepsOptions);
@@ -148,9 +148,11 @@ export class EmailValidationDialog extends InterruptibleDialog {
   }
 
   private async askCode(step: WaterfallStepContext<CodeStepsOptions>): Promise<DialogTurnResult> {
+    // With buttons where channels show them; typing the words works everywhere.
+    const withActions = (text: string) => MessageFactory.suggestedActions([...botTexts.codeActions], text);
     return step.prompt(CODE_PROMPT, {
-      prompt: step.options.again ? botTexts.askCodeAgain : botTexts.askCode,
-      retryPrompt: botTexts.retryCode,
+      prompt: withActions(step.options.again ? botTexts.askCodeAgain : botTexts.askCode),
+      retryPrompt: withActions(botTexts.retryCode),
     });
   }
 
@@ -160,10 +162,11 @@ export class EmailValidationDialog extends InterruptibleDialog {
     const again = { document, email, again: true } satisfies CodeStepsOptions;
 
     if (commandOf(typed) === 'resend') {
-      const outcome = await this.service.sendCode(this.company, { cpfCnpj: document, email, conversation: conversationOf(step.context) });
+      const outcome = await this.mailCode(step.context, document, email);
       if (outcome.validado === 'S') {
         await step.context.sendActivity(botTexts.codeResent(maskEmail(email), this.service.codeTtlMinutes));
-        return step.replaceDialog(CODE_STEPS, again);
+        // The new code was never tried: asked for as the first one was.
+        return step.replaceDialog(CODE_STEPS, { document, email } satisfies CodeStepsOptions);
       }
       if (outcome.kind !== 'tooManySends') return this.endRelaying(step, outcome);
       // Too soon for a new code: the one already sent still works.
@@ -192,6 +195,12 @@ export class EmailValidationDialog extends InterruptibleDialog {
   }
 
   /** Any refusal the dialog does not steer on: said word for word, and the dialog ends with it. */
+  /** Asks the service to mail a code, showing the person that something is happening meanwhile. */
+  private async mailCode(context: TurnContext, document: string, email: string): Promise<Outcome> {
+    await context.sendActivity({ type: ActivityTypes.Typing });
+    return this.service.sendCode(this.company, { cpfCnpj: document, email, conversation: conversationOf(context) });
+  }
+
   private async endRelaying(step: WaterfallStepContext, outcome: Outcome): Promise<DialogTurnResult> {
     await step.context.sendActivity(outcome.mensagemCritica);
     return step.endDialog(refused(outcome.mensagemCritica));

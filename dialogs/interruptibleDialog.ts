@@ -48,7 +48,8 @@ export abstract class InterruptibleDialog extends ComponentDialog {
     if (activity.type !== ActivityTypes.Message) return undefined;
     switch (commandOf(activity.text)) {
       case 'cancel':
-        await innerDc.context.sendActivity(botTexts.cancelled);
+        // Before the first question nothing was under way: saying "cancelled" would not be true.
+        await innerDc.context.sendActivity(started ? botTexts.cancelled : botTexts.nothingToCancel);
         await innerDc.cancelAllDialogs();
         return { status: DialogTurnStatus.complete, result: this.cancelledResult() };
       case 'help':

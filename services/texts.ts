@@ -90,6 +90,10 @@ export const botTexts = {
   validated: (maskedEmail: string) => `Pronto, email validado! O endereço ${maskedEmail} está confirmado no seu cadastro.`,
 
   cancelled: 'Tudo bem, cancelei a validação do email. Quando quiser, é só mandar uma mensagem.',
+  nothingToCancel: 'Não há nenhuma validação em andamento. Quando quiser validar o seu email, é só mandar uma mensagem.',
+
+  /** What the buttons at the code step say (channels that show suggested actions); typing them works everywhere. */
+  codeActions: ['reenviar', 'ajuda', 'cancelar'],
 
   help: {
     general:

@@ -43,6 +43,8 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     assert.equal(last.status, 200);
     // A plain chat: no endOfConversation, which channels refuse from a bot (that is for a root bot).
     assert.deepEqual(last.replies.map((a) => a.text ?? a.type), [botTexts.validated(MASKED)]);
+    // Plain text, so no channel reads the masked address as markdown (bold, or a link to another address).
+    assert.equal(last.replies[0].textFormat, 'plain');
     assert.match(last.replies[0].text!, /email validado/);
     // Every reply goes back to the channel addressed to the conversation, from the bot.
     for (const reply of last.replies) {

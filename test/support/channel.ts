@@ -72,8 +72,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export interface TurnResult {
   status: number;
-  /** The activities the bot sent back during this turn, in order. */
+  /** The activities the bot sent back during this turn, in order, typing indicators left out. */
   replies: Partial<Activity>[];
+  /** Whether the bot showed a typing indicator during the turn. */
+  typing: boolean;
 }
 
 /**
@@ -113,13 +115,11 @@ export class HttpConversation {
       body: JSON.stringify(body),
     });
     await res.arrayBuffer();
-    return {
-      status: res.status,
-      replies: this.channel.replies
-        .slice(seen)
-        .filter((r) => r.conversationId === this.id)
-        .map((r) => r.activity),
-    };
+    const all = this.channel.replies
+      .slice(seen)
+      .filter((r) => r.conversationId === this.id)
+      .map((r) => r.activity);
+    return { status: res.status, replies: all.filter((a) => a.type !== 'typing'), typing: all.some((a) => a.type === 'typing') };
   }
 
   /** Sends a message and returns the reply texts (non-message replies as `<type>`). */

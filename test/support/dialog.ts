@@ -50,7 +50,10 @@ export class Chat {
     this.client = new DialogTestClient('test', dialog, options);
   }
 
-  /** Sends a message (or any activity) and returns the replies of that turn. */
+  /** Whether the last turn showed a typing indicator. */
+  typing = false;
+
+  /** Sends a message (or any activity) and returns the replies of that turn, typing indicators left out. */
   async send(activity: string | Partial<Activity>): Promise<Partial<Activity>[]> {
     const replies: Partial<Activity>[] = [];
     let reply = (await this.client.sendActivity(activity)) as Partial<Activity> | undefined;
@@ -58,7 +61,8 @@ export class Chat {
       replies.push(reply);
       reply = this.client.getNextReply();
     }
-    return replies;
+    this.typing = replies.some((a) => a.type === 'typing');
+    return replies.filter((a) => a.type !== 'typing');
   }
 
   /** Sends and returns the texts of the replies. */
