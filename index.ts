@@ -9,6 +9,7 @@ import { createBotStorage } from './bots/storage';
 import { checkServiceConfig, ConfigError, loadConfig, type Config } from './services/config';
 import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
+import { StartError } from './services/startError';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
@@ -153,8 +154,10 @@ async function main(): Promise<void> {
   try {
     app = await startApp(config, { logger });
   } catch (err) {
-    crash('start failed')(err);
-    return;
+    if (!(err instanceof StartError)) return crash('start failed')(err);
+    // Told to the operator in one line, as a configuration error is.
+    process.stderr.write(`${err.message}\n`);
+    return exitWhenLogged(logger, 1);
   }
   logger.info(
     {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../services/config';
+import { StartError } from '../services/startError';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
 import { AdminError, UsageError, validateArgs, writeLine, type Output } from './common';
@@ -148,6 +149,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     // A batch of a large import may take longer than any one request of the service may.
     stores = await (deps.openStores ?? createMongoStores)({ ...mongo, operationTimeoutMs: ADMIN_MONGODB_TIMEOUT_MS });
   } catch (err) {
+    if (err instanceof StartError) return fail(err.message, 1);
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);
   }
   try {

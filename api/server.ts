@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import restify, { type Request, type Response, type Server } from 'restify';
 import { outcomes, type Outcome } from '../services/outcome';
+import { listenStartError } from '../services/startError';
 import type { EmailValidationPort } from '../services/port';
 import { endWithEnvelope, sendEnvelope } from './envelope';
 import { registerOpenApi } from './openapi';
@@ -69,9 +70,11 @@ export function createServer(opts: ServerOptions): Server {
 /** Listens on `port` (0 for any free one) and resolves with the bound port. */
 export function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.server.once('error', reject);
+    // restify re-emits the HTTP server's errors on itself.
+    const failed = (err: Error) => reject(listenStartError(host, port, err));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.server.removeListener('error', reject);
+      server.removeListener('error', failed);
       const address = server.address();
       resolve(address.port);
     });

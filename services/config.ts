@@ -13,22 +13,28 @@ const optionalText = z
   .transform((s) => (s === '' ? undefined : s))
   .optional();
 
-/** A whole number within bounds; unset or empty means the default. */
-const int = (def: number, min: number, max: number) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).max(max).default(def));
+/** A whole number within bounds; unset or empty means the default. Messages in pt-BR, as every operator message. */
+const int = (def: number, min: number, max: number) => {
+  const range = `deve ser um número inteiro de ${min} a ${max}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number({ error: range }).int(range).min(min, range).max(max, range).default(def),
+  );
+};
+
+/** One of `values`, said in pt-BR when it is not. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `deve ser um de: ${values.join(', ')}` });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = oneOf(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z
   .object({
     PORT: int(8080, 0, 65535),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    HOST: z.string().min(1, 'não pode ser vazio').default('0.0.0.0'),
+    LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
     SHUTDOWN_GRACE_MS: int(10000, 1000, 60000),
 
     MONGODB_URI: optionalText.pipe(z.string().regex(/^mongodb(\+srv)?:\/\//, 'deve começar com mongodb:// ou mongodb+srv://').optional()),
@@ -39,18 +45,18 @@ const schema = z
     // At most 4000: the mail must fail (500) before the whole answer's deadline (503) would.
     SMTP_TIMEOUT_MS: int(4000, 100, 4000),
     SMTP_MAX_CONNECTIONS: int(5, 1, 100),
-    OUTBOX_DIR: z.string().min(1).default('var/outbox'),
+    OUTBOX_DIR: z.string().min(1, 'não pode ser vazio').default('var/outbox'),
 
     CODE_PEPPER: optionalText.pipe(z.string().min(32, 'deve ter ao menos 32 caracteres').optional()),
     CODE_TTL_MINUTES: int(10, 1, 60),
     LOOKUPS_PER_MINUTE: int(DEFAULT_LOOKUPS_PER_MINUTE, 1, 1_000_000),
     SEED_DEMO: optionalText.pipe(bool.optional()),
 
-    PUBLIC_URL: optionalText.pipe(z.url().optional()),
+    PUBLIC_URL: optionalText.pipe(z.url({ error: 'deve ser uma URL, por exemplo https://validacao.exemplo.com.br' }).optional()),
     MicrosoftAppId: optionalText,
     MicrosoftAppPassword: optionalText,
     MicrosoftAppTenantId: optionalText,
-    MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+    MicrosoftAppType: oneOf(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     ALLOWED_CALLERS: optionalText,
     ALLOW_ANONYMOUS_BOT: optionalText.pipe(bool.optional()),
     BOT_COMPANY: optionalText,

@@ -12,6 +12,7 @@ import {
   type UpsertCounts,
 } from './types';
 import { emailKey } from '../email';
+import { databaseStartError } from '../startError';
 import { ensureIndex, type IndexSpec } from './indexes';
 import { createMongoLimits, limitIndexes } from './limits';
 
@@ -251,9 +252,15 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     appName: 'gsan-email-validation',
   };
   const name = databaseName(opts.uri, opts.dbName);
-  await ensureIndexes(opts.uri, name, opts.timeoutMs);
   const client = new MongoClient(opts.uri, clientOptions);
-  await client.connect();
+  try {
+    // Connecting first: a server that cannot be reached fails here, with the reason the driver saw.
+    await client.connect();
+    await ensureIndexes(opts.uri, name, opts.timeoutMs);
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw databaseStartError(opts.uri, err);
+  }
   const db = client.db(name);
   const companies = db.collection<Company>('companies');
   const clients = db.collection<ClientDoc>('clients');
