@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Server } from 'restify';
 import { Observability } from './api/observability';
-import { registerOps } from './api/ops';
+import { createMailCheck, failureReason, registerOps } from './api/ops';
 import { createServer, listen } from './api/server';
 import { gracefulStop } from './api/shutdown';
 import { createBotDoor, type BotDoor } from './bots';
@@ -12,6 +12,7 @@ import { seedDemo } from './services/demo';
 import { StartError } from './services/startError';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
+import { MailError } from './services/mail/mailError';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
 import { boundedPort } from './services/port';
@@ -93,13 +94,19 @@ async function startServing(
   const { logger, observability, stores, mailer } = parts;
   if (config.seedDemo) await seedDemo(stores);
   await mailer.ready();
+  // The SMTP server is checked at start too, in the background: a wrong password or port shows in
+  // the log now, not when the first customer is refused. `/ready` answers from the same check.
+  const checkMail = config.smtp ? createMailCheck(mailer) : undefined;
+  checkMail?.().catch((err: unknown) => {
+    const smtp = err instanceof MailError ? err.smtp : undefined;
+    logger.warn({ smtp, reason: failureReason(err), error: describeError(err) }, 'SMTP server not usable: check SMTP_URL (host, port, user, password, TLS)');
+  });
   const service = new EmailValidationService({
     stores,
     mailer,
     pepper: config.codePepper,
     codeTtlMinutes: config.codeTtlMinutes,
     lookupsPerMinute: config.lookupsPerMinute,
-    onMailError: (err) => logger.warn({ error: describeError(err) }, 'mail not sent'),
   });
   // One bounded, counted service for both doors.
   const bounded = boundedPort(service, observability.serviceReports);
@@ -119,7 +126,7 @@ async function startServing(
     logger,
     extend: (s) => {
       observability.attach(s);
-      registerOps(s, { stores, mailer, smtp: config.smtp !== null, observability });
+      registerOps(s, { stores, checkMail, observability });
       bot.register(s);
     },
   });

@@ -4,7 +4,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import type { Request, Response, Server } from 'restify';
 import { describeError } from '../services/logging';
 import type { Outcome, OutcomeKind } from '../services/outcome';
-import type { PortReports, UseCase } from '../services/port';
+import { MailError } from '../services/mail/mailError';
+import type { CallOrigin, PortReports, UseCase } from '../services/port';
 import type { ServerHooks } from './server';
 
 /**
@@ -100,7 +101,10 @@ export class Observability {
       requestId: (req) => this.requestId(req),
     };
     this.serviceReports = {
-      outcome: (useCase, outcome) => this.useCase(useCase, outcome),
+      outcome: (useCase, outcome, origin) => {
+        this.useCase(useCase, outcome);
+        if (outcome.kind === 'mailFailed') this.mailNotSent(outcome.failure, origin);
+      },
       failure: (useCase, err, origin) => {
         this.logger.error({ reqId: origin.requestId, route: origin.route, useCase, error: describeError(err) }, 'unexpected error');
       },
@@ -130,6 +134,12 @@ export class Observability {
     } else {
       this.codesRefused.inc();
     }
+  }
+
+  /** One warn line per mail the SMTP server did not take: the request, the server, the reply code, the cause. */
+  private mailNotSent(failure: unknown, origin: CallOrigin): void {
+    const mail = failure instanceof MailError ? { smtp: failure.smtp, replyCode: failure.failure.responseCode, cause: failure.category } : {};
+    this.logger.warn({ reqId: origin.requestId, route: origin.route, ...mail, error: describeError(failure) }, 'mail not sent');
   }
 
   /** A bot turn happened: one log line and the bot metrics. For the bot's wiring to call. */

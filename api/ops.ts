@@ -1,6 +1,7 @@
 import type { Request, Response, Server } from 'restify';
 import { describeError } from '../services/logging';
-import { withDeadline } from '../services/deadline';
+import { DeadlineError, withDeadline } from '../services/deadline';
+import { MailError } from '../services/mail/mailError';
 import type { Mailer } from '../services/mail/mailer';
 import type { Stores } from '../services/store/types';
 import type { Observability } from './observability';
@@ -26,28 +27,40 @@ export type CheckResult = 'ok' | 'failed' | 'skipped';
 
 export interface OpsOptions {
   stores: Stores;
-  mailer: Mailer;
-  /** Whether the mailer talks to an SMTP server (checked by `/ready`) or writes an outbox (skipped). */
-  smtp: boolean;
+  /** The SMTP server's check (`createMailCheck`); none when mails go to the outbox (`skipped`). */
+  checkMail?: () => Promise<void>;
   observability: Observability;
 }
 
+/** The SMTP check `/ready` and the start share: a login to the server at most every 5 s. */
+export function createMailCheck(mailer: Mailer): () => Promise<void> {
+  return atMostEvery(MAIL_CHECK_INTERVAL_MS, () => mailer.verify());
+}
+
+/** Why a check failed, in a word an operator can act on (never a message, which may carry input). */
+export function failureReason(err: unknown): string {
+  if (err instanceof MailError) return err.category;
+  if (err instanceof DeadlineError) return 'timeout';
+  return 'unreachable';
+}
+
 export function registerOps(server: Server, opts: OpsOptions): void {
-  const { observability } = opts;
-  const checkMail = atMostEvery(MAIL_CHECK_INTERVAL_MS, () => opts.mailer.verify());
+  const { observability, checkMail } = opts;
 
   server.get(HEALTH_PATH, async (_req: Request, res: Response) => {
     sendJson(res, 200, { status: 'ok' });
   });
 
   server.get(READY_PATH, async (req: Request, res: Response) => {
+    const reasons: Record<string, string> = {};
     const check = async (name: string, run: () => Promise<void>): Promise<CheckResult> => {
       try {
         await withDeadline(run(), READY_CHECK_TIMEOUT_MS, `${name} check`);
         return 'ok';
       } catch (err) {
+        reasons[name] = failureReason(err);
         observability.logger.warn(
-          { reqId: observability.requestId(req), check: name, error: describeError(err) },
+          { reqId: observability.requestId(req), check: name, reason: reasons[name], error: describeError(err) },
           'readiness check failed',
         );
         return 'failed';
@@ -55,10 +68,11 @@ export function registerOps(server: Server, opts: OpsOptions): void {
     };
     const [database, mail] = await Promise.all([
       check('database', () => opts.stores.ping()),
-      opts.smtp ? check('mail', checkMail) : Promise.resolve<CheckResult>('skipped'),
+      checkMail ? check('mail', checkMail) : Promise.resolve<CheckResult>('skipped'),
     ]);
     const ready = database === 'ok' && mail !== 'failed';
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'unavailable', checks: { database, mail } });
+    const body = { status: ready ? 'ok' : 'unavailable', checks: { database, mail } };
+    sendJson(res, ready ? 200 : 503, Object.keys(reasons).length > 0 ? { ...body, reasons } : body);
   });
 
   server.get(METRICS_PATH, async (_req: Request, res: Response) => {

@@ -59,8 +59,6 @@ export interface EmailValidationServiceOptions {
   codeTtlMinutes: number;
   /** Webhook lookups per company per minute (CONTRACT §3); 600 when unset. */
   lookupsPerMinute?: number;
-  /** A mail the SMTP server did not take (answered 500): for the log. */
-  onMailError?: (err: unknown) => void;
 }
 
 export class EmailValidationService {
@@ -69,7 +67,6 @@ export class EmailValidationService {
   private readonly pepper: string;
   readonly codeTtlMinutes: number;
   private readonly companyLookups: WindowLimit;
-  private readonly onMailError?: (err: unknown) => void;
 
   constructor(opts: EmailValidationServiceOptions) {
     this.stores = opts.stores;
@@ -77,7 +74,6 @@ export class EmailValidationService {
     this.pepper = opts.pepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
     this.companyLookups = { name: 'companyLookups', max: opts.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE, windowSeconds: 60 };
-    this.onMailError = opts.onMailError;
   }
 
   /** CONTRACT §1. */
@@ -111,11 +107,10 @@ export class EmailValidationService {
     try {
       await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes));
     } catch (err) {
-      this.onMailError?.(err);
       // The mail never went out, so it counts neither against the client's sends nor the address's.
       await this.stores.limits.giveBack(SEND_LIMIT, limitKey, send.at);
       await this.stores.limits.giveBack(RECIPIENT_LIMIT, recipientKey, recipient.at);
-      return outcomes.mailFailed(maskEmail(email));
+      return outcomes.mailFailed(maskEmail(email), err);
     }
     // Stored only once the SMTP server accepted the mail: a code nobody received is never live,
     // and a failed send leaves the code the client already has untouched.

@@ -33,6 +33,8 @@ export interface Outcome {
   mensagemCritica: string;
   /** For 429 answers: seconds until a retry can succeed (the `Retry-After` header). */
   retryAfterSeconds?: number;
+  /** For `mailFailed`: why, for the log line of the request (never sent to the caller). */
+  failure?: unknown;
 }
 
 const refusal = (kind: OutcomeKind, status: number, mensagemCritica: string, retryAfterSeconds?: number): Outcome =>
@@ -46,7 +48,7 @@ export const outcomes = {
   confirmed: (): Outcome => ({ kind: 'confirmed', status: 200, validado: 'S', mensagemCritica: texts.ok }),
   similarEmail: (maskedStored: string, assistant: string, site: string) =>
     refusal('similarEmail', 200, texts.similarEmail(maskedStored, assistant, site)),
-  mailFailed: (maskedSent: string) => refusal('mailFailed', 500, texts.mailFailed(maskedSent)),
+  mailFailed: (maskedSent: string, failure?: unknown): Outcome => ({ ...refusal('mailFailed', 500, texts.mailFailed(maskedSent)), failure }),
   clientNotFound: () => refusal('clientNotFound', 200, texts.clientNotFound),
   invalidDocument: () => refusal('invalidDocument', 400, texts.invalidDocument),
   invalidEmail: () => refusal('invalidEmail', 400, texts.invalidEmail),

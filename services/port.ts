@@ -26,7 +26,7 @@ export interface EmailValidationPort {
 
 export interface PortReports {
   /** What a use case came to (its outcome; "unavailable" after a failure). */
-  outcome(useCase: UseCase, outcome: Outcome): void;
+  outcome(useCase: UseCase, outcome: Outcome, origin: CallOrigin): void;
   /** An unexpected error, or a `DeadlineError`: once, before the "unavailable" answer. */
   failure(useCase: UseCase, err: unknown, origin: CallOrigin): void;
 }
@@ -34,7 +34,7 @@ export interface PortReports {
 export function boundedPort(service: EmailValidationService, reports: PortReports): EmailValidationPort {
   const call = async (useCase: UseCase, origin: CallOrigin = {}, run: () => Promise<Outcome>) => {
     const outcome = await answerInTime(run, (err) => reports.failure(useCase, err, origin));
-    reports.outcome(useCase, outcome);
+    reports.outcome(useCase, outcome, origin);
     return outcome;
   };
   return {

@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import type { OutgoingMail } from './message';
 import type { SmtpMailerOptions } from './smtpPool';
 import { COMPILED } from '../paths';
+import { MailError, smtpAddress, type MailFailure } from './mailError';
 
 /**
  * Delivery of the validation mail through nodemailer: a pooled SMTP transport in production,
@@ -27,7 +28,7 @@ export type WorkerRequest =
   | { type: 'send'; id: number; mail: OutgoingMail }
   | { type: 'verify'; id: number }
   | { type: 'close' };
-export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; error: string } | { ready: true };
+export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; failure: MailFailure } | { ready: true };
 
 interface Pending {
   resolve(): void;
@@ -48,6 +49,7 @@ export interface SmtpMailerHooks {
 }
 
 export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks = {}): Mailer {
+  const smtp = smtpAddress(opts.url);
   let worker: Worker | undefined;
   /** Settles when the current worker is loaded, or failed to be. */
   let loaded = Promise.resolve();
@@ -59,7 +61,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
     for (const [id, p] of pending) {
       clearTimeout(p.timer);
       pending.delete(id);
-      p.reject(new Error(reason));
+      p.reject(new MailError(smtp, { code: 'EWORKER', command: reason }));
     }
   };
 
@@ -77,7 +79,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
       clearTimeout(p.timer);
       pending.delete(reply.id);
       if (reply.ok) p.resolve();
-      else p.reject(new Error(`SMTP: ${reply.error}`));
+      else p.reject(new MailError(smtp, reply.failure));
     });
     w.on('error', (err: Error) => {
       settle();
@@ -99,7 +101,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
       const id = ++nextId;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error('SMTP: no answer in time'));
+        reject(new MailError(smtp, { code: 'ETIMEDOUT', command: 'no answer in time' }));
       }, opts.timeoutMs + WORKER_MARGIN_MS);
       pending.set(id, { resolve, reject, timer });
       worker ??= start();

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPooledSmtpMailer, type SmtpMailerOptions } from './smtpPool';
+import { mailFailureOf } from './mailError';
 import type { WorkerReply, WorkerRequest } from './mailer';
 
 /**
@@ -23,9 +24,7 @@ port.on('message', (request: WorkerRequest) => {
     () => port.postMessage({ id: request.id, ok: true } satisfies WorkerReply),
     (err: unknown) => {
       // What went wrong, never the message: it may quote the recipient's address.
-      const e = err as { name?: string; code?: string; responseCode?: number; command?: string };
-      const error = [e.name ?? 'Error', e.code, e.responseCode, e.command].filter((part) => part !== undefined).join(' ');
-      port.postMessage({ id: request.id, ok: false, error } satisfies WorkerReply);
+      port.postMessage({ id: request.id, ok: false, failure: mailFailureOf(err) } satisfies WorkerReply);
     },
   );
 });

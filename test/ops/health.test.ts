@@ -60,7 +60,7 @@ describe('GET /health and GET /ready', () => {
     ping.onSecondCall().resolves();
     const down = await get('/ready');
     assert.equal(down.status, 503);
-    assert.deepEqual(down.body, { status: 'unavailable', checks: { database: 'failed', mail: 'skipped' } });
+    assert.deepEqual(down.body, { status: 'unavailable', checks: { database: 'failed', mail: 'skipped' }, reasons: { database: 'unreachable' } });
     const back = await get('/ready');
     assert.equal(back.status, 200);
     assert.deepEqual(back.body, { status: 'ok', checks: { database: 'ok', mail: 'skipped' } });
@@ -73,7 +73,7 @@ describe('GET /health and GET /ready', () => {
     sinon.stub(stores, 'ping').returns(new Promise(() => {}));
     const res = await get('/ready');
     assert.equal(res.status, 503);
-    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'failed', mail: 'skipped' } });
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'failed', mail: 'skipped' }, reasons: { database: 'timeout' } });
   });
 
   it('/ready answers 503 when the SMTP server never greets', async () => {
@@ -81,7 +81,7 @@ describe('GET /health and GET /ready', () => {
     app = await startTestApp({ SMTP_URL: smtp.url });
     const res = await get('/ready');
     assert.equal(res.status, 503);
-    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' } });
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'timeout' } });
   });
 
   it('/ready answers 503 when the SMTP server refuses connections', async () => {
@@ -89,7 +89,7 @@ describe('GET /health and GET /ready', () => {
     app = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${port}` });
     const res = await get('/ready');
     assert.equal(res.status, 503);
-    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' } });
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'refused' } });
   });
 });
 

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import sinon from 'sinon';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
@@ -154,25 +155,27 @@ describe('request logs', () => {
   });
 });
 
-/** Waits for a log line written when an answer finished, which may come just after the client read it. */
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('the expected log lines did not come');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/**
+ * Waits for a log line written when an answer finished, which may come just after the client read
+ * it. No deadline of its own: the test's timeout catches a line that never comes.
+ */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe('a mail the SMTP server refused', () => {
-  it('is logged once as a warning, with the SMTP reply code and never the address', async () => {
+  it('is logged once as a warning, with the request id, the SMTP server, its reply code and the cause, never the address', async () => {
     const smtp = await startSmtp('reject');
     const logs = captureLogs();
     const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' }, { logger: logs.logger });
     try {
-      assert.equal((await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL })).status, 500);
+      const res = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL });
+      assert.equal(res.status, 500);
       const lines = logs.lines().filter((l) => l.msg === 'mail not sent');
       assert.equal(lines.length, 1);
       assert.equal(lines[0].level, 'warn');
+      assert.equal(lines[0].reqId, res.headers.get('x-request-id'));
+      assert.deepEqual([lines[0].smtp, lines[0].replyCode, lines[0].cause], [`127.0.0.1:${smtp.port}`, 550, 'rejected']);
       assert.match(lines[0].error.message, /550/);
       assert.ok(!logs.text().includes(EMAIL) && !logs.text().includes(CPF));
     } finally {
@@ -217,5 +220,25 @@ describe('redaction of error messages', () => {
     assert.equal(described.message, 'falhou para [email]');
     assert.ok(!JSON.stringify(described).includes('a@b.com'));
     assert.deepEqual(describeError('texto'), { type: 'string' });
+  });
+});
+
+describe('an SMTP server that cannot be used, at start', () => {
+  it('is named in one warning line with its host:port and the cause, while the service starts anyway', async () => {
+    const refusing = createTcpServer();
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const { port } = refusing.address() as AddressInfo;
+    await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    const logs = captureLogs();
+    const app = await startTestApp({ SMTP_URL: `smtp://usuario:senha@127.0.0.1:${port}` }, { logger: logs.logger });
+    try {
+      assert.equal((await request(`${app.baseUrl}/health`)).status, 200);
+      await until(() => logs.lines().some((l) => l.msg.startsWith('SMTP server not usable')));
+      const line = logs.lines().find((l) => l.msg.startsWith('SMTP server not usable'))!;
+      assert.deepEqual([line.level, line.smtp, line.reason], ['warn', `127.0.0.1:${port}`, 'refused']);
+      assert.ok(!logs.text().includes('senha'), 'never the password');
+    } finally {
+      await app.close();
+    }
   });
 });
