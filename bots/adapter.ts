@@ -3,10 +3,14 @@ import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   TextFormatTypes,
+  type Activity,
+  type InvokeResponse,
   type BotState,
   type TurnContext,
 } from 'botbuilder';
 import { AuthenticationConfiguration, allowedCallersClaimsValidator } from 'botframework-connector';
+// Not re-exported by botbuilder's index: the same parsing of timestamps `CloudAdapter.process` does.
+import { validateAndFixActivity } from 'botbuilder/lib/activityValidator';
 import type { Logger } from 'pino';
 import type { Config } from '../services/config';
 import { botTexts } from '../services/texts';
@@ -30,7 +34,18 @@ export interface AdapterOptions {
   conversationState: BotState;
 }
 
-export function createAdapter(opts: AdapterOptions): CloudAdapter {
+/**
+ * botbuilder's `CloudAdapter`, with each turn run for the door (`bots/index.ts`), which writes the
+ * answer and words its refusals: no stack printed for a caller whose token is refused.
+ */
+export class DoorAdapter extends CloudAdapter {
+  /** Authenticates `authHeader` and runs one turn; the invoke response, if any. Throws `AuthenticationError` for a refused caller. */
+  runTurn(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
+    return this.processActivity(authHeader, validateAndFixActivity(activity), logic);
+  }
+}
+
+export function createAdapter(opts: AdapterOptions): DoorAdapter {
   const { bot, logger } = opts;
   const auth = new ConfigurationBotFrameworkAuthentication(
     {
@@ -42,7 +57,7 @@ export function createAdapter(opts: AdapterOptions): CloudAdapter {
     undefined,
     new AuthenticationConfiguration([], callersValidator(bot)),
   );
-  const adapter = new CloudAdapter(auth);
+  const adapter = new DoorAdapter(auth);
   // Every text is plain: a masked email (`aaa*****bbb@email.com`) read as markdown turns into bold
   // and a link to another address. Nothing the bot says uses markdown.
   adapter.use(async (context, next) => {

@@ -1,11 +1,5 @@
-import {
-  ActivityTypes,
-  ConversationState,
-  UserState,
-  type CloudAdapter,
-  type Response as BotResponse,
-  type Storage,
-} from 'botbuilder';
+import { ActivityTypes, ConversationState, UserState, type Activity, type Storage, type TurnContext } from 'botbuilder';
+import { AuthenticationError } from 'botframework-connector';
 import type { Logger } from 'pino';
 import type { Request, Response, Server } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
@@ -16,7 +10,7 @@ import { describeError } from '../services/logging';
 import { readJsonBody, type BodyRefusal, type BodyResult } from '../services/httpBody';
 import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
-import { createAdapter, REQUEST_ID } from './adapter';
+import { createAdapter, REQUEST_ID, type DoorAdapter } from './adapter';
 import { EmailValidationBot } from './emailValidationBot';
 import { isLoopbackAddress, isLoopbackServiceUrl } from './loopback';
 import { loadManifests } from './manifest';
@@ -63,7 +57,7 @@ export interface BotDoorOptions {
 export interface BotDoor {
   /** Where conversation and user state live (MongoDB or memory). */
   storage: Storage;
-  adapter: CloudAdapter;
+  adapter: DoorAdapter;
   /** Registers the bot's routes (`createServer`'s `extend`). */
   register(server: Server): void;
 }
@@ -118,21 +112,26 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
       return;
     }
-    req.body = checked.activity;
-    // The adapter answers into a record, and the door writes the answer: within the turn's
-    // deadline, whatever the channel's endpoint does with the replies meanwhile.
-    const answer = new RecordedResponse();
-    const turn = adapter.process(req, answer, (context) => {
-      context.turnState.set(REQUEST_ID, opts.requestId?.(req));
-      return bot.run(context);
-    });
     try {
-      await withDeadline(turn, BOT_TURN_DEADLINE_MS, 'bot turn');
-      answer.writeTo(res);
+      const authHeader = req.headers.authorization ?? '';
+      const logic = (context: TurnContext) => {
+        context.turnState.set(REQUEST_ID, opts.requestId?.(req));
+        return bot.run(context);
+      };
+      // Within the turn's deadline, whatever the channel's endpoint does with the replies meanwhile.
+      const invoke = await withDeadline(adapter.runTurn(authHeader, checked.activity as Activity, logic), BOT_TURN_DEADLINE_MS, 'bot turn');
+      if (invoke?.body === undefined) {
+        res.writeHead(invoke?.status ?? 200);
+        res.end();
+      } else {
+        sendJson(res, invoke.status, invoke.body);
+      }
     } catch (err) {
-      const late = err instanceof DeadlineError;
-      logger.warn({ reqId: opts.requestId?.(req), error: describeError(err) }, late ? 'bot turn not finished in time' : 'bot turn failed');
-      sendJson(res, late ? 503 : 500, { error: late ? `the turn did not finish within ${BOT_TURN_DEADLINE_MS} ms` : 'the turn failed' });
+      const [status, error] = turnFailure(err);
+      const line = { reqId: opts.requestId?.(req), status, error: describeError(err) };
+      if (status === 500) logger.error(line, 'bot turn failed');
+      else logger.warn({ ...line, error: { type: line.error.type, message: line.error.message } }, 'bot turn refused');
+      sendJson(res, status, { error });
     }
     // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type, and
     // only a type Bot Framework defines (a metric label per invented type would grow without bound).
@@ -200,38 +199,11 @@ function refuse(res: Response, why: Refusal): void {
   sendJson(res, status, { error });
 }
 
-/** botbuilder's `Response`, recorded rather than written (`CloudAdapter.process` answers into it). */
-class RecordedResponse implements BotResponse {
-  readonly socket = null;
-  private statusCode = 200;
-  private body: unknown;
-
-  status(code: number): this {
-    this.statusCode = code;
-    return this;
-  }
-
-  header(): this {
-    return this;
-  }
-
-  send(body: unknown): this {
-    this.body = body;
-    return this;
-  }
-
-  end(): this {
-    return this;
-  }
-
-  writeTo(res: Response): void {
-    if (this.body === undefined) {
-      res.writeHead(this.statusCode);
-      res.end();
-    } else {
-      sendJson(res, this.statusCode, this.body);
-    }
-  }
+/** A turn that did not run to its answer: the status and the one-line reason the caller gets. */
+function turnFailure(err: unknown): [number, string] {
+  if (err instanceof AuthenticationError) return [401, 'the caller is not authenticated for this bot'];
+  if (err instanceof DeadlineError) return [503, `the turn did not finish within ${BOT_TURN_DEADLINE_MS} ms`];
+  return [500, 'the turn failed'];
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {

@@ -197,24 +197,31 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
 
 describe('the skill with credentials', () => {
   let app: TestApp;
+  let logs: CapturedLogs;
   const APP_ID = '11111111-2222-3333-4444-555555555555';
 
   beforeEach(async () => {
-    app = await startTestApp({
-      MicrosoftAppId: APP_ID,
-      MicrosoftAppPassword: 'not-a-real-secret',
-      ALLOWED_CALLERS: 'aaaaaaaa-0000-0000-0000-000000000001',
-      PUBLIC_URL,
-    });
+    logs = captureLogs();
+    app = await startTestApp(
+      {
+        MicrosoftAppId: APP_ID,
+        MicrosoftAppPassword: 'not-a-real-secret',
+        ALLOWED_CALLERS: 'aaaaaaaa-0000-0000-0000-000000000001',
+        PUBLIC_URL,
+      },
+      { logger: logs.logger },
+    );
   });
   afterEach(async () => {
     await app.close();
   });
 
-  it('refuses an activity without a token, and names its app id in the manifest', async () => {
-    // botbuilder's CloudAdapter prints the refusal with console.error; keep the test output clean.
-    const printed = sinon.stub(console, 'error');
-    const res = await app.post('/api/messages', {
+  it('refuses an activity without a token with 401 and one warn line, no stack, and names its app id in the manifest', async () => {
+    const printed = sinon.spy(console, 'error');
+    const res = await request<{ error: string }>(`${app.baseUrl}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
       type: 'message',
       text: 'oi',
       channelId: 'emulator',
@@ -222,9 +229,15 @@ describe('the skill with credentials', () => {
       conversation: { id: 'c' },
       from: { id: 'u' },
       recipient: { id: 'b' },
+      }),
     });
     printed.restore();
-    assert.equal(res.status, 401);
+    assert.deepEqual([res.status, res.body], [401, { error: 'the caller is not authenticated for this bot' }]);
+    assert.equal(printed.callCount, 0, 'nothing printed outside the JSON log');
+    const refused = logs.lines().filter((l) => l.msg === 'bot turn refused');
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0].level, 'warn');
+    assert.equal(refused[0].error.stack, undefined);
     const manifest = (await request<Manifest>(app.baseUrl + MANIFEST)).body;
     assert.equal(manifest.endpoints[0].msAppId, APP_ID);
   });
