@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { envelope, confirmCodeRequest, sendCodeRequest, type Envelope } from '../../api/schemas';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
+import { texts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 
 /** The parts of the OpenAPI document these tests read. */
@@ -60,5 +63,14 @@ describe('GET /openapi.json', () => {
     assert.ok(messages.includes('Código inválido. Você ainda tem 4 tentativas.'));
     assert.ok(messages.some((m) => m.startsWith('O cliente já possui um email cadastrado semelhante a aaa*****bbb@email.com.')));
     assert.ok(doc.paths[SEND_PATH].post.responses['429'].headers['Retry-After']);
+  });
+});
+
+describe('docs/api.md', () => {
+  it('quotes every fixed text the webhooks answer with, word for word', async () => {
+    const doc = await readFile(join(__dirname, '../../docs/api.md'), 'utf8');
+    const fixed = Object.values(texts).filter((text) => typeof text === 'string' && text !== '');
+    assert.ok(fixed.length > 10);
+    for (const text of fixed) assert.ok(doc.includes(`\`${String(text)}\``), String(text));
   });
 });
