@@ -55,7 +55,7 @@ export function createAdapter(opts: AdapterOptions): DoorAdapter {
       MicrosoftAppTenantId: bot.tenantId,
     },
     undefined,
-    new AuthenticationConfiguration([], callersValidator(bot)),
+    authenticationConfiguration(bot),
   );
   const adapter = new DoorAdapter(auth);
   // Every text is plain: a masked email (`aaa*****bbb@email.com`) read as markdown turns into bold
@@ -95,6 +95,19 @@ export function createAdapter(opts: AdapterOptions): DoorAdapter {
     }
   };
   return adapter;
+}
+
+/**
+ * What botbuilder checks of a caller's token beyond Bot Framework's own rules: the root bots allowed
+ * (`ALLOWED_CALLERS`), and the issuers of the tenants whose tokens are accepted (`ALLOWED_TENANT_IDS`:
+ * a single-tenant Copilot Studio agent signs with its tenant's Entra ID, v1 and v2 issuers).
+ */
+export function authenticationConfiguration(bot: Config['bot']): AuthenticationConfiguration {
+  const issuers = bot.allowedTenantIds.flatMap((tenant) => [
+    `https://sts.windows.net/${tenant}/`,
+    `https://login.microsoftonline.com/${tenant}/v2.0`,
+  ]);
+  return new AuthenticationConfiguration([], callersValidator(bot), issuers);
 }
 
 /**

@@ -58,6 +58,12 @@ const schema = z
     MicrosoftAppTenantId: optionalText,
     MicrosoftAppType: oneOf(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
     ALLOWED_CALLERS: optionalText,
+    ALLOWED_TENANT_IDS: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[0-9a-fA-F-]{36}(\s*,\s*[0-9a-fA-F-]{36})*$/, 'deve ser uma lista de ids de tenant (GUIDs) separados por vírgula')
+        .optional(),
+    ),
     ALLOW_ANONYMOUS_BOT: optionalText.pipe(bool.optional()),
     BOT_COMPANY: optionalText,
   })
@@ -94,6 +100,8 @@ export interface Config {
     appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
     /** App ids allowed to call the skill; `['*']` for any. */
     allowedCallers: string[];
+    /** Entra ID tenants whose tokens the skill accepts besides Bot Framework's (a single-tenant Copilot Studio agent's). */
+    allowedTenantIds: string[];
     /** Sigla of the company the conversation acts for. */
     company: string;
     /** Start with MongoDB and no credentials (the bot door then still answers loopback only). */
@@ -107,6 +115,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** A comma-separated list, items trimmed, empty ones dropped. */
+const list = (text: string | undefined) => (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** Reads and validates the configuration; throws `ConfigError` with one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -138,7 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appPassword: e.MicrosoftAppPassword,
       tenantId: e.MicrosoftAppTenantId,
       appType: e.MicrosoftAppType,
-      allowedCallers: (e.ALLOWED_CALLERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      allowedCallers: list(e.ALLOWED_CALLERS),
+      allowedTenantIds: list(e.ALLOWED_TENANT_IDS).map((id) => id.toLowerCase()),
       company: (e.BOT_COMPANY ?? 'CAER').toUpperCase(),
       allowAnonymous: e.ALLOW_ANONYMOUS_BOT ?? false,
     },

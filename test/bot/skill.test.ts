@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
-import { callersValidator } from '../../bots/adapter';
+import { authenticationConfiguration, callersValidator } from '../../bots/adapter';
 import { loadConfig } from '../../services/config';
 import { botTexts, texts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
@@ -18,7 +18,7 @@ interface Manifest {
   [field: string]: unknown;
   $schema: string;
   endpoints: { description: string; msAppId: string }[];
-  activities: Record<string, { type: string; name: string; value: { $ref: string }; resultValue: { $ref: string } }>;
+  activities: Record<string, { type: string; name?: string; value?: { $ref: string }; resultValue?: { $ref: string } }>;
   definitions: Record<string, { properties: object; required?: string[] }>;
 }
 
@@ -182,9 +182,24 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
     assert.equal(event.type, 'event');
     assert.equal(event.name, 'enviarCodigoValidacaoEmailCliente');
     const resolve = (ref: string) => manifest.definitions[ref.replace('#/definitions/', '')];
-    assert.deepEqual(Object.keys(resolve(event.value.$ref).properties), ['cpfCnpj', 'email']);
-    assert.equal(resolve(event.value.$ref).required, undefined, 'both values are optional');
-    assert.deepEqual(Object.keys(resolve(event.resultValue.$ref).properties), ['validado', 'mensagemCritica', 'emailValidado']);
+    assert.deepEqual(Object.keys(resolve(event.value!.$ref).properties), ['cpfCnpj', 'email']);
+    assert.equal(resolve(event.value!.$ref).required, undefined, 'both values are optional');
+    assert.deepEqual(Object.keys(resolve(event.resultValue!.$ref).properties), ['validado', 'mensagemCritica', 'emailValidado']);
+  });
+
+  it("meets Copilot Studio's rules for a skill: at most 100 actions, 25 inputs and outputs each, no arrays", async () => {
+    const manifest = (await request<Manifest>(app.baseUrl + MANIFEST)).body;
+    assert.match(manifest.$schema, /\/skills\/v2\.[12]\/skill-manifest\.json$/);
+    const activities = Object.values(manifest.activities);
+    assert.ok(activities.length >= 1 && activities.length <= 100);
+    const resolve = (ref: string | undefined) => (ref ? manifest.definitions[ref.replace('#/definitions/', '')] : undefined);
+    for (const activity of activities) {
+      for (const shape of [resolve(activity.value?.$ref), resolve(activity.resultValue?.$ref)]) {
+        if (shape) assert.ok(Object.keys(shape.properties).length <= 25);
+      }
+    }
+    assert.doesNotMatch(JSON.stringify(manifest), /"type":\s*"array"/, 'no array types anywhere');
+    for (const endpoint of manifest.endpoints) assert.match(endpoint.msAppId, /^[0-9a-f-]{36}$/);
   });
 
   it('answers an unknown manifest with 404', async () => {
@@ -244,15 +259,8 @@ describe('the skill with credentials', () => {
 });
 
 describe('ALLOWED_CALLERS (the claims validator)', () => {
-  const bot = (allowedCallers: string[], credentials = true) => ({
-    appId: credentials ? 'skill-app' : undefined,
-    appPassword: 'x',
-    tenantId: undefined,
-    appType: 'MultiTenant' as const,
-    allowedCallers,
-    company: 'CAER',
-    allowAnonymous: false,
-  });
+  const bot = (allowedCallers: string[], credentials = true) =>
+    loadConfig({ MicrosoftAppId: credentials ? 'skill-app' : '', MicrosoftAppPassword: 'x', ALLOWED_CALLERS: allowedCallers.join(',') }).bot;
   // The claims of a token a root bot (appid `caller`) obtained to call this skill (aud `skill-app`).
   const skillClaims = (caller: string) => [
     { type: 'ver', value: '1.0' },
@@ -284,6 +292,23 @@ describe('ALLOWED_CALLERS (the claims validator)', () => {
   it('validates nothing without credentials, and leaves an empty list to botbuilder (no root bot)', () => {
     assert.equal(callersValidator(bot(['root-a'], false)), undefined);
     assert.equal(callersValidator(bot([])), undefined);
+  });
+});
+
+describe('ALLOWED_TENANT_IDS (Copilot Studio as a single-tenant root)', () => {
+  const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+  it("accepts the tokens of the listed tenants' Entra ID issuers, v1 and v2, besides Bot Framework's", () => {
+    const bot = loadConfig({ MicrosoftAppId: 'skill-app', MicrosoftAppPassword: 'x', ALLOWED_TENANT_IDS: ` ${TENANT.toUpperCase()} ` }).bot;
+    assert.deepEqual(authenticationConfiguration(bot).validTokenIssuers, [
+      `https://sts.windows.net/${TENANT}/`,
+      `https://login.microsoftonline.com/${TENANT}/v2.0`,
+    ]);
+    assert.deepEqual(authenticationConfiguration(loadConfig({}).bot).validTokenIssuers, []);
+  });
+
+  it('refuses a value that is not a list of tenant ids, naming the variable', () => {
+    assert.throws(() => loadConfig({ ALLOWED_TENANT_IDS: 'contoso.onmicrosoft.com' }), /^ConfigError: Configuração inválida: ALLOWED_TENANT_IDS: /);
   });
 });
 
