@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { botTexts, texts } from '../../services/texts';
+import { startService, type ServiceProcess } from '../support/service';
+
+/**
+ * The conversation in Microsoft's Agents Playground, driven in Debian's Chromium: what a person
+ * trying the bot sees. `npm run test:browser` (CI runs it); a screenshot of the run goes to
+ * docs/playground.png for the README.
+ */
+
+const ROOT = resolve(__dirname, '../..');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const EMAIL = 'maria@exemplo.com.br';
+const MASKED = 'm*****a@exemplo.com.br';
+
+describe('the conversation in the Agents Playground (headless Chromium)', function () {
+  this.timeout(120_000);
+  let outbox: string;
+  let service: ServiceProcess;
+  let playground: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    outbox = await mkdtemp(join(tmpdir(), 'gsan-outbox-'));
+    // A fresh in-memory store: no send limit carries over from an earlier run.
+    service = await startService({ OUTBOX_DIR: outbox });
+    const port = await freePort();
+    playground = spawn(
+      join(ROOT, 'node_modules/.bin/agentsplayground'),
+      ['-e', `${service.baseUrl}/api/messages`, '-c', 'emulator', '-p', String(port), '--su', `http://127.0.0.1:${port}/_connector`],
+      { env: { ...process.env, TEAMSAPPTESTER_BROWSER: 'none' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((ready) => playground.stdout!.on('data', (chunk: Buffer) => /Listening on/.test(String(chunk)) && ready()));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // The page asks a CDN for fonts and animations: offline here, and only the look changes.
+    await page.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
+    await page.goto(`http://127.0.0.1:${port}/`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    playground?.kill();
+    await service?.stop();
+    await rm(outbox, { recursive: true, force: true });
+  });
+
+  /** Waits until the page shows `text` as a whole element's text: a bubble (the test's timeout catches one that never comes). */
+  const shows = (text: string) => page.getByText(text, { exact: true }).first().waitFor({ timeout: 0 });
+  const say = async (text: string) => {
+    const box = page.getByRole('textbox');
+    await box.click();
+    await box.fill(text);
+    await page.keyboard.press('Enter');
+    await shows(text);
+  };
+  const newestCode = async () => {
+    const files = (await readdir(outbox)).sort();
+    const eml = await readFile(join(outbox, files.at(-1)!), 'utf8');
+    return /=C3=A9: (\d{6})|é: (\d{6})/.exec(eml)!.slice(1).find(Boolean)!;
+  };
+
+  it('walks greeting, CPF, email, a wrong code and the right one, with no error bubble and the mask as plain text', async () => {
+    await shows(botTexts.welcome);
+    await say('oi');
+    await shows(botTexts.askDocument);
+    await say('027.890.782-20');
+    await shows(botTexts.askEmail);
+    await say(EMAIL);
+    await shows(botTexts.codeSent(MASKED, 10));
+    await shows(botTexts.askCode);
+    const code = await newestCode();
+    await say(code === '000000' ? '111111' : '000000');
+    await shows(texts.wrongCode(4));
+    await say(code);
+    await shows(botTexts.validated(MASKED));
+
+    assert.ok(!(await page.content()).includes(botTexts.unexpectedError), 'no error bubble');
+    assert.equal(await page.locator('a[href^="mailto:"]').count(), 0, 'the masked address is no link');
+    await page.screenshot({ path: join(ROOT, 'docs/playground.png') });
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((closed) => server.close(() => closed()));
+  return port;
+}
