@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { botTexts, texts } from '../../services/texts';
 import { startService, type ServiceProcess } from '../support/service';
@@ -89,7 +90,25 @@ describe('the conversation in the Agents Playground (headless Chromium)', functi
     assert.equal(await page.locator('a[href^="mailto:"]').count(), 0, 'the masked address is no link');
     await page.screenshot({ path: join(ROOT, 'docs/playground.png') });
   });
+
+  it('renders the validation mail that went out as a person sees it (docs/email.png)', async () => {
+    const mail = await simpleParser(await readFile(join(outbox, (await readdir(outbox)).sort().at(-1)!)));
+    assert.ok(typeof mail.html === 'string' && mail.html.includes('Seu código de validação de email é:'));
+    const header = (label: string, value: string) => `<div><b>${label}:</b> ${escapeHtml(value)}</div>`;
+    const view = await browser.newPage({ viewport: { width: 720, height: 480 } });
+    await view.setContent(
+      '<div style="font-family:Arial,sans-serif;font-size:14px;padding:12px 16px;background:#f3f3f3;border-bottom:1px solid #ccc">' +
+        header('De', `${mail.from?.text ?? ''}`) +
+        header('Para', EMAIL) +
+        header('Assunto', mail.subject ?? '') +
+        `</div><iframe style="border:0;width:100%;height:400px" srcdoc="${escapeHtml(mail.html)}"></iframe>`,
+    );
+    await view.screenshot({ path: join(ROOT, 'docs/email.png') });
+    await view.close();
+  });
 });
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 async function freePort(): Promise<number> {
   const server = createServer();
