@@ -6,6 +6,7 @@ import { hashCode } from '../../services/code';
 import { DEMO_KEY } from '../../services/demo';
 import type { Stores } from '../../services/store/types';
 import { SEND_PATH } from '../../api/webhooks';
+import { botTexts, texts } from '../../services/texts';
 import { startTestApp, request, type TestApp } from '../support/app';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
 import { storedCodes } from '../support/stores';
@@ -272,3 +273,22 @@ function rawRequest(port: number, text: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+describe('counts in pt-BR', () => {
+  it('says "1 minuto" when codes live one minute, in the mail and in the conversation', async () => {
+    const smtp = await startSmtp('accept');
+    const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true', CODE_TTL_MINUTES: '1' });
+    try {
+      assert.equal((await app.post(SEND_PATH, seedRequest)).status, 200);
+      const mail = await smtp.nextMail(0);
+      assert.match(mail.parsed.text!, /Ele expira em 1 minuto\./);
+      assert.doesNotMatch(mail.parsed.text!, /1 minutos/);
+      assert.equal(botTexts.codeSent('m*****a@exemplo.com.br', app.service.codeTtlMinutes), 'Enviei um código de 6 dígitos para m*****a@exemplo.com.br. Ele vale por 1 minuto.');
+      assert.equal(texts.tooManySends(1), 'Muitas solicitações. Aguarde 1 minuto e tente novamente.');
+      assert.equal(texts.wrongCode(1), 'Código inválido. Você ainda tem 1 tentativa.');
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
+  });
+});
