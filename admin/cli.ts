@@ -1,81 +1,97 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../services/config';
 import { StartError } from '../services/startError';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
-import { AdminError, UsageError, validateArgs, writeLine, type Output } from './common';
+import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminIo, type Output } from './common';
 import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
-import { adminTexts as t, usage } from './texts';
+import { adminTexts as t, commandHelp, usage } from './texts';
 
 /** Bound of socket reads for the admin commands (connecting keeps the service's bound). */
 const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
 
 /**
- * `npm run admin -- <grupo> <ação> [opções]`: creates companies and their keys and imports their
- * clients, in the MongoDB of `MONGODB_URI`. `parseCommand` checks the whole command line before
- * anything is opened; `main` maps outcomes to exit codes (0 done, 1 error, 2 bad command line).
+ * `npx gsan-email-admin <grupo> <ação> [opções]` (`npm run admin -- …` in a clone): creates companies
+ * and their keys and imports their clients, in the MongoDB of `MONGODB_URI`. `parseCommand` checks
+ * the whole command line before anything is opened; `main` maps outcomes to exit codes (0 done, 1
+ * error, 2 bad command line). A secret or a result goes alone on standard output; what a person
+ * reads goes on standard error.
  */
 
-export interface AdminIo {
-  out: Output;
-  /** Errors and progress. */
-  err: Output;
-}
-
-export type AdminCommand = { kind: 'help' } | { kind: 'run'; run: (stores: Stores, io: AdminIo) => Promise<unknown> };
+export type AdminCommand =
+  | { kind: 'help'; text: string }
+  | { kind: 'run'; json: boolean; run: (stores: Stores, io: AdminIo) => Promise<unknown> };
 
 interface CommandSpec {
   options: string[];
   /** Whether the command takes a file name after its options. */
   takesFile?: boolean;
-  /** Builds the run from the parsed options and positionals; validates them first. */
-  bind(values: Record<string, string | undefined>, positionals: string[]): (stores: Stores, io: AdminIo) => Promise<unknown>;
+  /** Builds the run from the parsed options and positionals (files resolved against `cwd`); validates them first. */
+  bind(
+    values: Record<string, string | undefined>,
+    positionals: string[],
+    cwd: string,
+  ): (stores: Stores, io: AdminIo) => Promise<unknown>;
 }
+
+/** Discards what it is given: the person's summary when `--json` already says it all. */
+const nowhere: Output = { write: () => true };
 
 const commands: Record<string, CommandSpec> = {
   'empresa criar': {
     options: ['sigla', 'nome', 'assistente', 'site', 'remetente'],
     bind: (values) => {
       const args = validateArgs(createCompanyArgs, values);
-      return (stores, io) => createCompany(stores, io.out, args);
+      return (stores, io) => createCompany(stores, io, args);
     },
   },
   'empresa nova-chave': {
     options: ['sigla', 'manter-anterior'],
     bind: (values) => {
       const args = validateArgs(rotateKeyArgs, values);
-      return (stores, io) => rotateCompanyKey(stores, io.out, args);
+      return (stores, io) => rotateCompanyKey(stores, io, args);
     },
   },
   'empresa listar': {
     options: [],
-    bind: () => (stores, io) => listCompanies(stores, io.out),
+    bind: () => (stores, io) => listCompanies(stores, io.out, { json: io.json }),
   },
   'clientes importar': {
     options: ['sigla'],
     takesFile: true,
-    bind: (values, positionals) => {
+    bind: (values, positionals, cwd) => {
       if (positionals.length > 1) throw new UsageError(t.oneFileOnly);
-      const args = validateArgs(importClientsArgs, { sigla: values.sigla, file: positionals[0] });
-      return (stores, io) => importClients(stores, io.out, args, { progress: io.err });
+      // Relative to where the person ran the command (npm runs scripts from the package's folder).
+      const file = positionals[0] === undefined ? undefined : resolve(cwd, positionals[0]);
+      const args = validateArgs(importClientsArgs, { sigla: values.sigla, file });
+      return async (stores, io) => {
+        const report = await importClients(stores, io.json ? nowhere : io.err, args, { progress: io.err });
+        if (io.json) writeJson(io.out, report);
+      };
     },
   },
 };
 
 const HELP_FLAGS = new Set(['-h', '--help']);
 
-/** Reads the command line; throws `UsageError` on anything wrong with it. */
-export function parseCommand(argv: readonly string[]): AdminCommand {
-  if (argv[0] === 'ajuda' || argv.some((a) => HELP_FLAGS.has(a))) return { kind: 'help' };
+/** Reads the command line; throws `UsageError` on anything wrong with it. `cwd` is where relative files are. */
+export function parseCommand(argv: readonly string[], cwd = process.cwd()): AdminCommand {
   const name = argv.slice(0, 2).join(' ');
   const spec = commands[name];
+  const help = argv[0] === 'ajuda' || argv.some((a) => HELP_FLAGS.has(a));
+  if (help) return { kind: 'help', text: spec ? commandHelp(name) : usage };
   if (!spec) throw new UsageError(t.unknownCommand(name));
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: argv.slice(2),
-      options: Object.fromEntries(spec.options.map((o) => [o, { type: 'string' as const }])),
+      options: {
+        ...Object.fromEntries(spec.options.map((o) => [o, { type: 'string' as const }])),
+        json: { type: 'boolean' as const },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -85,7 +101,12 @@ export function parseCommand(argv: readonly string[]): AdminCommand {
   if (!spec.takesFile && parsed.positionals.length > 0) {
     throw new UsageError(t.unexpectedArgument(parsed.positionals[0]));
   }
-  return { kind: 'run', run: spec.bind(parsed.values as Record<string, string | undefined>, parsed.positionals) };
+  const { json, ...values } = parsed.values;
+  return {
+    kind: 'run',
+    json: json === true,
+    run: spec.bind(values as Record<string, string | undefined>, parsed.positionals, cwd),
+  };
 }
 
 /** node:util's messages are in English; the operator gets them in pt-BR. */
@@ -114,29 +135,33 @@ export interface MainDeps {
 
 /** Runs one command line and returns the exit code. */
 export async function main(argv: readonly string[], deps: MainDeps = {}): Promise<number> {
-  const io: AdminIo = { out: deps.out ?? process.stdout, err: deps.err ?? process.stderr };
+  const out = deps.out ?? process.stdout;
+  const err = deps.err ?? process.stderr;
+  const env = deps.env ?? process.env;
   const fail = (message: string, code: number) => {
-    writeLine(io.err, t.errorLine(message));
+    writeLine(err, t.errorLine(message));
     return code;
   };
 
   let command: AdminCommand;
   try {
-    command = parseCommand(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    writeLine(io.err, t.errorLine(err.message));
-    io.err.write(`\n${usage}`);
-    return err.exitCode;
+    // npm sets INIT_CWD to the folder it was run from; without npm, the process's own.
+    command = parseCommand(argv, env.INIT_CWD ?? process.cwd());
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    writeLine(err, t.errorLine(e.message));
+    err.write(`\n${usage}`);
+    return e.exitCode;
   }
   if (command.kind === 'help') {
-    io.out.write(usage);
+    out.write(command.text);
     return 0;
   }
+  const io: AdminIo = { out, err, json: command.json };
 
   let mongo: MongoStoreOptions | null;
   try {
-    mongo = loadConfig(deps.env ?? process.env).mongo;
+    mongo = loadConfig(env).mongo;
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
     throw err;

@@ -5,8 +5,23 @@ export interface Output {
   write(text: string): unknown;
 }
 
+/**
+ * A command's two outputs: `out` holds only what a script reads (a key, a listing, or JSON with
+ * `--json`); `err` holds what a person reads (what was done, warnings, progress, errors).
+ */
+export interface AdminIo {
+  out: Output;
+  err: Output;
+  /** `--json`: results on `out` as one JSON document. */
+  json: boolean;
+}
+
 export function writeLine(out: Output, text: string): void {
   out.write(`${text}\n`);
+}
+
+export function writeJson(out: Output, value: unknown): void {
+  writeLine(out, JSON.stringify(value));
 }
 
 /** An expected failure, told to the operator as is. Nothing was changed when it is thrown before a write. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { hashKey } from '../services/code';
 import { parseEmail } from '../services/email';
 import { DuplicateError, type Stores } from '../services/store/types';
-import { validateArgs, writeLine, AdminError, type Output } from './common';
+import { validateArgs, writeJson, writeLine, AdminError, type AdminIo, type Output } from './common';
 import { adminTexts as t } from './texts';
 
 /**
@@ -65,7 +65,7 @@ export interface CompanyCommandOptions {
 
 export async function createCompany(
   stores: Stores,
-  out: Output,
+  io: AdminIo,
   rawArgs: z.input<typeof createCompanyArgs>,
   opts: CompanyCommandOptions = {},
 ): Promise<void> {
@@ -79,9 +79,15 @@ export async function createCompany(
     if (err instanceof DuplicateError) throw new AdminError(t.companyExists(args.sigla));
     throw err;
   }
-  writeLine(out, t.companyCreated(args.sigla));
-  writeLine(out, t.keyLine(key));
-  writeLine(out, t.keyWarning);
+  writeLine(io.err, t.companyCreated(args.sigla));
+  printKey(io, args.sigla, key);
+}
+
+/** The key alone on `out` (or with its sigla, as JSON), the warning on `err`. */
+function printKey(io: AdminIo, sigla: string, key: string, previousKeyUntil?: Date): void {
+  if (io.json) writeJson(io.out, { sigla, chave: key, ...(previousKeyUntil ? { chaveAnteriorValeAte: previousKeyUntil.toISOString() } : {}) });
+  else writeLine(io.out, key);
+  writeLine(io.err, t.keyWarning);
 }
 
 /**
@@ -90,7 +96,7 @@ export async function createCompany(
  */
 export async function rotateCompanyKey(
   stores: Stores,
-  out: Output,
+  io: AdminIo,
   rawArgs: z.input<typeof rotateKeyArgs>,
   opts: CompanyCommandOptions = {},
 ): Promise<void> {
@@ -99,14 +105,29 @@ export async function rotateCompanyKey(
   const now = (opts.now ?? (() => new Date()))();
   const until = keep === undefined ? undefined : new Date(now.getTime() + minutesOf(keep) * 60_000);
   if (!(await stores.companies.setKeyHash(sigla, hashKey(key), until))) throw new AdminError(t.companyNotFound(sigla));
-  writeLine(out, until ? t.keyRotatedKeeping(sigla, until) : t.keyRotated(sigla));
-  writeLine(out, t.keyLine(key));
-  writeLine(out, t.keyWarning);
+  writeLine(io.err, until ? t.keyRotatedKeeping(sigla, until) : t.keyRotated(sigla));
+  printKey(io, sigla, key, until);
 }
 
 /** Lists the companies field by field, naming each one it shows: never the key hash. */
-export async function listCompanies(stores: Stores, out: Output, now = new Date()): Promise<void> {
+export async function listCompanies(stores: Stores, out: Output, opts: { json?: boolean; now?: Date } = {}): Promise<void> {
+  const now = opts.now ?? new Date();
   const companies = await stores.companies.list();
+  if (opts.json) {
+    writeJson(
+      out,
+      companies.map(({ sigla, nome, assistente, site, remetente, createdAt, previousKeyUntil }) => ({
+        sigla,
+        nome,
+        assistente,
+        site,
+        remetente,
+        criadaEm: createdAt.toISOString(),
+        chaveAnteriorValeAte: previousKeyUntil && previousKeyUntil > now ? previousKeyUntil.toISOString() : null,
+      })),
+    );
+    return;
+  }
   if (companies.length === 0) {
     writeLine(out, t.noCompanies);
     return;

@@ -8,15 +8,34 @@ const fmt = (n: number) => n.toLocaleString('pt-BR');
 /** A time to the minute, as the CLI shows it: `2026-11-30 14:05`. */
 const utc = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
 
-export const usage = `Uso:
-  npm run admin -- empresa criar --sigla SIGLA --nome NOME --assistente ASSISTENTE --site SITE --remetente EMAIL
-  npm run admin -- empresa nova-chave --sigla SIGLA [--manter-anterior 24h]
-  npm run admin -- empresa listar
-  npm run admin -- clientes importar --sigla SIGLA ARQUIVO.csv
+/** Each command's line and what it does, for `--help` (all) and `<comando> --help` (one). */
+export const commandUsage: Record<string, string> = {
+  'empresa criar':
+    'empresa criar --sigla SIGLA --nome NOME --assistente ASSISTENTE --site SITE --remetente EMAIL\n' +
+    '      Cria a empresa e imprime a sua chave: só ela na saída padrão, uma única vez.',
+  'empresa nova-chave':
+    'empresa nova-chave --sigla SIGLA [--manter-anterior 24h]\n' +
+    '      Gera uma nova chave (só ela na saída padrão). A anterior deixa de valer já, ou depois do tempo\n' +
+    '      dado em horas (24h) ou minutos (30min), no máximo 168h.',
+  'empresa listar': 'empresa listar\n      Lista as empresas, sem chaves nem hashes.',
+  'clientes importar':
+    'clientes importar --sigla SIGLA ARQUIVO.csv\n' +
+    '      Importa os clientes do CSV (caminho relativo à pasta de onde o comando foi chamado): cabeçalho com\n' +
+    '      cpfCnpj, nome e email, separados por ";" ou ",", em UTF-8 ou Latin-1. O resumo vai para a saída de erros.',
+};
 
-O arquivo CSV tem cabeçalho com as colunas cpfCnpj, nome e email, separadas por ";" ou ",",
-em UTF-8 ou Latin-1. Os comandos gravam no MongoDB de MONGODB_URI.
+const usageOf = (lines: string[]) => `Uso: npx gsan-email-admin <comando> [opções] [--json]   (num clone: npm run admin -- …)
+
+${lines.map((line) => `  ${line}`).join('\n')}
+
+--json escreve o resultado como JSON na saída padrão, para scripts. Os comandos gravam no MongoDB de
+MONGODB_URI (e precisam de CODE_PEPPER), lidos do ambiente ou do arquivo .env.
 `;
+
+export const usage = usageOf(Object.values(commandUsage));
+
+/** The help of one command. */
+export const commandHelp = (name: string) => usageOf([commandUsage[name]]);
 
 export const adminTexts = {
   // Arguments
@@ -49,7 +68,6 @@ export const adminTexts = {
   keyRotatedKeeping: (sigla: string, until: Date) =>
     `Nova chave da empresa ${sigla} gerada. A chave anterior continua valendo até ${utc(until)} UTC.`,
   invalidKeep: 'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).',
-  keyLine: (key: string) => `Chave: ${key}`,
   keyWarning: 'Guarde esta chave agora: ela não será mostrada de novo (só o seu hash fica gravado).',
   noCompanies: 'Nenhuma empresa cadastrada.',
   companyBlock: (

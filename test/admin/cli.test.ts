@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { dirname, join } from 'node:path';
 import { main, type MainDeps } from '../../admin/cli';
 import { hashKey } from '../../services/code';
 import { createMemoryStores } from '../../services/store/memory';
@@ -42,13 +43,16 @@ describe('admin: the command line (npm run admin)', () => {
     const created = await admin(createArgs);
     assert.equal(created.code, 0, created.err);
     const key = keyIn(created.out);
+    assert.equal(created.out, `${key}\n`, 'the key alone on standard output');
+    assert.match(created.err, /^Empresa CAER criada\.$/m);
     assert.equal((await stores.companies.findByKeyHash(hashKey(key)))?.sigla, 'CAER');
 
     const file = await tmp.file('clientes.csv', `cpfCnpj;nome;email\n${MARIA};Maria;\n11111111111;Inválido;\n`);
     const imported = await admin(['clientes', 'importar', '--sigla', 'CAER', file]);
     assert.equal(imported.code, 0, imported.err);
-    assert.match(imported.out, /^Inseridos: +1$/m);
-    assert.match(imported.out, /^ {2}linha 3: CPF\/CNPJ inválido$/m, 'rejected rows do not fail the command');
+    assert.equal(imported.out, '');
+    assert.match(imported.err, /^Inseridos: +1$/m);
+    assert.match(imported.err, /^ {2}linha 3: CPF\/CNPJ inválido$/m, 'rejected rows do not fail the command');
     assert.equal((await stores.clients.find('CAER', MARIA))?.nome, 'Maria');
 
     const listed = await admin(['empresa', 'listar']);
@@ -66,8 +70,8 @@ describe('admin: the command line (npm run admin)', () => {
     const key = keyIn((await admin(createArgs)).out);
     const rotated = await admin(['empresa', 'nova-chave', '--sigla', 'CAER', '--manter-anterior', '24h']);
     assert.equal(rotated.code, 0, rotated.err);
-    const until = /continua valendo até (\d{4}-\d\d-\d\d \d\d:\d\d) UTC/.exec(rotated.out)?.[1];
-    assert.ok(until, rotated.out);
+    const until = /continua valendo até (\d{4}-\d\d-\d\d \d\d:\d\d) UTC/.exec(rotated.err)?.[1];
+    assert.ok(until, rotated.err);
     assert.equal((await stores.companies.findByKeyHash(hashKey(key)))?.sigla, 'CAER', 'the previous key still works');
     assert.equal((await stores.companies.findByKeyHash(hashKey(keyIn(rotated.out))))?.sigla, 'CAER');
     const listed = await admin(['empresa', 'listar']);
@@ -99,11 +103,39 @@ describe('admin: the command line (npm run admin)', () => {
     assert.equal(r.err, 'Erro: Não foi possível conectar ao MongoDB: Server selection timed out after 2000 ms\n');
   });
 
-  it('shows the usage on --help, without needing a database', async () => {
+  it('shows the usage on --help, without needing a database, and one command\'s with <comando> --help', async () => {
     const r = await admin(['--help'], { env: {} });
     assert.equal(r.code, 0);
-    assert.match(r.out, /^Uso:\n {2}npm run admin -- empresa criar --sigla SIGLA/);
+    assert.match(r.out, /^Uso: npx gsan-email-admin <comando> \[opções\] \[--json\]/);
+    assert.match(r.out, /^ {2}empresa criar --sigla SIGLA/m);
     assert.match(r.out, /clientes importar --sigla SIGLA ARQUIVO\.csv/);
+    const one = await admin(['empresa', 'nova-chave', '--help'], { env: {} });
+    assert.equal(one.code, 0);
+    assert.match(one.out, /^ {2}empresa nova-chave --sigla SIGLA \[--manter-anterior 24h\]$/m);
+    assert.doesNotMatch(one.out, /clientes importar/);
+  });
+
+  it('answers --json with one JSON document on standard output, for scripts', async () => {
+    const created = await admin([...createArgs, '--json']);
+    const { sigla, chave } = JSON.parse(created.out) as { sigla: string; chave: string };
+    assert.equal(sigla, 'CAER');
+    assert.equal((await stores.companies.findByKeyHash(hashKey(chave)))?.sigla, 'CAER');
+    const listed = JSON.parse((await admin(['empresa', 'listar', '--json'])).out) as { sigla: string; criadaEm: string }[];
+    assert.deepEqual(listed.map((c) => c.sigla), ['CAER']);
+    const file = await tmp.file('clientes.csv', `cpfCnpj;nome;email\n${MARIA};Maria;\n`);
+    const imported = JSON.parse((await admin(['clientes', 'importar', '--sigla', 'CAER', file, '--json'])).out) as { inserted: number };
+    assert.equal(imported.inserted, 1);
+  });
+
+  it('reads a relative CSV path from the folder the command was run from (INIT_CWD), and names the path it tried', async () => {
+    await admin(createArgs);
+    const file = await tmp.file('clientes.csv', `cpfCnpj;nome;email\n${MARIA};Maria;\n`);
+    const folder = dirname(file);
+    const ok = await admin(['clientes', 'importar', '--sigla', 'CAER', 'clientes.csv'], { env: { ...MONGO_ENV, INIT_CWD: folder } });
+    assert.equal(ok.code, 0, ok.err);
+    const missing = await admin(['clientes', 'importar', '--sigla', 'CAER', 'outro.csv'], { env: { ...MONGO_ENV, INIT_CWD: folder } });
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, new RegExp(`Arquivo não encontrado: ${join(folder, 'outro.csv').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
   describe('on bad arguments: exit code 2, a pt-BR message, the usage, and nothing changed', () => {
@@ -135,7 +167,7 @@ describe('admin: the command line (npm run admin)', () => {
         const r = await admin(argv);
         assert.equal(r.code, 2);
         assert.equal(r.err.split('\n')[0], `Erro: ${message}`);
-        assert.match(r.err, /\nUso:\n/);
+        assert.match(r.err, /\nUso: /);
         assert.equal(r.out, '');
         assert.equal(opened, 0, 'refused before opening the database');
         const companies = await stores.companies.list();

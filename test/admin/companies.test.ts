@@ -4,7 +4,7 @@ import { AdminError, UsageError } from '../../admin/common';
 import { hashKey } from '../../services/code';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
-import { CAER, capture, keyIn } from './helpers';
+import { CAER, capture, captureIo, keyIn } from './helpers';
 
 describe('admin: empresa criar / nova-chave / listar', () => {
   let stores: Stores;
@@ -13,20 +13,21 @@ describe('admin: empresa criar / nova-chave / listar', () => {
   });
 
   async function create(args: Record<string, string> = CAER): Promise<string> {
-    const out = capture();
-    await createCompany(stores, out, args as typeof CAER);
-    return keyIn(out.text);
+    const io = captureIo();
+    await createCompany(stores, io, args as typeof CAER);
+    return keyIn(io.out.text);
   }
 
   describe('criar', () => {
-    it('prints a new key once, and that key then authenticates the company', async () => {
-      const out = capture();
+    it('prints a new key once, alone on standard output, and that key then authenticates the company', async () => {
+      const io = captureIo();
       const now = new Date('2026-11-29T12:00:00Z');
-      await createCompany(stores, out, CAER, { now: () => now });
+      await createCompany(stores, io, CAER, { now: () => now });
 
-      assert.match(out.text, /^Empresa CAER criada\.$/m);
-      assert.match(out.text, /não será mostrada de novo/);
-      const key = keyIn(out.text);
+      assert.match(io.err.text, /^Empresa CAER criada\.$/m);
+      assert.match(io.err.text, /não será mostrada de novo/);
+      const key = keyIn(io.out.text);
+      assert.equal(io.out.text, `${key}\n`, 'the key alone');
       assert.match(key, /^[A-Za-z0-9_-]{43}$/, '32 random bytes in base64url: 256 bits');
 
       const found = await stores.companies.findByKeyHash(hashKey(key));
@@ -51,8 +52,8 @@ describe('admin: empresa criar / nova-chave / listar', () => {
 
     it('refuses a sigla that already exists and keeps the first key', async () => {
       const first = await create();
-      const out = capture();
-      await assert.rejects(createCompany(stores, out, { ...CAER, nome: 'Outra' }), (err: Error) => {
+      const { out } = captureIo();
+      await assert.rejects(createCompany(stores, { out, err: capture(), json: false }, { ...CAER, nome: 'Outra' }), (err: Error) => {
         assert.ok(err instanceof AdminError);
         assert.equal(err.message, 'A empresa CAER já existe. Para trocar a chave, use "empresa nova-chave".');
         return true;
@@ -72,7 +73,7 @@ describe('admin: empresa criar / nova-chave / listar', () => {
     for (const [what, args, message] of bad) {
       it(`refuses ${what} and stores nothing`, async () => {
         const out = capture();
-        await assert.rejects(createCompany(stores, out, args as typeof CAER), (err: Error) => {
+        await assert.rejects(createCompany(stores, { out, err: capture(), json: false }, args as typeof CAER), (err: Error) => {
           assert.ok(err instanceof UsageError);
           assert.ok(err.message.startsWith(message), err.message);
           return true;
@@ -86,11 +87,11 @@ describe('admin: empresa criar / nova-chave / listar', () => {
   describe('nova-chave', () => {
     it('prints a new key that works, and the old one stops working at once', async () => {
       const oldKey = await create();
-      const out = capture();
-      await rotateCompanyKey(stores, out, { sigla: 'caer' });
+      const io = captureIo();
+      await rotateCompanyKey(stores, io, { sigla: 'caer' });
 
-      assert.match(out.text, /A chave anterior deixou de valer\./);
-      const newKey = keyIn(out.text);
+      assert.match(io.err.text, /A chave anterior deixou de valer\./);
+      const newKey = keyIn(io.out.text);
       assert.notEqual(newKey, oldKey);
       assert.equal(await stores.companies.findByKeyHash(hashKey(oldKey)), null);
       assert.equal((await stores.companies.findByKeyHash(hashKey(newKey)))?.sigla, 'CAER');
@@ -99,13 +100,13 @@ describe('admin: empresa criar / nova-chave / listar', () => {
     it('leaves the other companies alone', async () => {
       await create();
       const other = await create({ ...CAER, sigla: 'CAGEPA' });
-      await rotateCompanyKey(stores, capture(), { sigla: 'CAER' });
+      await rotateCompanyKey(stores, captureIo(), { sigla: 'CAER' });
       assert.equal((await stores.companies.findByKeyHash(hashKey(other)))?.sigla, 'CAGEPA');
     });
 
     it('refuses an unknown sigla', async () => {
       const key = await create();
-      await assert.rejects(rotateCompanyKey(stores, capture(), { sigla: 'XYZ' }), {
+      await assert.rejects(rotateCompanyKey(stores, captureIo(), { sigla: 'XYZ' }), {
         name: 'AdminError',
         message: 'Empresa XYZ não encontrada.',
       });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Output } from '../../admin/common';
+import type { AdminIo, Output } from '../../admin/common';
 import { DEMO_COMPANY } from '../../services/demo';
 
 /** An `Output` that keeps what was written. */
@@ -14,9 +14,14 @@ export function capture(): Output & { text: string } {
   };
 }
 
-/** The key a company command printed on its `Chave:` line. */
+/** Both outputs of a command, kept. */
+export function captureIo(json = false): AdminIo & { out: { text: string }; err: { text: string } } {
+  return { out: capture(), err: capture(), json };
+}
+
+/** The key a company command printed, alone on its line, on standard output. */
 export function keyIn(text: string): string {
-  const m = /^Chave: (\S+)$/m.exec(text);
+  const m = /^([A-Za-z0-9_-]{43})$/m.exec(text);
   if (!m) throw new Error(`no key in:\n${text}`);
   return m[1];
 }

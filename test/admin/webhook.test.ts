@@ -6,7 +6,7 @@ import { SEND_PATH } from '../../api/webhooks';
 import type { Stores } from '../../services/store/types';
 import { startTestApp, type TestApp } from '../support/app';
 import { startSmtp, type TestSmtp } from '../support/smtp';
-import { CAER, capture, keyIn, tempDir } from './helpers';
+import { CAER, capture, captureIo, keyIn, tempDir } from './helpers';
 
 describe('admin: what it creates serves the webhook', () => {
   const tmp = tempDir();
@@ -25,9 +25,9 @@ describe('admin: what it creates serves the webhook', () => {
   });
 
   it('the printed key opens the webhook for an imported client, until it is rotated', async () => {
-    const created = capture();
+    const created = captureIo();
     await createCompany(stores, created, CAER);
-    const key = keyIn(created.text);
+    const key = keyIn(created.out.text);
     const file = await tmp.file('clientes.csv', 'cpfCnpj;nome;email\n027.890.782-20;Maria;\n');
     await importClients(stores, capture(), { sigla: 'CAER', file });
 
@@ -37,19 +37,19 @@ describe('admin: what it creates serves the webhook', () => {
     const mail = await smtp.nextMail(0);
     assert.equal(mail.envelopeFrom, CAER.remetente);
 
-    await rotateCompanyKey(stores, capture(), { sigla: 'CAER' });
+    await rotateCompanyKey(stores, captureIo(), { sigla: 'CAER' });
     const refused = await app.post(SEND_PATH, request);
     assert.deepEqual([refused.status, refused.body.body.mensagemCritica], [401, 'Chave de autenticação inválida.']);
   });
   it('a key rotated with --manter-anterior keeps working for that long, then is refused', async () => {
-    const created = capture();
+    const created = captureIo();
     await createCompany(stores, created, CAER);
-    const oldKey = keyIn(created.text);
+    const oldKey = keyIn(created.out.text);
     const file = await tmp.file('clientes.csv', 'cpfCnpj;nome;email\n027.890.782-20;Maria;\n');
     await importClients(stores, capture(), { sigla: 'CAER', file });
-    const rotated = capture();
+    const rotated = captureIo();
     await rotateCompanyKey(stores, rotated, { sigla: 'CAER', 'manter-anterior': '60min' });
-    const newKey = keyIn(rotated.text);
+    const newKey = keyIn(rotated.out.text);
 
     const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
     try {
