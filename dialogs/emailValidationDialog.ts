@@ -59,6 +59,9 @@ interface CodeStepsOptions {
   again?: boolean;
 }
 
+/** `text` with a button that starts the conversation again (any message does; the button says so). */
+const offerRestart = (text: string) => MessageFactory.suggestedActions([botTexts.restartAction], text);
+
 /** Who asks, for the service's anti-automation limits: this conversation and its channel user. */
 const conversationOf = (context: TurnContext): ConversationRef => ({
   channelId: context.activity.channelId,
@@ -123,7 +126,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
   private async askEmail(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
     const document = parseDocument(String(step.result ?? ''));
     if (!document) {
-      await step.context.sendActivity(botTexts.documentTriesSpent);
+      await step.context.sendActivity(offerRestart(botTexts.documentTriesSpent));
       return step.endDialog(refused(texts.invalidDocument));
     }
     (step.values as StepValues).document = document;
@@ -133,7 +136,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
   private async sendCode(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
     const email = parseEmail(String(step.result ?? ''));
     if (!email) {
-      await step.context.sendActivity(botTexts.emailTriesSpent);
+      await step.context.sendActivity(offerRestart(botTexts.emailTriesSpent));
       return step.endDialog(refused(texts.invalidEmail));
     }
     const { document } = step.values as StepValues;
@@ -176,7 +179,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
 
     const codigo = parseCode(typed);
     if (!codigo) {
-      await step.context.sendActivity(botTexts.codeTriesSpent);
+      await step.context.sendActivity(offerRestart(botTexts.codeTriesSpent));
       return step.endDialog(refused(texts.invalidCodeFormat));
     }
     const outcome = await this.service.confirmCode(this.company, { cpfCnpj: document, email, codigo });
@@ -202,7 +205,9 @@ export class EmailValidationDialog extends InterruptibleDialog {
   }
 
   private async endRelaying(step: WaterfallStepContext, outcome: Outcome): Promise<DialogTurnResult> {
-    await step.context.sendActivity(outcome.mensagemCritica);
+    // A CPF/CNPJ or an email typed wrong is fixed by starting again: offered as a button.
+    const fixable = outcome.kind === 'clientNotFound' || outcome.kind === 'mailFailed';
+    await step.context.sendActivity(fixable ? offerRestart(outcome.mensagemCritica) : outcome.mensagemCritica);
     return step.endDialog(refused(outcome.mensagemCritica));
   }
 }

@@ -92,6 +92,9 @@ export const botTexts = {
   cancelled: 'Tudo bem, cancelei a validação do email. Quando quiser, é só mandar uma mensagem.',
   nothingToCancel: 'Não há nenhuma validação em andamento. Quando quiser validar o seu email, é só mandar uma mensagem.',
 
+  /** The button after an ending the person can fix by starting again (a CPF/CNPJ or an email typed wrong). */
+  restartAction: 'recomeçar',
+
   /** What the buttons at the code step say (channels that show suggested actions); typing them works everywhere. */
   codeActions: ['reenviar', 'ajuda', 'cancelar'],
 

@@ -92,10 +92,13 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     assert.equal(rig.smtp.mails.length, 0);
   });
 
-  it('relays "cliente não encontrado" word for word and ends', async () => {
+  it('relays "cliente não encontrado" word for word and ends, offering to start again', async () => {
     await chat.say('oi');
     await chat.say('52998224725');
-    assert.deepEqual(await chat.say(EMAIL), ['Cliente não encontrado para o CPF/CNPJ informado.']);
+    const [reply, ...more] = await chat.send(EMAIL);
+    assert.equal(reply.text, 'Cliente não encontrado para o CPF/CNPJ informado.');
+    assert.deepEqual(more, []);
+    assert.deepEqual(reply.suggestedActions?.actions.map((a) => String(a.value)), ['recomeçar']);
     assert.equal(chat.status, 'complete');
     assert.deepEqual(chat.result, {
       validado: 'N',
@@ -103,6 +106,7 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
       emailValidado: '',
       cancelled: false,
     });
+    assert.deepEqual(await chat.say('recomeçar'), [botTexts.askDocument], 'the button starts over');
   });
 
   it('relays "semelhante" word for word and ends', async () => {
