@@ -43,7 +43,10 @@ describe('the conversation in the Agents Playground (headless Chromium)', functi
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // The custom-activity editor takes a pasted activity: the page may use the clipboard.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${port}` });
+    page = await context.newPage();
     // The page asks a CDN for fonts and animations: offline here, and only the look changes.
     await page.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
     await page.goto(`http://127.0.0.1:${port}/`);
@@ -91,6 +94,34 @@ describe('the conversation in the Agents Playground (headless Chromium)', functi
     await page.screenshot({ path: join(ROOT, 'docs/playground.png') });
   });
 
+  it("starts with the skill's event from the custom-activity editor, asking only for the code", async () => {
+    await page.getByText('Mock an Activity').click();
+    await page.getByRole('menuitem', { name: 'Custom activity' }).click();
+    const editor = page.locator('.monaco-editor').first();
+    await editor.waitFor();
+    // The editor opens on an activity of this conversation: its addresses are kept, the rest replaced.
+    const shown = (await page.locator('.monaco-editor .view-line').allTextContents()).join('\n').replace(/\u00a0/g, ' ');
+    const field = (pattern: RegExp) => pattern.exec(shown)![1];
+    const activity = {
+      type: 'event',
+      name: 'enviarCodigoValidacaoEmailCliente',
+      value: { cpfCnpj: '12.ABC.345/01DE-35', email: 'padaria@exemplo.com.br' },
+      channelId: 'emulator',
+      serviceUrl: field(/"serviceUrl": "([^"]+)"/),
+      recipient: { id: field(/"recipient": \{\s*"id": "([^"]+)"/) },
+      conversation: { id: field(/"conversation": \{\s*"id": "([^"]+)"/), conversationType: 'personal' },
+      from: { id: field(/"from": \{\s*"id": "([^"]+)"/) },
+    };
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    // Pasted, not typed: the editor would close every brace and quote typed into it.
+    await page.evaluate(`navigator.clipboard.writeText(${JSON.stringify(JSON.stringify(activity))})`);
+    await page.keyboard.press('Control+V');
+    await page.getByRole('button', { name: 'Send activity' }).click();
+    await shows(botTexts.codeSent('pa*****ia@exemplo.com.br', 10));
+    assert.ok(!(await page.content()).includes(botTexts.unexpectedError), 'no error bubble');
+  });
+
   it('renders the validation mail that went out as a person sees it (docs/email.png)', async () => {
     const mail = await simpleParser(await readFile(join(outbox, (await readdir(outbox)).sort().at(-1)!)));
     assert.ok(typeof mail.html === 'string' && mail.html.includes('Seu código de validação de email é:'));
@@ -99,7 +130,7 @@ describe('the conversation in the Agents Playground (headless Chromium)', functi
     await view.setContent(
       '<div style="font-family:Arial,sans-serif;font-size:14px;padding:12px 16px;background:#f3f3f3;border-bottom:1px solid #ccc">' +
         header('De', `${mail.from?.text ?? ''}`) +
-        header('Para', EMAIL) +
+        header('Para', mail.to && !Array.isArray(mail.to) ? mail.to.text : '') +
         header('Assunto', mail.subject ?? '') +
         `</div><iframe style="border:0;width:100%;height:400px" srcdoc="${escapeHtml(mail.html)}"></iframe>`,
     );
