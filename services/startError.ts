@@ -17,7 +17,7 @@ function causeOf(err: unknown): string {
   if (/Authentication failed|AuthenticationFailed|bad auth/i.test(text)) return 'usuário ou senha recusados';
   if (/timed out|ETIMEDOUT|timeout/i.test(text)) return 'sem resposta no tempo limite';
   if (/ECONNRESET|closed/i.test(text)) return 'a conexão foi encerrada';
-  return 'erro inesperado';
+  return `erro inesperado (${err instanceof Error ? err.name : typeof err})`;
 }
 
 /** Every message and code along an error's `cause` chain (driver errors nest the network one). */
