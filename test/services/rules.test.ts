@@ -83,7 +83,7 @@ describe('configuration', () => {
       [{ SMTP_URL: 'http://x' }, 'SMTP_URL'],
       [{ MONGODB_URI: 'mongodb://db' }, 'CODE_PEPPER'],
       [{ CODE_PEPPER: 'curto-demais' }, 'CODE_PEPPER'],
-      [{ CODE_TTL_MINUTES: '0' }, 'CODE_TTL_MINUTES'],
+      [{ CODE_TTL_MINUTES: '999' }, 'CODE_TTL_MINUTES'],
       [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
     ];
     for (const [env, name] of cases) {
