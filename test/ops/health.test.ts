@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import sinon from 'sinon';
 import { request, startTestApp, type TestApp } from '../support/app';
+import { freePort } from '../support/ports';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
 describe('GET /health and GET /ready', () => {
@@ -85,19 +85,10 @@ describe('GET /health and GET /ready', () => {
   });
 
   it('/ready answers 503 when the SMTP server refuses connections', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     app = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${port}` });
     const res = await get('/ready');
     assert.equal(res.status, 503);
     assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'refused' } });
   });
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import sinon from 'sinon';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
@@ -7,6 +6,7 @@ import { describeError, redactText } from '../../services/logging';
 import type { Stores } from '../../services/store/types';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { captureLogs, type CapturedLogs } from '../support/logs';
+import { freePort } from '../support/ports';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
 
 const CPF = '02789078220';
@@ -225,10 +225,7 @@ describe('redaction of error messages', () => {
 
 describe('an SMTP server that cannot be used, at start', () => {
   it('is named in one warning line with its host:port and the cause, while the service starts anyway', async () => {
-    const refusing = createTcpServer();
-    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    const { port } = refusing.address() as AddressInfo;
-    await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    const port = await freePort();
     const logs = captureLogs();
     const app = await startTestApp({ SMTP_URL: `smtp://usuario:senha@127.0.0.1:${port}` }, { logger: logs.logger });
     try {

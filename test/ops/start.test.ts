@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../support/ports';
 import { runToExit } from '../support/service';
 
 describe('starting in production without bot credentials', () => {
@@ -31,7 +32,7 @@ describe('a start that cannot go on', function () {
   });
 
   it('names the database host and the cause when MongoDB refuses, never the credentials', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await failsWith(
       { MONGODB_URI: `mongodb://operador:segredo@127.0.0.1:${port}/gsan`, MONGODB_TIMEOUT_MS: '500', CODE_PEPPER: 'p'.repeat(32), ALLOW_ANONYMOUS_BOT: 'true' },
       new RegExp(`^Não foi possível conectar ao MongoDB de MONGODB_URI \\(127\\.0\\.0\\.1:${port}\\): conexão recusada\\. Verifique`),
@@ -50,12 +51,3 @@ describe('a start that cannot go on', function () {
     await failsWith({ HOST: '203.0.113.7' }, /^HOST 203\.0\.113\.7 não é um endereço desta máquina\./);
   });
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
