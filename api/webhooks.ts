@@ -19,17 +19,16 @@ export interface WebhookHooks {
 }
 
 export function registerWebhooks(server: Server, service: EmailValidationPort, hooks: WebhookHooks = {}): void {
-  server.post(
-    SEND_PATH,
-    webhook(sendCodeRequest, hooks, (b, origin) => service.sendCode({ key: b.key }, b, origin)),
-  );
+  server.post(SEND_PATH, webhook(SEND_PATH, sendCodeRequest, hooks, (b, origin) => service.sendCode({ key: b.key }, b, origin)));
   server.post(
     CONFIRM_PATH,
-    webhook(confirmCodeRequest, hooks, (b, origin) => service.confirmCode({ key: b.key }, b, origin)),
+    webhook(CONFIRM_PATH, confirmCodeRequest, hooks, (b, origin) => service.confirmCode({ key: b.key }, b, origin)),
   );
 }
 
+/** The handler of one webhook at `route` (named in the report of a failure). */
 function webhook<S extends z.ZodType<{ key: string }>>(
+  route: string,
   schema: S,
   hooks: WebhookHooks,
   run: (body: z.infer<S>, origin: CallOrigin) => Promise<Outcome>,
@@ -44,7 +43,7 @@ function webhook<S extends z.ZodType<{ key: string }>>(
       key = keyOf(read.value);
       const parsed = schema.safeParse(read.value);
       outcome = parsed.success
-        ? await run(parsed.data, { requestId: hooks.requestId?.(req), route: req.getRoute()?.path?.toString() })
+        ? await run(parsed.data, { requestId: hooks.requestId?.(req), route })
         : outcomes.invalidRequest(fieldOf(read.value, parsed.error));
     }
     sendEnvelope(res, key, outcome);
