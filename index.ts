@@ -15,6 +15,8 @@ import { createLogger, describeError, exitWhenLogged } from './services/logging'
 import { MailError } from './services/mail/mailError';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
+import { notificationBacklog } from './services/notify/backlog';
+import { ValidationNotifier, type NotifierTiming } from './services/notify/notifier';
 import { boundedPort } from './services/port';
 import { createMongoStores } from './services/store/mongo';
 import type { Stores } from './services/store/types';
@@ -36,6 +38,8 @@ export interface App {
   logger: Logger;
   /** Logs and metrics; the bot's wiring reports its turns with `observability.botTurn(...)`. */
   observability: Observability;
+  /** The worker that notifies each company's system of its validations. */
+  notifier: ValidationNotifier;
   /**
    * Stops accepting, lets the requests in flight finish (cutting them after `graceMs`, by default
    * `SHUTDOWN_GRACE_MS`), then closes the SMTP pool and the database client. Resolves `true` when
@@ -47,6 +51,8 @@ export interface App {
 export interface AppOverrides {
   stores?: Stores;
   logger?: Logger;
+  /** The notification worker's pace (tests retry in milliseconds, not minutes). */
+  notifier?: Partial<NotifierTiming>;
 }
 
 /** Closing the database client is bounded too, so a stop always ends. */
@@ -64,32 +70,34 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     : createOutboxMailer(config.outboxDir);
   let started: Awaited<ReturnType<typeof startServing>>;
   try {
-    started = await startServing(config, { logger, observability, stores, mailer });
+    started = await startServing(config, { logger, observability, stores, mailer, notifierTiming: overrides.notifier });
   } catch (err) {
     // Nothing half-started stays behind: the SMTP worker and the database client go too.
     mailer.close();
     await stores.close().catch(() => {});
     throw err;
   }
-  const { port, server, service, bot, http } = started;
+  const { port, server, service, bot, http, notifier } = started;
 
   let closing: Promise<boolean> | undefined;
   const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
       const clean = await http.stop(graceMs);
+      // A notification in flight is cut and left for another instance, or the next start, to retry.
+      await notifier.stop();
       // Only now: a send in flight would be cut by closing the pool under it.
       mailer.close();
       await withDeadline(stores.close(), CLOSE_STORES_TIMEOUT_MS, 'closing the database client');
       return clean;
     })());
 
-  return { config, port, server, stores, mailer, service, bot, logger, observability, close };
+  return { config, port, server, stores, mailer, service, bot, logger, observability, notifier, close };
 }
 
 /** Everything after the stores and the mailer: demo data, service, bot, server, listening. */
 async function startServing(
   config: Config,
-  parts: { logger: Logger; observability: Observability; stores: Stores; mailer: Mailer },
+  parts: { logger: Logger; observability: Observability; stores: Stores; mailer: Mailer; notifierTiming?: Partial<NotifierTiming> },
 ) {
   const { logger, observability, stores, mailer } = parts;
   if (config.seedDemo) await seedDemo(stores);
@@ -108,8 +116,22 @@ async function startServing(
     codeTtlMinutes: config.codeTtlMinutes,
     lookupsPerMinute: config.lookupsPerMinute,
   });
-  // One bounded, counted service for both doors.
-  const bounded = boundedPort(service, observability.serviceReports);
+  const notifier = new ValidationNotifier({
+    stores,
+    pepper: config.codePepper,
+    logger,
+    timing: { timeoutMs: config.notifyTimeoutMs, ...parts.notifierTiming },
+    onAttempt: (outcome) => observability.notificationAttempt(outcome),
+  });
+  observability.watchNotifications(() => notificationBacklog(stores));
+  // One bounded, counted service for both doors; a confirmation sets the notifier to work at once.
+  const bounded = boundedPort(service, {
+    ...observability.serviceReports,
+    outcome: (useCase, outcome, origin) => {
+      observability.serviceReports.outcome(useCase, outcome, origin);
+      if (outcome.kind === 'confirmed') notifier.wake();
+    },
+  });
   const bot = await createBotDoor({
     config,
     service: bounded,
@@ -132,8 +154,9 @@ async function startServing(
   });
   const http = gracefulStop(server.server);
   const port = await listen(server, config.port, config.host);
+  notifier.start();
 
-  return { port, server, service, bot, http };
+  return { port, server, service, bot, http, notifier };
 }
 
 async function main(): Promise<void> {

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../services/config';
+import type { z } from 'zod';
+import { ConfigError, loadConfig, type Config } from '../services/config';
 import { StartError } from '../services/startError';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
 import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminIo, type Output } from './common';
+import { clientArgs, consultClient, forgetClient } from './clients';
 import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
+import { configureNotification, configureNotificationArgs, removeNotification, removeNotificationArgs } from './notifications';
+import { exportValidations, periodArgs, requeueValidations } from './validations';
 import { adminTexts as t, commandHelp, usage } from './texts';
 
 /** Bound of socket reads for the admin commands (connecting keeps the service's bound). */
@@ -21,21 +25,33 @@ const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
  * reads goes on standard error.
  */
 
-export type AdminCommand =
-  | { kind: 'help'; text: string }
-  | { kind: 'run'; json: boolean; run: (stores: Stores, io: AdminIo) => Promise<unknown> };
+/** What a command runs with: the stores, its outputs, and `CODE_PEPPER` (the key notification secrets are encrypted under). */
+type Run = (stores: Stores, io: AdminIo, pepper: string) => Promise<unknown>;
+
+export type AdminCommand = { kind: 'help'; text: string } | { kind: 'run'; json: boolean; run: Run };
 
 interface CommandSpec {
   options: string[];
   /** Whether the command takes a file name after its options. */
   takesFile?: boolean;
+  /** Its standard output is data of its own (CSV), so `--json` does not apply. */
+  noJson?: boolean;
   /** Builds the run from the parsed options and positionals (files resolved against `cwd`); validates them first. */
-  bind(
-    values: Record<string, string | undefined>,
-    positionals: string[],
-    cwd: string,
-  ): (stores: Stores, io: AdminIo) => Promise<unknown>;
+  bind(values: Record<string, string | undefined>, positionals: string[], cwd: string): Run;
 }
+
+/** A command whose options are checked by `schema` and handed to `run` as they are. */
+const simple = <S extends z.ZodType>(
+  options: string[],
+  schema: S,
+  run: (stores: Stores, io: AdminIo, args: z.input<S>, pepper: string) => Promise<unknown>,
+): CommandSpec => ({
+  options,
+  bind: (values) => {
+    validateArgs(schema, values);
+    return (stores, io, pepper) => run(stores, io, values as z.input<S>, pepper);
+  },
+});
 
 /** Discards what it is given: the person's summary when `--json` already says it all. */
 const nowhere: Output = { write: () => true };
@@ -59,6 +75,17 @@ const commands: Record<string, CommandSpec> = {
     options: [],
     bind: () => (stores, io) => listCompanies(stores, io.out, { json: io.json }),
   },
+  'empresa configurar-notificacao': simple(['sigla', 'url'], configureNotificationArgs, (stores, io, args, pepper) =>
+    configureNotification(stores, io, args, pepper),
+  ),
+  'empresa remover-notificacao': simple(['sigla'], removeNotificationArgs, (stores, io, args) => removeNotification(stores, io, args)),
+  'validacoes reenviar': simple(['sigla', 'desde', 'ate'], periodArgs, (stores, io, args) => requeueValidations(stores, io, args)),
+  'validacoes exportar': {
+    ...simple(['sigla', 'desde', 'ate'], periodArgs, (stores, io, args) => exportValidations(stores, io, args)),
+    noJson: true,
+  },
+  'clientes consultar': simple(['sigla', 'cpf'], clientArgs, (stores, io, args) => consultClient(stores, io, args)),
+  'clientes esquecer': simple(['sigla', 'cpf'], clientArgs, (stores, io, args) => forgetClient(stores, io, args)),
   'clientes importar': {
     options: ['sigla'],
     takesFile: true,
@@ -102,6 +129,7 @@ export function parseCommand(argv: readonly string[], cwd = process.cwd()): Admi
     throw new UsageError(t.unexpectedArgument(parsed.positionals[0]));
   }
   const { json, ...values } = parsed.values;
+  if (json && spec.noJson) throw new UsageError(t.noJsonFor(name));
   return {
     kind: 'run',
     json: json === true,
@@ -159,13 +187,14 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   }
   const io: AdminIo = { out, err, json: command.json };
 
-  let mongo: MongoStoreOptions | null;
+  let config: Config;
   try {
-    mongo = loadConfig(env).mongo;
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
     throw err;
   }
+  const mongo = config.mongo;
   // The in-memory store would vanish when the command ends: refuse rather than pretend.
   if (!mongo) return fail(t.needsMongo, 1);
 
@@ -178,7 +207,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);
   }
   try {
-    await command.run(stores, io);
+    await command.run(stores, io, config.codePepper);
     return 0;
   } catch (err) {
     if (err instanceof AdminError) return fail(err.message, err.exitCode);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { hashKey } from '../services/code';
 import { parseEmail } from '../services/email';
+import { notificationBacklog } from '../services/notify/backlog';
 import { DuplicateError, type Stores } from '../services/store/types';
 import { validateArgs, writeJson, writeLine, AdminError, type AdminIo, type Output } from './common';
 import { adminTexts as t } from './texts';
@@ -109,22 +110,32 @@ export async function rotateCompanyKey(
   printKey(io, sigla, key, until);
 }
 
-/** Lists the companies field by field, naming each one it shows: never the key hash. */
+/** Lists the companies field by field, naming each one it shows: never the key hash nor the signing secret. */
 export async function listCompanies(stores: Stores, out: Output, opts: { json?: boolean; now?: Date } = {}): Promise<void> {
   const now = opts.now ?? new Date();
-  const companies = await stores.companies.list();
+  const [companies, backlog] = await Promise.all([stores.companies.list(), notificationBacklog(stores)]);
+  const backlogOf = (sigla: string) => backlog.find((b) => b.companyId === sigla);
   if (opts.json) {
     writeJson(
       out,
-      companies.map(({ sigla, nome, assistente, site, remetente, createdAt, previousKeyUntil }) => ({
-        sigla,
-        nome,
-        assistente,
-        site,
-        remetente,
-        criadaEm: createdAt.toISOString(),
-        chaveAnteriorValeAte: previousKeyUntil && previousKeyUntil > now ? previousKeyUntil.toISOString() : null,
-      })),
+      companies.map(({ sigla, nome, assistente, site, remetente, createdAt, previousKeyUntil, notification }) => {
+        const b = backlogOf(sigla);
+        return {
+          sigla,
+          nome,
+          assistente,
+          site,
+          remetente,
+          criadaEm: createdAt.toISOString(),
+          chaveAnteriorValeAte: previousKeyUntil && previousKeyUntil > now ? previousKeyUntil.toISOString() : null,
+          notificacao: notification ? { url: notification.url, configuradaEm: notification.configuredAt.toISOString() } : null,
+          aEntregar: {
+            pendentes: b?.pending ?? 0,
+            comFalha: b?.failed ?? 0,
+            pendenteMaisAntigaDesde: b?.oldestPendingSince?.toISOString() ?? null,
+          },
+        };
+      }),
     );
     return;
   }
@@ -132,5 +143,5 @@ export async function listCompanies(stores: Stores, out: Output, opts: { json?: 
     writeLine(out, t.noCompanies);
     return;
   }
-  writeLine(out, companies.map((c) => t.companyBlock(c, now)).join('\n\n'));
+  writeLine(out, companies.map((c) => t.companyBlock(c, now, backlogOf(c.sigla))).join('\n\n'));
 }

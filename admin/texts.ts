@@ -1,3 +1,5 @@
+import type { Backlog, Company } from '../services/store/types';
+
 /**
  * Every text the administration command writes, in pt-BR. The operator reads these; customers never do
  * (their texts live in `services/texts.ts`).
@@ -17,7 +19,22 @@ export const commandUsage: Record<string, string> = {
     'empresa nova-chave --sigla SIGLA [--manter-anterior 24h]\n' +
     '      Gera uma nova chave (só ela na saída padrão). A anterior deixa de valer já, ou depois do tempo\n' +
     '      dado em horas (24h) ou minutos (30min), no máximo 168h.',
-  'empresa listar': 'empresa listar\n      Lista as empresas, sem chaves nem hashes.',
+  'empresa listar': 'empresa listar\n      Lista as empresas, sem chaves nem hashes, com o destino das notificações e o que falta entregar.',
+  'empresa configurar-notificacao':
+    'empresa configurar-notificacao --sigla SIGLA --url https://…\n' +
+    '      Passa a notificar cada validação da empresa nessa URL (https; http só para localhost) e imprime o\n' +
+    '      segredo de assinatura: só ele na saída padrão, uma única vez. Rodar de novo troca a URL e o segredo.',
+  'empresa remover-notificacao':
+    'empresa remover-notificacao --sigla SIGLA\n' +
+    '      Deixa de notificar a empresa. As validações que faltavam entregar ficam guardadas (validacoes reenviar).',
+  'validacoes reenviar':
+    'validacoes reenviar --sigla SIGLA --desde DATA [--ate DATA]\n' +
+    '      Põe de novo na fila de notificação as validações do período que falharam ou foram feitas quando a\n' +
+    '      empresa não tinha destino.',
+  'validacoes exportar':
+    'validacoes exportar --sigla SIGLA --desde DATA [--ate DATA] > validados.csv\n' +
+    '      Escreve na saída padrão, em CSV (UTF-8, ";"), as validações do período: cpfCnpj;email;validadoEm.\n' +
+    '      O progresso vai para a saída de erros.',
   'clientes importar':
     'clientes importar --sigla SIGLA ARQUIVO.csv\n' +
     '      Importa os clientes do CSV (caminho relativo à pasta de onde o comando foi chamado): cabeçalho com\n' +
@@ -28,6 +45,7 @@ const usageOf = (lines: string[]) => `Uso: npx gsan-email-admin <comando> [opç�
 
 ${lines.map((line) => `  ${line}`).join('\n')}
 
+DATA é um dia (2026-11-01, em UTC; em --ate, o dia todo) ou um instante ISO 8601 (2026-11-01T08:00-04:00).
 --json escreve o resultado como JSON na saída padrão, para scripts. Os comandos gravam no MongoDB de
 MONGODB_URI (e precisam de CODE_PEPPER), lidos do ambiente ou do arquivo .env.
 `;
@@ -44,6 +62,7 @@ export const adminTexts = {
   missingValue: (option: string) => `A opção ${option} precisa de um valor.`,
   unexpectedArgument: (arg: string) => `Argumento inesperado: ${arg}.`,
   badArguments: 'Argumentos inválidos.',
+  noJsonFor: (command: string) => `--json não se aplica a "${command}": a sua saída padrão já são os dados (CSV).`,
   missingOption: (name: string) => `Informe --${name}.`,
   emptyOption: (name: string) => `--${name} não pode ser vazio.`,
   tooLong: (name: string, max: number) => `--${name} pode ter no máximo ${max} caracteres.`,
@@ -71,8 +90,9 @@ export const adminTexts = {
   keyWarning: 'Guarde esta chave agora: ela não será mostrada de novo (só o seu hash fica gravado).',
   noCompanies: 'Nenhuma empresa cadastrada.',
   companyBlock: (
-    c: { sigla: string; nome: string; assistente: string; site: string; remetente: string; createdAt: Date; previousKeyUntil?: Date | null },
+    c: Company,
     now: Date,
+    backlog: Backlog | undefined,
   ) =>
     [
       `${c.sigla} - ${c.nome}`,
@@ -81,6 +101,46 @@ export const adminTexts = {
       `  remetente:  ${c.remetente}`,
       `  criada em:  ${utc(c.createdAt)} UTC`,
       ...(c.previousKeyUntil && c.previousKeyUntil > now ? [`  chave anterior vale até: ${utc(c.previousKeyUntil)} UTC`] : []),
+      `  notificação: ${c.notification ? c.notification.url : 'não configurada'}`,
+      ...(backlog
+        ? [
+            `  a entregar:  ${fmt(backlog.pending)} pendentes, ${fmt(backlog.failed)} com falha` +
+              (backlog.oldestPendingSince ? ` (a mais antiga na fila desde ${utc(backlog.oldestPendingSince)} UTC)` : ''),
+          ]
+        : []),
+    ].join('\n'),
+
+  // Notifications
+  notificationConfigured: (sigla: string, url: string) => `Notificações da empresa ${sigla} configuradas: cada validação será enviada para ${url}.`,
+  secretWarning:
+    'Guarde este segredo agora, no sistema que recebe as notificações: ele não será mostrado de novo. ' +
+    'O segredo anterior, se havia, deixou de valer.',
+  invalidUrl: (problem: string) => `URL inválida: ${problem}.`,
+  notificationRemoved: (sigla: string) => `A empresa ${sigla} não será mais notificada.`,
+  noNotification: (sigla: string) =>
+    `A empresa ${sigla} não tem notificação configurada: use "empresa configurar-notificacao" antes.`,
+  requeued: (sigla: string, count: number) =>
+    count === 0
+      ? `Nenhuma validação da empresa ${sigla} no período estava com falha ou sem envio.`
+      : `${fmt(count)} ${count === 1 ? 'validação' : 'validações'} da empresa ${sigla} de novo na fila de notificação.`,
+  invalidDate: (option: string) =>
+    `Data inválida em --${option}: use um dia (2026-11-01) ou um instante ISO 8601 (2026-11-01T08:00-04:00).`,
+  emptyPeriod: '--ate deve ser depois de --desde.',
+  exporting: (rows: number) => `Exportando: ${fmt(rows)} linhas`,
+  exported: (sigla: string, rows: number, since: Date, until: Date) =>
+    `${fmt(rows)} ${rows === 1 ? 'validação exportada' : 'validações exportadas'} da empresa ${sigla}, de ${utc(since)} a ${utc(until)} UTC (exclusive).`,
+
+  // LGPD
+  invalidClientDocument: 'Informe um CPF ou CNPJ válido em --cpf.',
+  clientNotFound: (sigla: string, document: string) => `Cliente ${document} não encontrado na empresa ${sigla}.`,
+  forgotten: (sigla: string, document: string, removed: { email: boolean; validations: number; pending: number; codes: number }) =>
+    [
+      `Dados do cliente ${document} da empresa ${sigla} apagados:`,
+      `  email:                    ${removed.email ? 'apagado' : 'não havia'}`,
+      `  validações:               ${fmt(removed.validations)}`,
+      `  notificações pendentes:   ${fmt(removed.pending)}`,
+      `  códigos:                  ${fmt(removed.codes)}`,
+      'O nome e o CPF/CNPJ continuam, como vieram do GSAN; uma nova importação que traga um email volta a gravá-lo.',
     ].join('\n'),
 
   // Client import: the file

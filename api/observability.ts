@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Request, Response, Server } from 'restify';
 import { describeError } from '../services/logging';
 import type { Outcome, OutcomeKind } from '../services/outcome';
 import { MailError } from '../services/mail/mailError';
 import type { CallOrigin, PortReports, UseCase } from '../services/port';
+import { withDeadline } from '../services/deadline';
+import type { AttemptOutcome } from '../services/notify/notifier';
+import type { Backlog } from '../services/store/types';
+import { atMostEvery } from '../services/throttle';
+import { READY_CHECK_TIMEOUT_MS } from './ops';
 import type { ServerHooks } from './server';
 
 /**
@@ -56,6 +61,7 @@ export class Observability {
   private readonly codesRefused: Counter;
   private readonly botTurns: Counter<'outcome'>;
   private readonly botTurnDuration: Histogram;
+  private readonly notificationAttempts: Counter<'result'>;
 
   constructor(readonly logger: Logger) {
     const registers = [this.registry];
@@ -90,6 +96,13 @@ export class Observability {
       registers,
     });
 
+    this.notificationAttempts = new Counter({
+      name: 'validation_notifications_total',
+      help: 'Notification attempts made by this instance, by result: delivered, retry (will be tried again), failed (for good).',
+      labelNames: ['result'],
+      registers,
+    });
+
     this.hooks = {
       onAnswer: (req, outcome) => {
         const context = this.requests.get(req);
@@ -109,6 +122,40 @@ export class Observability {
         this.logger.error({ reqId: origin.requestId, route: origin.route, useCase, error: describeError(err) }, 'unexpected error');
       },
     };
+  }
+
+  /** A notification attempt of this instance's worker. */
+  notificationAttempt(outcome: AttemptOutcome): void {
+    this.notificationAttempts.inc({ result: outcome });
+  }
+
+  /**
+   * The notification backlog as gauges per company, read from the database when scraped (at most
+   * once a second, within the readiness checks' bound): pending, failed, and the oldest pending's age.
+   */
+  watchNotifications(read: () => Promise<Backlog[]>): void {
+    // prom-client asks each metric in turn; the three share one read.
+    const refresh = atMostEvery(1000, async () => {
+      try {
+        const backlog = await withDeadline(read(), READY_CHECK_TIMEOUT_MS, 'notification backlog');
+        for (const gauge of [pending, failed, oldest]) gauge.reset();
+        const now = Date.now();
+        for (const b of backlog) {
+          const labels = { company: b.companyId };
+          pending.set(labels, b.pending);
+          failed.set(labels, b.failed);
+          oldest.set(labels, b.oldestPendingSince ? Math.max(0, (now - b.oldestPendingSince.getTime()) / 1000) : 0);
+        }
+      } catch (err) {
+        // The scrape still answers, with the figures last read.
+        this.logger.warn({ error: describeError(err) }, 'notification backlog not readable for /metrics');
+      }
+    });
+    const gauge = (name: string, help: string) =>
+      new Gauge({ name, help, labelNames: ['company'], registers: [this.registry], collect: refresh });
+    const pending = gauge('validation_notifications_pending', 'Validations whose notification is not yet delivered, by company.');
+    const failed = gauge('validation_notifications_failed', 'Validations whose notification failed for good (validacoes reenviar queues them again).');
+    const oldest = gauge('validation_notifications_oldest_pending_age_seconds', 'How long the longest-waiting pending notification has waited.');
   }
 
   /** Gives every request of `server` its id and, when it is answered, its log line and metrics. */

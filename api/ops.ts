@@ -2,6 +2,7 @@ import type { Request, Response, Server } from 'restify';
 import { describeError } from '../services/logging';
 import { DeadlineError, withDeadline } from '../services/deadline';
 import { MailError } from '../services/mail/mailError';
+import { atMostEvery } from '../services/throttle';
 import type { Mailer } from '../services/mail/mailer';
 import type { Stores } from '../services/store/types';
 import type { Observability } from './observability';
@@ -79,16 +80,6 @@ export function registerOps(server: Server, opts: OpsOptions): void {
     const text = await observability.registry.metrics();
     res.sendRaw(200, text, { 'Content-Type': observability.registry.contentType });
   });
-}
-
-/** `run`, or the promise of its last run when that started less than `ms` ago. */
-function atMostEvery(ms: number, run: () => Promise<void>): () => Promise<void> {
-  let last: { at: number; result: Promise<void> } | undefined;
-  return () => {
-    const now = Date.now();
-    if (!last || now - last.at >= ms) last = { at: now, result: run() };
-    return last.result;
-  };
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {

@@ -51,6 +51,7 @@ const schema = z
     CODE_TTL_MINUTES: int(10, 1, 60),
     LOOKUPS_PER_MINUTE: int(DEFAULT_LOOKUPS_PER_MINUTE, 1, 1_000_000),
     SEED_DEMO: optionalText.pipe(bool.optional()),
+    NOTIFY_TIMEOUT_MS: int(10000, 1000, 60000),
 
     PUBLIC_URL: optionalText.pipe(z.url({ error: 'deve ser uma URL, por exemplo https://validacao.exemplo.com.br' }).optional()),
     MicrosoftAppId: optionalText,
@@ -90,6 +91,8 @@ export interface Config {
   codeTtlMinutes: number;
   /** Webhook lookups per company per minute (anti-automation, CONTRACT §3). */
   lookupsPerMinute: number;
+  /** Bound of one notification POST to a company's system. */
+  notifyTimeoutMs: number;
   /** Seed the demo company and clients at start (always on the in-memory store). */
   seedDemo: boolean;
   publicUrl: string;
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     codePepper: e.CODE_PEPPER ?? randomBytes(32).toString('hex'),
     codeTtlMinutes: e.CODE_TTL_MINUTES,
     lookupsPerMinute: e.LOOKUPS_PER_MINUTE,
+    notifyTimeoutMs: e.NOTIFY_TIMEOUT_MS,
     seedDemo: e.SEED_DEMO ?? !e.MONGODB_URI,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     bot: {

@@ -3,6 +3,7 @@ import { emailKey, maskEmail, parseEmail, sameEmail } from './email';
 import { generateCode, hashCode, hashKey, parseCode, sameHash } from './code';
 import { outcomes, type Outcome } from './outcome';
 import { validationMail } from './mail/message';
+import { newValidation } from './validations';
 import type { Mailer } from './mail/mailer';
 import {
   CONVERSATION_DOCUMENT_LIMIT,
@@ -147,7 +148,9 @@ export class EmailValidationService {
         return outcomes.noLiveCode();
       }
       await this.stores.limits.clearFailures(limitKey);
-      const client = await this.stores.clients.markEmailValidated(company.sigla, document, email, now);
+      // The conversation names its company by sigla; a webhook by key.
+      const validation = newValidation(email, now, 'sigla' in ref ? 'conversa' : 'webhook', Boolean(company.notification));
+      const client = await this.stores.clients.markEmailValidated(company.sigla, document, validation);
       if (!client) return this.refuseChangedClient(company, document);
       return outcomes.confirmed();
     }

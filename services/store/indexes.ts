@@ -11,11 +11,13 @@ export interface IndexSpec {
   collection: string;
   key: Record<string, 1 | -1>;
   unique?: boolean;
+  /** Only documents that have the field are indexed. */
+  sparse?: boolean;
   expireAfterSeconds?: number;
 }
 
 /** What `listIndexes` answers for one index, as far as these specs use it. */
-export type ExistingIndex = Pick<IndexDescription, 'name' | 'unique' | 'expireAfterSeconds'> & { key: Record<string, unknown> };
+export type ExistingIndex = Pick<IndexDescription, 'name' | 'unique' | 'sparse' | 'expireAfterSeconds'> & { key: Record<string, unknown> };
 
 export type IndexAction =
   | { kind: 'keep' }
@@ -29,11 +31,11 @@ const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON
 export function planIndex(spec: IndexSpec, existing: readonly ExistingIndex[]): IndexAction {
   const found = existing.find((index) => sameKey(index.key, spec.key));
   if (!found) return { kind: 'create' };
-  const uniqueSame = Boolean(found.unique) === Boolean(spec.unique);
+  const optionsSame = Boolean(found.unique) === Boolean(spec.unique) && Boolean(found.sparse) === Boolean(spec.sparse);
   const ttlSame = found.expireAfterSeconds === spec.expireAfterSeconds;
-  if (uniqueSame && ttlSame) return { kind: 'keep' };
+  if (optionsSame && ttlSame) return { kind: 'keep' };
   // collMod changes a TTL in place, but cannot make an index a TTL index or stop it being one.
-  if (uniqueSame && found.expireAfterSeconds !== undefined && spec.expireAfterSeconds !== undefined) {
+  if (optionsSame && found.expireAfterSeconds !== undefined && spec.expireAfterSeconds !== undefined) {
     return { kind: 'setTtl', name: found.name! };
   }
   return { kind: 'rebuild', name: found.name! };

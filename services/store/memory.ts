@@ -1,5 +1,7 @@
 import {
   DuplicateError,
+  type Backlog,
+  type ClaimedValidation,
   type Client,
   type ClientStore,
   type CodeKey,
@@ -7,10 +9,16 @@ import {
   type CodeStore,
   type Company,
   type CompanyStore,
+  type DeliveryResult,
+  type ExportRow,
+  type NotificationTarget,
   type Stores,
   type UpsertCounts,
+  type ValidationRecord,
+  type ValidationStore,
 } from './types';
 import { emailKey } from '../email';
+import { isRequeuable, nextPending, requeued, settled } from '../validations';
 import { createMemoryLimits } from './limits';
 
 /**
@@ -57,17 +65,38 @@ export class MemoryCompanyStore implements CompanyStore {
     return true;
   }
 
+  async setNotification(sigla: string, notification: NotificationTarget | null): Promise<boolean> {
+    const c = this.bySigla.get(sigla);
+    if (!c) return false;
+    c.notification = notification ? { ...notification } : null;
+    return true;
+  }
+
   async list(): Promise<Company[]> {
     return [...this.bySigla.values()].map((c) => ({ ...c })).sort((a, b) => a.sigla.localeCompare(b.sigla));
   }
 }
 
+/** A client as kept here: with its validations and the lease on their delivery. */
+interface StoredClient extends Client {
+  validations: ValidationRecord[];
+  lease: { owner: string; until: Date } | null;
+}
+
+const publicClient = ({ companyId, document, nome, email, emailValidatedAt }: StoredClient): Client => ({
+  companyId,
+  document,
+  nome,
+  email,
+  emailValidatedAt,
+});
+
 export class MemoryClientStore implements ClientStore {
-  private readonly clients = new Map<string, Client>();
+  constructor(private readonly clients: Map<string, StoredClient>) {}
 
   async find(companyId: string, document: string): Promise<Client | null> {
     const c = this.clients.get(clientId(companyId, document));
-    return c ? { ...c } : null;
+    return c ? publicClient(c) : null;
   }
 
   async upsertMany(clients: readonly Omit<Client, 'emailValidatedAt'>[]): Promise<UpsertCounts> {
@@ -76,18 +105,96 @@ export class MemoryClientStore implements ClientStore {
       const id = clientId(c.companyId, c.document);
       const old = this.clients.get(id);
       const keepValidation = old && old.email !== null && c.email !== null && emailKey(old.email) === emailKey(c.email);
-      this.clients.set(id, { ...c, emailValidatedAt: keepValidation ? old.emailValidatedAt : null });
+      this.clients.set(id, {
+        ...c,
+        emailValidatedAt: keepValidation ? old.emailValidatedAt : null,
+        validations: old?.validations ?? [],
+        lease: old?.lease ?? null,
+      });
       counts[old ? 'updated' : 'inserted']++;
     }
     return counts;
   }
 
-  async markEmailValidated(companyId: string, document: string, email: string, at: Date): Promise<Client | null> {
+  async markEmailValidated(companyId: string, document: string, validation: ValidationRecord): Promise<Client | null> {
     const c = this.clients.get(clientId(companyId, document));
-    if (!c || (c.email !== null && emailKey(c.email) !== emailKey(email))) return null;
-    c.email = email;
-    c.emailValidatedAt = at;
-    return { ...c };
+    if (!c || (c.email !== null && emailKey(c.email) !== emailKey(validation.email))) return null;
+    c.email = validation.email;
+    c.emailValidatedAt = validation.validatedAt;
+    c.validations.push({ ...validation });
+    return publicClient(c);
+  }
+
+  async forget(companyId: string, document: string): Promise<{ email: string | null; validations: ValidationRecord[] } | null> {
+    const c = this.clients.get(clientId(companyId, document));
+    if (!c) return null;
+    const before = { email: c.email, validations: c.validations };
+    Object.assign(c, { email: null, emailValidatedAt: null, validations: [], lease: null });
+    return before;
+  }
+}
+
+export class MemoryValidationStore implements ValidationStore {
+  constructor(private readonly clients: Map<string, StoredClient>) {}
+
+  async claim(companyIds: readonly string[], now: Date, owner: string, leaseUntil: Date): Promise<ClaimedValidation | null> {
+    let oldest: { client: StoredClient; validation: ValidationRecord } | undefined;
+    for (const client of this.clients.values()) {
+      if (!companyIds.includes(client.companyId) || (client.lease && client.lease.until > now)) continue;
+      const validation = nextPending(client.validations);
+      if (!validation?.nextAttemptAt || validation.nextAttemptAt > now) continue;
+      if (!oldest || validation.nextAttemptAt < oldest.validation.nextAttemptAt!) oldest = { client, validation };
+    }
+    if (!oldest) return null;
+    oldest.client.lease = { owner, until: leaseUntil };
+    return { companyId: oldest.client.companyId, document: oldest.client.document, owner, validation: { ...oldest.validation } };
+  }
+
+  async settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean> {
+    const c = this.clients.get(clientId(claim.companyId, claim.document));
+    const i = c?.validations.findIndex((v) => v.eventId === claim.validation.eventId) ?? -1;
+    if (!c || c.lease?.owner !== claim.owner || i < 0) return false;
+    c.validations[i] = settled(c.validations[i], result, now);
+    c.lease = null;
+    return true;
+  }
+
+  async backlog(): Promise<Backlog[]> {
+    const byCompany = new Map<string, Backlog>();
+    for (const c of this.clients.values()) {
+      for (const v of c.validations) {
+        if (v.delivery !== 'pending' && v.delivery !== 'failed') continue;
+        const b = byCompany.get(c.companyId) ?? { companyId: c.companyId, pending: 0, failed: 0, oldestPendingSince: null };
+        b[v.delivery]++;
+        if (v.delivery === 'pending' && v.queuedAt && (!b.oldestPendingSince || v.queuedAt < b.oldestPendingSince)) b.oldestPendingSince = v.queuedAt;
+        byCompany.set(c.companyId, b);
+      }
+    }
+    return [...byCompany.values()].sort((a, b) => a.companyId.localeCompare(b.companyId));
+  }
+
+  async requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number> {
+    let count = 0;
+    for (const c of this.clients.values()) {
+      if (c.companyId !== companyId) continue;
+      c.validations = c.validations.map((v) => (isRequeuable(v, since, until) ? (count++, requeued(v, now)) : v));
+    }
+    return count;
+  }
+
+  async list(companyId: string, document: string): Promise<ValidationRecord[]> {
+    return (this.clients.get(clientId(companyId, document))?.validations ?? []).map((v) => ({ ...v }));
+  }
+
+  async *exportRows(companyId: string, since: Date, until: Date): AsyncIterable<ExportRow> {
+    const rows: ExportRow[] = [];
+    for (const c of this.clients.values()) {
+      if (c.companyId !== companyId) continue;
+      for (const v of c.validations) {
+        if (v.validatedAt >= since && v.validatedAt < until) rows.push({ document: c.document, email: v.email, validatedAt: v.validatedAt });
+      }
+    }
+    yield* rows.sort((a, b) => a.validatedAt.getTime() - b.validatedAt.getTime());
   }
 }
 
@@ -118,6 +225,16 @@ export class MemoryCodeStore implements CodeStore {
     return c.attempts;
   }
 
+  async expiries(companyId: string, document: string): Promise<Date[]> {
+    return [...this.codes.values()].filter((c) => c.companyId === companyId && c.document === document).map((c) => c.expiresAt);
+  }
+
+  async removeAll(companyId: string, document: string): Promise<number> {
+    let removed = 0;
+    for (const [id, c] of this.codes) if (c.companyId === companyId && c.document === document && this.codes.delete(id)) removed++;
+    return removed;
+  }
+
   /** Removes expired codes: the in-memory counterpart of the TTL index. */
   sweep(now: Date): void {
     for (const [id, code] of this.codes) if (code.expiresAt.getTime() <= now.getTime()) this.codes.delete(id);
@@ -135,14 +252,16 @@ const SWEEP_INTERVAL_MS = 60_000;
 export function createMemoryStores(): Stores & { codes: MemoryCodeStore; limits: ReturnType<typeof createMemoryLimits> } {
   const codes = new MemoryCodeStore();
   const limits = createMemoryLimits();
+  const clients = new Map<string, StoredClient>();
   const sweeper = setInterval(() => {
     codes.sweep(new Date());
     limits.sweep(Date.now());
   }, SWEEP_INTERVAL_MS).unref();
   return {
     companies: new MemoryCompanyStore(),
-    clients: new MemoryClientStore(),
+    clients: new MemoryClientStore(clients),
     codes,
+    validations: new MemoryValidationStore(clients),
     limits,
     ping: async () => {},
     close: async () => clearInterval(sweeper),

@@ -1,6 +1,8 @@
 import { MongoClient, MongoServerError, type Collection, type Db, type MongoClientOptions } from 'mongodb';
 import {
   DuplicateError,
+  type Backlog,
+  type ClaimedValidation,
   type Client,
   type ClientStore,
   type CodeKey,
@@ -8,10 +10,16 @@ import {
   type CodeStore,
   type Company,
   type CompanyStore,
+  type DeliveryResult,
+  type ExportRow,
+  type NotificationTarget,
   type Stores,
   type UpsertCounts,
+  type ValidationRecord,
+  type ValidationStore,
 } from './types';
 import { emailKey } from '../email';
+import { nextPending, REQUEUABLE, settled } from '../validations';
 import { databaseStartError } from '../startError';
 import { ensureIndex, type IndexSpec } from './indexes';
 import { createMongoLimits, limitIndexes } from './limits';
@@ -21,7 +29,20 @@ import { createMongoLimits, limitIndexes } from './limits';
  * are in the query filters themselves; the TTL index on `expiresAt` only cleans up.
  */
 
-type ClientDoc = Client & { emailKey: string | null };
+/**
+ * A client, with its validations and their delivery: `deliveryDue` is set while some validation's
+ * notification is pending (when the next one may be attempted: what the workers look for), and
+ * `deliveryLease` while an instance is delivering one.
+ */
+type ClientDoc = Client & {
+  emailKey: string | null;
+  validations?: ValidationRecord[];
+  deliveryDue?: Date;
+  deliveryLease?: { owner: string; until: Date };
+};
+
+/** What a client is to the rest of the service: not its validations, nor their delivery. */
+const CLIENT_FIELDS = { projection: { _id: 0, companyId: 1, document: 1, nome: 1, email: 1, emailValidatedAt: 1 } } as const;
 
 const DUPLICATE_KEY = 11000;
 
@@ -77,6 +98,11 @@ export class MongoCompanyStore implements CompanyStore {
     }
   }
 
+  async setNotification(sigla: string, notification: NotificationTarget | null): Promise<boolean> {
+    const r = await this.col.updateOne({ sigla }, { $set: { notification } });
+    return r.matchedCount === 1;
+  }
+
   list(): Promise<Company[]> {
     return this.col.find({}, NO_ID).sort({ sigla: 1 }).toArray();
   }
@@ -85,9 +111,8 @@ export class MongoCompanyStore implements CompanyStore {
 export class MongoClientStore implements ClientStore {
   constructor(private readonly col: Collection<ClientDoc>) {}
 
-  async find(companyId: string, document: string): Promise<Client | null> {
-    const doc = await this.col.findOne({ companyId, document }, { projection: { _id: 0, emailKey: 0 } });
-    return doc;
+  find(companyId: string, document: string): Promise<Client | null> {
+    return this.col.findOne({ companyId, document }, CLIENT_FIELDS);
   }
 
   async upsertMany(clients: readonly Omit<Client, 'emailValidatedAt'>[]): Promise<UpsertCounts> {
@@ -126,16 +151,157 @@ export class MongoClientStore implements ClientStore {
     return { inserted: r.upsertedCount, updated: r.matchedCount };
   }
 
-  async markEmailValidated(companyId: string, document: string, email: string, at: Date): Promise<Client | null> {
-    const key = emailKey(email);
-    const doc = await this.col.findOneAndUpdate(
+  async markEmailValidated(companyId: string, document: string, validation: ValidationRecord): Promise<Client | null> {
+    const key = emailKey(validation.email);
+    // One update: the email is never validated without its record, nor the record kept without it.
+    return this.col.findOneAndUpdate(
       { companyId, document, $or: [{ email: null }, { emailKey: key }] },
-      { $set: { email, emailKey: key, emailValidatedAt: at } },
-      { returnDocument: 'after', projection: { _id: 0, emailKey: 0 } },
+      {
+        $set: { email: validation.email, emailKey: key, emailValidatedAt: validation.validatedAt },
+        $push: { validations: validation },
+        ...(validation.nextAttemptAt ? { $min: { deliveryDue: validation.nextAttemptAt } } : {}),
+      },
+      { returnDocument: 'after', ...CLIENT_FIELDS },
     );
-    return doc;
+  }
+
+  async forget(companyId: string, document: string): Promise<{ email: string | null; validations: ValidationRecord[] } | null> {
+    const before = await this.col.findOneAndUpdate(
+      { companyId, document },
+      {
+        $set: { email: null, emailKey: null, emailValidatedAt: null, validations: [] },
+        $unset: { deliveryDue: '', deliveryLease: '' },
+      },
+      { returnDocument: 'before', projection: { _id: 0, email: 1, validations: 1 } },
+    );
+    return before ? { email: before.email, validations: before.validations ?? [] } : null;
   }
 }
+
+/** A claim that found its client's next validation not yet due (or none) tries the next client, this many times. */
+const CLAIM_TRIES = 10;
+
+export class MongoValidationStore implements ValidationStore {
+  constructor(private readonly col: Collection<ClientDoc>) {}
+
+  async claim(companyIds: readonly string[], now: Date, owner: string, leaseUntil: Date): Promise<ClaimedValidation | null> {
+    for (let i = 0; i < CLAIM_TRIES; i++) {
+      const doc = await this.col.findOneAndUpdate(
+        { companyId: { $in: [...companyIds] }, deliveryDue: { $lte: now }, 'deliveryLease.until': { $not: { $gt: now } } },
+        { $set: { deliveryLease: { owner, until: leaseUntil } } },
+        { sort: { deliveryDue: 1 }, returnDocument: 'after', projection: { _id: 0, companyId: 1, document: 1, validations: 1 } },
+      );
+      if (!doc) return null;
+      const validation = nextPending(doc.validations ?? []);
+      if (validation?.nextAttemptAt && validation.nextAttemptAt <= now) return { companyId: doc.companyId, document: doc.document, owner, validation };
+      // `deliveryDue` ran ahead of the next validation (a newer one was queued while it waits): set it right.
+      await this.col.updateOne(
+        { companyId: doc.companyId, document: doc.document, 'deliveryLease.owner': owner },
+        validation?.nextAttemptAt
+          ? { $set: { deliveryDue: validation.nextAttemptAt }, $unset: { deliveryLease: '' } }
+          : { $unset: { deliveryDue: '', deliveryLease: '' } },
+      );
+    }
+    return null;
+  }
+
+  async settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean> {
+    const record = settled(claim.validation, result, now);
+    const { companyId, document } = claim;
+    const r = await this.col.updateOne(
+      { companyId, document, 'deliveryLease.owner': claim.owner, 'validations.eventId': record.eventId },
+      {
+        // The next pending validation is due at once, unless this one waits for a retry: it comes first.
+        $set: { 'validations.$': record, deliveryDue: record.delivery === 'pending' ? record.nextAttemptAt! : now },
+        $unset: { deliveryLease: '' },
+      },
+    );
+    if (r.matchedCount === 0) return false;
+    // Nothing left to deliver: no longer due. A validation pushed in the meantime is pending, so the filter spares it.
+    if (record.delivery !== 'pending') {
+      await this.col.updateOne({ companyId, document, 'validations.delivery': { $ne: 'pending' } }, { $unset: { deliveryDue: '' } });
+    }
+    return true;
+  }
+
+  async backlog(): Promise<Backlog[]> {
+    const groups = await this.col
+      .aggregate<{ _id: { companyId: string; delivery: 'pending' | 'failed' }; count: number; oldest: Date | null }>([
+        { $match: { 'validations.delivery': { $in: ['pending', 'failed'] } } },
+        { $unwind: '$validations' },
+        { $match: { 'validations.delivery': { $in: ['pending', 'failed'] } } },
+        {
+          $group: {
+            _id: { companyId: '$companyId', delivery: '$validations.delivery' },
+            count: { $sum: 1 },
+            oldest: { $min: '$validations.queuedAt' },
+          },
+        },
+      ])
+      .toArray();
+    const byCompany = new Map<string, Backlog>();
+    for (const g of groups) {
+      const { companyId, delivery } = g._id;
+      const b = byCompany.get(companyId) ?? { companyId, pending: 0, failed: 0, oldestPendingSince: null };
+      b[delivery] = g.count;
+      if (delivery === 'pending') b.oldestPendingSince = g.oldest;
+      byCompany.set(companyId, b);
+    }
+    return [...byCompany.values()].sort((a, b) => a.companyId.localeCompare(b.companyId));
+  }
+
+  async requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number> {
+    const match = { delivery: { $in: [...REQUEUABLE] }, validatedAt: { $gte: since, $lt: until } };
+    const [counted] = await this.col
+      .aggregate<{ count: number }>([
+        { $match: { companyId, validations: { $elemMatch: match } } },
+        { $unwind: '$validations' },
+        { $match: { 'validations.delivery': match.delivery, 'validations.validatedAt': match.validatedAt } },
+        { $count: 'count' },
+      ])
+      .toArray();
+    if (!counted) return 0;
+    // The same change as `requeued()`, made in the database on every element that matches.
+    await this.col.updateMany(
+      { companyId, validations: { $elemMatch: match } },
+      {
+        $set: {
+          'validations.$[v].delivery': 'pending',
+          'validations.$[v].attempts': 0,
+          'validations.$[v].queuedAt': now,
+          'validations.$[v].nextAttemptAt': now,
+          'validations.$[v].lastError': null,
+        },
+        $min: { deliveryDue: now },
+      },
+      { arrayFilters: [{ 'v.delivery': match.delivery, 'v.validatedAt': match.validatedAt }] },
+    );
+    return counted.count;
+  }
+
+  async list(companyId: string, document: string): Promise<ValidationRecord[]> {
+    const doc = await this.col.findOne({ companyId, document }, { projection: { _id: 0, validations: 1 } });
+    return doc?.validations ?? [];
+  }
+
+  exportRows(companyId: string, since: Date, until: Date): AsyncIterable<ExportRow> {
+    const range = { $gte: since, $lt: until };
+    return this.col.aggregate<ExportRow>(
+      [
+        { $match: { companyId, 'validations.validatedAt': range } },
+        { $unwind: '$validations' },
+        { $match: { 'validations.validatedAt': range } },
+        { $project: { _id: 0, document: 1, email: '$validations.email', validatedAt: '$validations.validatedAt' } },
+        { $sort: { validatedAt: 1 } },
+      ],
+      // A large export sorts on disk rather than failing at MongoDB's in-memory sort limit.
+      { allowDiskUse: true, batchSize: EXPORT_BATCH },
+    );
+  }
+}
+
+/** Rows fetched per round trip of an export. */
+const EXPORT_BATCH = 1000;
 
 export class MongoCodeStore implements CodeStore {
   constructor(private readonly col: Collection<CodeRecord>) {}
@@ -163,6 +329,14 @@ export class MongoCodeStore implements CodeStore {
     return doc ? doc.attempts : null;
   }
 
+  async expiries(companyId: string, document: string): Promise<Date[]> {
+    const docs = await this.col.find({ companyId, document }, { projection: { _id: 0, expiresAt: 1 } }).toArray();
+    return docs.map((d) => d.expiresAt);
+  }
+
+  async removeAll(companyId: string, document: string): Promise<number> {
+    return (await this.col.deleteMany({ companyId, document })).deletedCount;
+  }
 }
 
 /** The database used when neither `MONGODB_DB` nor the URI names one. */
@@ -201,6 +375,11 @@ export const INDEXES: readonly IndexSpec[] = [
   { collection: 'companies', key: { keyHash: 1 }, unique: true },
   { collection: 'companies', key: { previousKeyHash: 1 } },
   { collection: 'clients', key: { companyId: 1, document: 1 }, unique: true },
+  // The delivery workers' query: clients whose next notification is due, oldest first.
+  { collection: 'clients', key: { deliveryDue: 1 }, sparse: true },
+  // The backlog (pending and failed notifications) and the export (a company's validations by date).
+  { collection: 'clients', key: { 'validations.delivery': 1 } },
+  { collection: 'clients', key: { companyId: 1, 'validations.validatedAt': 1 } },
   { collection: 'codes', key: { companyId: 1, document: 1, email: 1 }, unique: true },
   // Cleans up only: expiry itself is checked in every query.
   { collection: 'codes', key: { expiresAt: 1 }, expireAfterSeconds: 0 },
@@ -271,6 +450,7 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     companies: new MongoCompanyStore(companies),
     clients: new MongoClientStore(clients),
     codes: new MongoCodeStore(codes),
+    validations: new MongoValidationStore(clients),
     limits: createMongoLimits(client, db),
     ping: async () => {
       await db.command({ ping: 1 });

@@ -19,6 +19,17 @@ export interface Company {
   previousKeyHash?: string | null;
   previousKeyUntil?: Date | null;
   createdAt: Date;
+  /** Where its validations are notified (services/notify/), when it has set a destination. */
+  notification?: NotificationTarget | null;
+}
+
+/** A company's notification destination. */
+export interface NotificationTarget {
+  /** https (http only to loopback), checked by `services/notify/destination.ts`. */
+  url: string;
+  /** The signing secret, encrypted under a key derived from `CODE_PEPPER` (`services/notify/secret.ts`). */
+  secret: string;
+  configuredAt: Date;
 }
 
 /** A customer of a company, found by normalized CPF/CNPJ. */
@@ -60,7 +71,41 @@ export interface CompanyStore {
    * with `keepPreviousUntil`, at that time (a key kept from an earlier rotation stops at once).
    */
   setKeyHash(sigla: string, keyHash: string, keepPreviousUntil?: Date): Promise<boolean>;
+  /** Sets (or, with `null`, removes) the notification destination; `false` when no such company. */
+  setNotification(sigla: string, notification: NotificationTarget | null): Promise<boolean>;
   list(): Promise<Company[]>;
+}
+
+/** Which door a validation came through. */
+export type ValidationOrigin = 'webhook' | 'conversa';
+
+/**
+ * Where the notification of a validation stands: `none` when the company had no destination,
+ * `pending` until the receiver takes it, then `delivered`, or `failed` (refused for good, or
+ * still failing after the retry period; `validacoes reenviar` queues it again).
+ */
+export type DeliveryState = 'none' | 'pending' | 'delivered' | 'failed';
+
+/**
+ * One validation, kept in its client's document: written in the same update that marks the email
+ * validated, so neither exists without the other. Nothing personal besides the email.
+ */
+export interface ValidationRecord {
+  /** Random UUID: the notification's id, for the receiver's idempotency. */
+  eventId: string;
+  email: string;
+  validatedAt: Date;
+  origin: ValidationOrigin;
+  delivery: DeliveryState;
+  /** Attempts since it was last queued. */
+  attempts: number;
+  /** When it was last queued (validated, or queued again): the retry period counts from here. */
+  queuedAt: Date | null;
+  /** When it may be attempted next, while `pending`. */
+  nextAttemptAt: Date | null;
+  /** Why the last attempt failed (`HTTP 500`, `tempo esgotado`…), never a response body. */
+  lastError: string | null;
+  deliveredAt: Date | null;
 }
 
 export interface UpsertCounts {
@@ -73,11 +118,74 @@ export interface ClientStore {
   /** Inserts or replaces by (companyId, document). Keeps `emailValidatedAt` of an unchanged email. */
   upsertMany(clients: readonly Omit<Client, 'emailValidatedAt'>[]): Promise<UpsertCounts>;
   /**
-   * Records `email` as the client's validated email at `at`, when the client has no email or
-   * already has this one (case-insensitive). Returns the client after the change, or `null`
-   * when there is no such client or it has another email.
+   * Records `validation.email` as the client's validated email at `validation.validatedAt`, and
+   * the validation itself, in one atomic update, when the client has no email or already has this
+   * one (case-insensitive). Returns the client after the change, or `null` when there is no such
+   * client or it has another email (and then nothing is recorded).
    */
-  markEmailValidated(companyId: string, document: string, email: string, at: Date): Promise<Client | null>;
+  markEmailValidated(companyId: string, document: string, validation: ValidationRecord): Promise<Client | null>;
+  /**
+   * LGPD erasure: removes the client's email, its validations and their pending notifications.
+   * Returns what was there before, or `null` when there is no such client.
+   */
+  forget(companyId: string, document: string): Promise<{ email: string | null; validations: ValidationRecord[] } | null>;
+}
+
+/** A pending validation leased to one instance for delivery. */
+export interface ClaimedValidation {
+  companyId: string;
+  document: string;
+  /** The instance holding the lease. */
+  owner: string;
+  validation: ValidationRecord;
+}
+
+/** What a delivery attempt came to. `release` gives the lease back without counting an attempt. */
+export type DeliveryResult =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; at: Date; error: string }
+  | { kind: 'failed'; error: string }
+  | { kind: 'release' };
+
+/** Notifications not yet delivered, per company. */
+export interface Backlog {
+  companyId: string;
+  pending: number;
+  failed: number;
+  /** When the longest-waiting pending one was queued. */
+  oldestPendingSince: Date | null;
+}
+
+/** One line of the export. */
+export interface ExportRow {
+  document: string;
+  email: string;
+  validatedAt: Date;
+}
+
+/**
+ * The validations and the delivery of their notifications. Each client's validations are delivered
+ * in order, by one instance at a time (a lease on the client), at least once.
+ */
+export interface ValidationStore {
+  /**
+   * Leases, to `owner` until `leaseUntil`, the client whose next pending validation has waited
+   * longest, among those of `companyIds` that are due at `now`; `null` when none is.
+   */
+  claim(companyIds: readonly string[], now: Date, owner: string, leaseUntil: Date): Promise<ClaimedValidation | null>;
+  /** Records the result of delivering a claimed validation and ends the lease; `false` when the lease was lost. */
+  settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean>;
+  /** Every company that has pending or failed notifications. */
+  backlog(): Promise<Backlog[]>;
+  /**
+   * Queues again the company's validations of `[since, until)` that are `failed` or `none`; answers
+   * how many.
+   */
+  requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number>;
+  /** The client's validations, oldest first. */
+  list(companyId: string, document: string): Promise<ValidationRecord[]>;
+  /** The company's validations of `[since, until)`, oldest first, read in batches as they are consumed. */
+  exportRows(companyId: string, since: Date, until: Date): AsyncIterable<ExportRow>;
 }
 
 export interface CodeStore {
@@ -95,6 +203,10 @@ export interface CodeStore {
    * Returns the tries spent after this one, or `null` when that code is no longer live.
    */
   addWrongAttempt(key: CodeKey, codeHash: string, now: Date, maxAttempts: number): Promise<number | null>;
+  /** When the client's codes (one per email) expire; never the codes or their hashes. */
+  expiries(companyId: string, document: string): Promise<Date[]>;
+  /** Removes every code of the client; answers how many. */
+  removeAll(companyId: string, document: string): Promise<number>;
 }
 
 /**
@@ -150,6 +262,7 @@ export interface Stores {
   companies: CompanyStore;
   clients: ClientStore;
   codes: CodeStore;
+  validations: ValidationStore;
   limits: LimitStore;
   /** Answers when the database answers; throws otherwise. */
   ping(): Promise<void>;

@@ -1,3 +1,4 @@
+import { newValidation } from '../../services/validations';
 import { strict as assert } from 'node:assert';
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
@@ -126,8 +127,8 @@ describe('admin: clientes importar', () => {
     );
     assert.deepEqual([first.report.inserted, first.report.updated], [2, 0]);
     const validatedAt = new Date('2026-11-01T10:00:00Z');
-    await stores.clients.markEmailValidated('CAER', MARIA, 'maria@exemplo.com', validatedAt);
-    await stores.clients.markEmailValidated('CAER', JOAO, 'joao@exemplo.com', validatedAt);
+    await stores.clients.markEmailValidated('CAER', MARIA, newValidation('maria@exemplo.com', validatedAt, 'webhook', false));
+    await stores.clients.markEmailValidated('CAER', JOAO, newValidation('joao@exemplo.com', validatedAt, 'webhook', false));
 
     const second = await run(
       await tmp.file(

@@ -1,3 +1,4 @@
+import { newValidation } from '../../services/validations';
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
@@ -98,21 +99,21 @@ forEachStore('ClientStore', (stores) => {
 
   it('marks an email validated, storing it when the client had none', async () => {
     await stores().clients.upsertMany([client('02789078220', null)]);
-    const marked = await stores().clients.markEmailValidated('CAER', '02789078220', 'Novo@X.com', T0);
+    const marked = await stores().clients.markEmailValidated('CAER', '02789078220', newValidation('Novo@X.com', T0, 'webhook', false));
     assert.deepEqual(marked, { ...client('02789078220', 'Novo@X.com'), emailValidatedAt: T0 });
     assert.deepEqual(await stores().clients.find('CAER', '02789078220'), marked);
   });
 
   it('marks the registered email validated whatever its case, and refuses another email', async () => {
     await stores().clients.upsertMany([client('29378722040', 'a@b.com')]);
-    assert.equal((await stores().clients.markEmailValidated('CAER', '29378722040', 'A@B.com', T0))?.emailValidatedAt?.getTime(), T0.getTime());
-    assert.equal(await stores().clients.markEmailValidated('CAER', '29378722040', 'outro@b.com', T0), null);
-    assert.equal(await stores().clients.markEmailValidated('CAER', '00000000191', 'a@b.com', T0), null);
+    assert.equal((await stores().clients.markEmailValidated('CAER', '29378722040', newValidation('A@B.com', T0, 'webhook', false)))?.emailValidatedAt?.getTime(), T0.getTime());
+    assert.equal(await stores().clients.markEmailValidated('CAER', '29378722040', newValidation('outro@b.com', T0, 'webhook', false)), null);
+    assert.equal(await stores().clients.markEmailValidated('CAER', '00000000191', newValidation('a@b.com', T0, 'webhook', false)), null);
   });
 
   it('keeps a validation through a re-import of the same email, and drops it for a new one', async () => {
     await stores().clients.upsertMany([client('29378722040', 'a@b.com')]);
-    await stores().clients.markEmailValidated('CAER', '29378722040', 'a@b.com', T0);
+    await stores().clients.markEmailValidated('CAER', '29378722040', newValidation('a@b.com', T0, 'webhook', false));
     await stores().clients.upsertMany([client('29378722040', 'A@b.com')]);
     assert.equal((await stores().clients.find('CAER', '29378722040'))?.emailValidatedAt?.getTime(), T0.getTime());
     await stores().clients.upsertMany([client('29378722040', 'c@d.com')]);

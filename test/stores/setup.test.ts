@@ -1,3 +1,4 @@
+import { newValidation } from '../../services/validations';
 import { strict as assert } from 'node:assert';
 import { hashKey } from '../../services/code';
 import { DEMO_CLIENTS, DEMO_COMPANY, DEMO_KEY, seedDemo } from '../../services/demo';
@@ -21,7 +22,7 @@ forEachStore('seeding the demo data', (stores) => {
     await stores().companies.insert({ ...DEMO_COMPANY, keyHash: hashKey('a-rotated-key'), createdAt: new Date() });
     await stores().clients.upsertMany([{ ...DEMO_CLIENTS[0], companyId: DEMO_COMPANY.sigla }]);
     const validatedAt = new Date('2026-11-01T10:00:00Z');
-    await stores().clients.markEmailValidated(DEMO_COMPANY.sigla, DEMO_CLIENTS[0].document, 'maria@exemplo.com', validatedAt);
+    await stores().clients.markEmailValidated(DEMO_COMPANY.sigla, DEMO_CLIENTS[0].document, newValidation('maria@exemplo.com', validatedAt, 'webhook', false));
 
     await seedDemo(stores());
     const [maria, ...rest] = await clients();

@@ -1,0 +1,94 @@
+import { once } from 'node:events';
+import { z } from 'zod';
+import type { ExportRow, Stores } from '../services/store/types';
+import { AdminError, validateArgs, writeJson, writeLine, type AdminIo, type Output } from './common';
+import { siglaSchema } from './companies';
+import { adminTexts as t } from './texts';
+
+/**
+ * `validacoes reenviar | exportar`: the validations a company's system missed, queued again for
+ * notification, or written as CSV for a file-based import into GSAN.
+ */
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** An ISO 8601 instant that says its offset (`Z` or `-04:00`): never left to this machine's time zone. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `--desde`/`--ate`: a day (UTC) or an instant with its offset. A day in `--ate` counts whole, so
+ * `--desde 2026-11-01 --ate 2026-11-30` is all of November.
+ */
+const dateOption = (option: 'desde' | 'ate') =>
+  z
+    .string({ error: t.missingOption(option) })
+    .trim()
+    .refine((s) => (DAY.test(s) || INSTANT.test(s)) && !Number.isNaN(Date.parse(DAY.test(s) ? `${s}T00:00:00Z` : s)), t.invalidDate(option))
+    .transform((s) => {
+      if (!DAY.test(s)) return new Date(s);
+      const day = new Date(`${s}T00:00:00Z`);
+      return option === 'ate' ? new Date(day.getTime() + 24 * 60 * 60_000) : day;
+    });
+
+export const periodArgs = z
+  .object({ sigla: siglaSchema, desde: dateOption('desde'), ate: dateOption('ate').optional() })
+  .transform(({ sigla, desde, ate }) => ({ sigla, since: desde, until: ate ?? new Date(8.64e15) }))
+  .refine((a) => a.until > a.since, t.emptyPeriod);
+
+export type PeriodArgs = z.input<typeof periodArgs>;
+
+export async function requeueValidations(stores: Stores, io: AdminIo, rawArgs: PeriodArgs, now = new Date()): Promise<number> {
+  const { sigla, since, until } = validateArgs(periodArgs, rawArgs);
+  const company = await stores.companies.findBySigla(sigla);
+  if (!company) throw new AdminError(t.companyNotFound(sigla));
+  if (!company.notification) throw new AdminError(t.noNotification(sigla));
+  const count = await stores.validations.requeue(sigla, since, until, now);
+  writeLine(io.err, t.requeued(sigla, count));
+  if (io.json) writeJson(io.out, { sigla, reenfileiradas: count });
+  return count;
+}
+
+export const CSV_HEADER = 'cpfCnpj;email;validadoEm';
+
+/** A field as RFC 4180 wants it with `;`: quoted when it holds the separator, a quote or a line break. */
+function csvField(value: string): string {
+  return /[;"\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export const csvLine = (row: ExportRow) => `${csvField(row.document)};${csvField(row.email)};${row.validatedAt.toISOString()}\n`;
+
+/** Text gathered up to this size before it is written: few writes, little held. */
+const CHUNK_CHARS = 64 * 1024;
+
+/** Writes `text`, waiting while `out` is full (a stream's backpressure), so nothing piles up in memory. */
+async function writeWaiting(out: Output, text: string): Promise<void> {
+  if (out.write(text) === false && 'once' in out) await once(out as NodeJS.WritableStream, 'drain');
+}
+
+export interface ExportOptions {
+  /** A progress line on `io.err` every this many rows. */
+  progressEvery?: number;
+}
+
+/**
+ * The company's validations of the period, as CSV on `io.out`, oldest first, read from the database
+ * in batches as they are written: memory stays flat whatever the number of rows.
+ */
+export async function exportValidations(stores: Stores, io: AdminIo, rawArgs: PeriodArgs, opts: ExportOptions = {}): Promise<number> {
+  const { sigla, since, until } = validateArgs(periodArgs, rawArgs);
+  if (!(await stores.companies.findBySigla(sigla))) throw new AdminError(t.companyNotFound(sigla));
+  const every = opts.progressEvery ?? 10_000;
+  let rows = 0;
+  let chunk = `${CSV_HEADER}\n`;
+  for await (const row of stores.validations.exportRows(sigla, since, until)) {
+    chunk += csvLine(row);
+    rows++;
+    if (chunk.length >= CHUNK_CHARS) {
+      await writeWaiting(io.out, chunk);
+      chunk = '';
+    }
+    if (rows % every === 0) writeLine(io.err, t.exporting(rows));
+  }
+  await writeWaiting(io.out, chunk);
+  writeLine(io.err, t.exported(sigla, rows, since, until > new Date() ? new Date() : until));
+  return rows;
+}

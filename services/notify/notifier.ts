@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { describeError } from '../logging';
+import { atMostEvery } from '../throttle';
+import type { ClaimedValidation, Company, DeliveryResult, Stores } from '../store/types';
+import { destinationProblem } from './destination';
+import { decryptSecret } from './secret';
+import { signatureHeaders } from './signature';
+
+/**
+ * The background worker that tells each company's system about its validations: it leases a
+ * client whose next notification is due (services/store: one instance at a time per client, in
+ * order), POSTs it signed, and records what came of it. At least once: a receiver may see the same
+ * `id` again after a lost answer, never a validation out of its client's order.
+ */
+
+/** What a notification says; the receiver's documentation is the README's "Receiving validations". */
+export interface NotificationBody {
+  id: string;
+  tipo: 'email.validado';
+  empresa: string;
+  cpfCnpj: string;
+  email: string;
+  validadoEm: string;
+  origem: 'webhook' | 'conversa';
+}
+
+export interface RetryPolicy {
+  /** The first retry waits about this long; each next one twice as long… */
+  baseMs: number;
+  /** …up to this. */
+  maxMs: number;
+  /** Retries stop this long after the validation was queued; it is then `failed`. */
+  forMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 30_000, maxMs: 60 * 60_000, forMs: 72 * 60 * 60_000 };
+
+export interface NotifierTiming {
+  /** Bound of one POST, from connecting to the status line. */
+  timeoutMs: number;
+  /** How often an idle worker looks for due notifications. */
+  pollMs: number;
+  /** Deliveries in flight at once in this instance (each to a different client). */
+  concurrency: number;
+  retry: RetryPolicy;
+}
+
+export const DEFAULT_TIMING: NotifierTiming = { timeoutMs: 10_000, pollMs: 1000, concurrency: 4, retry: DEFAULT_RETRY };
+
+export type AttemptOutcome = 'delivered' | 'retry' | 'failed';
+
+export interface NotifierOptions {
+  stores: Stores;
+  /** `CODE_PEPPER`: the key the signing secrets are encrypted under. */
+  pepper: string;
+  logger: Logger;
+  timing?: Partial<NotifierTiming>;
+  /** Each attempt's outcome, for the metrics. */
+  onAttempt?: (outcome: AttemptOutcome) => void;
+}
+
+const USER_AGENT = 'gsan-email-validation';
+
+export class ValidationNotifier {
+  /** This instance, as the holder of its leases. */
+  readonly owner = randomUUID();
+  private readonly timing: NotifierTiming;
+  private readonly stopping = new AbortController();
+  private lanes: Promise<void>[] = [];
+  private readonly wakeUp = new Set<() => void>();
+  /** Whether the last look for work failed on the database: said once, not at every poll. */
+  private failing = false;
+  /** The companies and their destinations, read once per poll whatever the number of lanes. */
+  private readonly destinations: () => Promise<Company[]>;
+
+  constructor(private readonly opts: NotifierOptions) {
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.destinations = atMostEvery(this.timing.pollMs, async () => (await opts.stores.companies.list()).filter((c) => c.notification));
+  }
+
+  start(): void {
+    this.lanes = Array.from({ length: this.timing.concurrency }, () => this.lane());
+  }
+
+  /** Looks for work now rather than at the next poll (a validation was just recorded). */
+  wake(): void {
+    for (const resolve of this.wakeUp) resolve();
+  }
+
+  /** Stops looking for work; deliveries in flight are cut, and their validations left to be retried. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wake();
+    await Promise.all(this.lanes);
+  }
+
+  private async lane(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      let worked = false;
+      try {
+        worked = await this.deliverNext();
+        if (this.failing) this.opts.logger.info({ event: 'notification' }, 'notification worker: database usable again');
+        this.failing = false;
+      } catch (err) {
+        if (!this.failing) {
+          this.opts.logger.warn({ event: 'notification', error: describeError(err) }, 'notification worker: database not usable, trying again at every poll');
+        }
+        this.failing = true;
+      }
+      if (!worked) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.timing.pollMs);
+      this.wakeUp.add(done);
+    });
+  }
+
+  /** Delivers one due notification; `false` when none was due. */
+  private async deliverNext(): Promise<boolean> {
+    const { stores } = this.opts;
+    const companies = await this.destinations();
+    if (companies.length === 0) return false;
+    const now = new Date();
+    // The lease outlasts the longest attempt, so it only lapses when this instance died mid-way.
+    const leaseUntil = new Date(now.getTime() + 2 * this.timing.timeoutMs + 5000);
+    const claim = await stores.validations.claim(companies.map((c) => c.sigla), now, this.owner, leaseUntil);
+    if (!claim) return false;
+    const company = companies.find((c) => c.sigla === claim.companyId)!;
+    const result = await this.attempt(company, claim);
+    const kept = await stores.validations.settle(claim, result, new Date());
+    if (result.kind !== 'release') {
+      this.opts.onAttempt?.(result.kind);
+      const detail = result.kind === 'delivered' ? {} : { error: result.error, ...(result.kind === 'retry' ? { retryAt: result.at } : {}) };
+      const line = { event: 'notification', company: company.sigla, eventId: claim.validation.eventId, result: result.kind, attempt: claim.validation.attempts + 1, ...detail };
+      if (!kept) this.opts.logger.warn(line, 'notification: lease lost before its result was recorded (it will be sent again)');
+      else if (result.kind === 'delivered') this.opts.logger.info(line, 'notification delivered');
+      else this.opts.logger.warn(line, result.kind === 'failed' ? 'notification failed for good' : 'notification not delivered, will retry');
+    }
+    return true;
+  }
+
+  /** One POST of `claim` to its company's destination, and what it came to. */
+  private async attempt(company: Company, claim: ClaimedValidation): Promise<DeliveryResult> {
+    const target = company.notification!;
+    const problem = destinationProblem(target.url);
+    if (problem) return { kind: 'failed', error: `destino inválido: ${problem}` };
+    let secret: string;
+    try {
+      secret = decryptSecret(target.secret, this.opts.pepper);
+    } catch {
+      return { kind: 'failed', error: 'segredo de assinatura ilegível (CODE_PEPPER mudou?): configure a notificação de novo' };
+    }
+    const { validation: v } = claim;
+    const payload: NotificationBody = {
+      id: v.eventId,
+      tipo: 'email.validado',
+      empresa: company.sigla,
+      cpfCnpj: claim.document,
+      email: v.email,
+      validadoEm: v.validatedAt.toISOString(),
+      origem: v.origin,
+    };
+    const body = JSON.stringify(payload);
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timing.timeoutMs), this.stopping.signal]);
+    try {
+      const res = await fetch(target.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          ...signatureHeaders(secret, v.eventId, Math.floor(Date.now() / 1000), body),
+        },
+        body,
+        // Only the configured address: a redirect is not followed.
+        redirect: 'manual',
+        signal,
+      });
+      // The answer's body is not read: only its status counts.
+      await res.body?.cancel().catch(() => {});
+      return this.judge(claim, res.status, res.headers.get('retry-after'));
+    } catch (err) {
+      if (this.stopping.signal.aborted) return { kind: 'release' };
+      return this.retryOrFail(claim, signal.aborted ? 'tempo esgotado' : networkError(err));
+    }
+  }
+
+  /** 2xx delivered; 408, 429 and 5xx retried; anything else refused for good. */
+  private judge(claim: ClaimedValidation, status: number, retryAfter: string | null): DeliveryResult {
+    if (status >= 200 && status < 300) return { kind: 'delivered' };
+    const error = `HTTP ${status}`;
+    if (status === 408 || status === 429 || status >= 500) return this.retryOrFail(claim, error, retryAfterMs(retryAfter));
+    return { kind: 'failed', error: status >= 300 && status < 400 ? `${error} (redirecionamento não seguido)` : error };
+  }
+
+  /** The next try, after an exponential, jittered wait (no sooner than `atLeastMs`), or failure once the retry period is over. */
+  private retryOrFail(claim: ClaimedValidation, error: string, atLeastMs = 0): DeliveryResult {
+    const { baseMs, maxMs, forMs } = this.timing.retry;
+    const v = claim.validation;
+    const backoff = Math.min(maxMs, baseMs * 2 ** Math.min(v.attempts, 30));
+    // "Equal jitter": half the wait fixed, half random, so instances that failed together spread out.
+    const wait = Math.min(maxMs, Math.max(atLeastMs, backoff / 2 + Math.random() * (backoff / 2)));
+    const at = new Date(Date.now() + wait);
+    const queuedAt = v.queuedAt ?? v.validatedAt;
+    if (at.getTime() > queuedAt.getTime() + forMs) {
+      return { kind: 'failed', error: `${error}; sem sucesso por ${Math.round(forMs / 3_600_000)} h` };
+    }
+    return { kind: 'retry', at, error };
+  }
+}
+
+/** `Retry-After` in seconds (dates are not worth trusting across clocks); 0 when absent or not a number. */
+function retryAfterMs(header: string | null): number {
+  const seconds = Number(header);
+  return header && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
+/** What went wrong on the way, in a few words and the system's code: never a response body. */
+function networkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  const code = cause?.code ?? (err as { code?: string }).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'conexão recusada';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'conexão interrompida';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'nome do servidor não encontrado';
+    default:
+      return code ? `falha de rede (${code})` : 'falha de rede';
+  }
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { DeliveryResult, ValidationOrigin, ValidationRecord } from './store/types';
+
+/**
+ * The life of a validation record (store/types.ts), as pure functions both stores apply: the
+ * record a confirmation writes, what a delivery attempt makes of it, and what queuing it again does.
+ */
+
+/** The record of an email validated at `at`; its notification pending when the company has a destination. */
+export function newValidation(email: string, at: Date, origin: ValidationOrigin, notify: boolean): ValidationRecord {
+  return {
+    eventId: randomUUID(),
+    email,
+    validatedAt: at,
+    origin,
+    delivery: notify ? 'pending' : 'none',
+    attempts: 0,
+    queuedAt: notify ? at : null,
+    nextAttemptAt: notify ? at : null,
+    lastError: null,
+    deliveredAt: null,
+  };
+}
+
+/** The record after a delivery attempt (`release`: unchanged, no attempt counted). */
+export function settled(record: ValidationRecord, result: DeliveryResult, now: Date): ValidationRecord {
+  switch (result.kind) {
+    case 'release':
+      return record;
+    case 'delivered':
+      return { ...record, delivery: 'delivered', attempts: record.attempts + 1, nextAttemptAt: null, lastError: null, deliveredAt: now };
+    case 'retry':
+      return { ...record, attempts: record.attempts + 1, nextAttemptAt: result.at, lastError: result.error };
+    case 'failed':
+      return { ...record, delivery: 'failed', attempts: record.attempts + 1, nextAttemptAt: null, lastError: result.error };
+  }
+}
+
+/** The states `validacoes reenviar` queues again. */
+export const REQUEUABLE: readonly ValidationRecord['delivery'][] = ['failed', 'none'];
+
+/** Whether `record` is one `validacoes reenviar` queues again for `[since, until)`. */
+export function isRequeuable(record: ValidationRecord, since: Date, until: Date): boolean {
+  return REQUEUABLE.includes(record.delivery) && record.validatedAt >= since && record.validatedAt < until;
+}
+
+/** The record queued again at `now`: a fresh retry period, no attempts yet. */
+export function requeued(record: ValidationRecord, now: Date): ValidationRecord {
+  return { ...record, delivery: 'pending', attempts: 0, queuedAt: now, nextAttemptAt: now, lastError: null };
+}
+
+/**
+ * The validation a client's notifications wait on: its first pending one. Validations are
+ * delivered in the order they happened; one that failed for good no longer holds the others back.
+ */
+export function nextPending(validations: readonly ValidationRecord[]): ValidationRecord | undefined {
+  return validations.find((v) => v.delivery === 'pending');
+}
