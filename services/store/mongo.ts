@@ -261,16 +261,17 @@ export class MongoValidationStore implements ValidationStore {
       ])
       .toArray();
     if (!counted) return 0;
-    // The same change as `requeued()`, made in the database on every element that matches.
+    // The same change as `requeued()`, made in the database on every element that matches. The state
+    // the filter reads goes last: the test stand-in re-reads the filter field by field (mongod does not).
     await this.col.updateMany(
       { companyId, validations: { $elemMatch: match } },
       {
         $set: {
-          'validations.$[v].delivery': 'pending',
           'validations.$[v].attempts': 0,
           'validations.$[v].queuedAt': now,
           'validations.$[v].nextAttemptAt': now,
           'validations.$[v].lastError': null,
+          'validations.$[v].delivery': 'pending',
         },
         $min: { deliveryDue: now },
       },
