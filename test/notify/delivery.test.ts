@@ -167,7 +167,7 @@ describe('two instances delivering from one store', function () {
     const receiver = await startReceiver(204);
     // One store for both: a MongoDB database each instance opens with its own client, or the in-memory stores both share.
     // Instances share CODE_PEPPER, as they must: the signing secret is encrypted under it.
-    const env = { CODE_PEPPER: TEST_PEPPER, ...storeEnv() };
+    const env: Record<string, string> = { CODE_PEPPER: TEST_PEPPER, ...storeEnv() };
     const shared = STORE === 'memory' ? await openTestStores() : undefined;
     const start = () => startTestApp(env, { notifier: FAST, ...(shared ? { stores: shared } : {}) });
     const a = await start();
