@@ -14,6 +14,9 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** An ISO 8601 instant that says its offset (`Z` or `-04:00`): never left to this machine's time zone. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** A day that exists (`Date` would read 2026-02-30 as 2 March). */
+const isCalendarDay = (s: string) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
+
 /**
  * `--desde`/`--ate`: a day (UTC) or an instant with its offset. A day in `--ate` counts whole, so
  * `--desde 2026-11-01 --ate 2026-11-30` is all of November.
@@ -22,7 +25,7 @@ const dateOption = (option: 'desde' | 'ate') =>
   z
     .string({ error: t.missingOption(option) })
     .trim()
-    .refine((s) => (DAY.test(s) || INSTANT.test(s)) && !Number.isNaN(Date.parse(DAY.test(s) ? `${s}T00:00:00Z` : s)), t.invalidDate(option))
+    .refine((s) => (DAY.test(s) ? isCalendarDay(s) : INSTANT.test(s) && !Number.isNaN(Date.parse(s))), t.invalidDate(option))
     .transform((s) => {
       if (!DAY.test(s)) return new Date(s);
       const day = new Date(`${s}T00:00:00Z`);

@@ -30,9 +30,9 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
  * The receiver's check: a `v1` signature of these headers and body under `secret`, with a timestamp
  * within five minutes of `nowSeconds`. What the README's example does, for the tests to hold it to.
  */
-export function verifySignature(secret: string, headers: Partial<SignatureHeaders>, body: string, nowSeconds: number): boolean {
+export function verifySignature(secret: string, headers: Record<string, string | string[] | undefined>, body: string, nowSeconds: number): boolean {
   const { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures } = headers;
-  if (!id || !timestamp || !signatures) return false;
+  if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return false;
   if (Math.abs(nowSeconds - Number(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS) return false;
   const expected = Buffer.from(sign(secret, id, timestamp, body));
   // The header may carry several signatures (during a secret's rotation), separated by spaces.

@@ -31,7 +31,7 @@ async function configure(stores: Stores, pepper: string, receiver: TestReceiver)
 }
 
 const metricsText = async (app: TestApp) => (await request<string>(`${app.baseUrl}/metrics`)).body;
-const stateOf = async (stores: Stores, document = MARIA): Promise<ValidationRecord[]> => stores.validations.list(CAER, document);
+const stateOf = async (stores: Stores, document: string = MARIA): Promise<ValidationRecord[]> => stores.validations.list(CAER, document);
 
 describe('notifications of validations to the company system', function () {
   this.timeout(30_000);
