@@ -3,15 +3,18 @@ import { requeueValidations } from '../../admin/validations';
 import { configureNotification } from '../../admin/notifications';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
 import { DEMO_CLIENTS, DEMO_COMPANY, DEMO_KEY } from '../../services/demo';
-import type { NotifierTiming } from '../../services/notify/notifier';
+import { DEFAULT_RETRY, type NotifierTiming } from '../../services/notify/notifier';
+import { botTexts } from '../../services/texts';
+import { maskEmail } from '../../services/email';
 import { verifySignature } from '../../services/notify/signature';
 import type { Stores, ValidationRecord } from '../../services/store/types';
 import { newValidation } from '../../services/validations';
 import { captureIo } from '../admin/helpers';
 import { request, startTestApp, type TestApp } from '../support/app';
+import { HttpConversation, startChannel } from '../support/channel';
 import { eventually, startReceiver, type TestReceiver } from '../support/receiver';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
-import { dropTestDatabase, openTestStores, STORE, storeEnv, TEST_PEPPER } from '../support/stores';
+import { sharedStore, TEST_PEPPER } from '../support/stores';
 
 /**
  * Validations reach the company's system over real HTTP on loopback: signed, retried while the
@@ -150,6 +153,62 @@ describe('notifications of validations to the company system', function () {
     assert.equal(receiver.received.length, 1);
   });
 
+  it('notifies a validation made in the conversation, as from the conversation', async () => {
+    const channel = await startChannel();
+    try {
+      const chat = new HttpConversation(app.baseUrl, channel);
+      await chat.say('oi');
+      await chat.say(MARIA);
+      await chat.say('maria@exemplo.com.br');
+      assert.deepEqual(await chat.say(codeIn(await smtp.nextMail(0))), [botTexts.validated(maskEmail('maria@exemplo.com.br'))]);
+    } finally {
+      await channel.close();
+    }
+    await receiver.waitFor(1);
+    assert.deepEqual(
+      receiver.delivered().map(({ cpfCnpj, email, origem }) => ({ cpfCnpj, email, origem })),
+      [{ cpfCnpj: MARIA, email: 'maria@exemplo.com.br', origem: 'conversa' }],
+    );
+  });
+
+  it('gives up once the retry period is over, keeping the validation as failed', async () => {
+    await app.close();
+    app = await startTestApp({ SMTP_URL: smtp.url, CODE_PEPPER: app.config.codePepper }, { notifier: { ...FAST, retry: { baseMs: 20, maxMs: 50, forMs: 300 } } });
+    secret = await configure(app.stores, app.config.codePepper, receiver);
+    receiver.mode = 503;
+    await validateThroughWebhooks();
+    await eventually(async () => (await stateOf(app.stores))[0]?.delivery === 'failed');
+    const [record] = await stateOf(app.stores);
+    assert.match(record.lastError!, /^HTTP 503; sem sucesso por /);
+    assert.ok(record.attempts > 1, 'retried until then');
+    assert.ok(DEFAULT_RETRY.forMs >= 24 * 60 * 60_000, 'the service retries for at least 24 h');
+  });
+
+  it('on stop, cuts a delivery in flight and leaves it pending, its attempt not counted, for the next instance', async () => {
+    await app.close();
+    const store = await sharedStore();
+    const start = async () =>
+      startTestApp({ SMTP_URL: smtp.url, CODE_PEPPER: TEST_PEPPER, SEED_DEMO: 'true' }, { notifier: { ...FAST, timeoutMs: 60_000 }, stores: await store.open() });
+    try {
+      app = await start();
+      await configure(app.stores, TEST_PEPPER, receiver);
+      receiver.mode = 'hang';
+      await validateThroughWebhooks();
+      await receiver.waitFor(1);
+      assert.equal(await app.close(), true, 'the stop does not wait for the receiver');
+      receiver.mode = 204;
+      app = await start();
+      await eventually(async () => (await stateOf(app.stores))[0]?.delivery === 'delivered');
+      const [record] = await stateOf(app.stores);
+      assert.equal(record.attempts, 1, 'the cut attempt did not count');
+      assert.equal(receiver.received.length, 2, 'sent again, with the same id');
+      assert.equal(receiver.received[0].headers['webhook-id'], receiver.received[1].headers['webhook-id']);
+    } finally {
+      await app.close();
+      await store.dispose();
+    }
+  });
+
   it('records a validation of a company with no destination as not to be sent, and sends nothing', async () => {
     await app.stores.companies.setNotification(CAER, null);
     await validateThroughWebhooks();
@@ -166,10 +225,9 @@ describe('two instances delivering from one store', function () {
   it('deliver each validation once, in order per client', async () => {
     const receiver = await startReceiver(204);
     // One store for both: a MongoDB database each instance opens with its own client, or the in-memory stores both share.
-    // Instances share CODE_PEPPER, as they must: the signing secret is encrypted under it.
-    const env: Record<string, string> = { CODE_PEPPER: TEST_PEPPER, ...storeEnv() };
-    const shared = STORE === 'memory' ? await openTestStores() : undefined;
-    const start = () => startTestApp(env, { notifier: FAST, ...(shared ? { stores: shared } : {}) });
+    // The instances share CODE_PEPPER, as they must: the signing secret is encrypted under it.
+    const store = await sharedStore();
+    const start = async () => startTestApp({ CODE_PEPPER: TEST_PEPPER, SEED_DEMO: 'true' }, { notifier: FAST, stores: await store.open() });
     const a = await start();
     const b = await start();
     try {
@@ -198,8 +256,7 @@ describe('two instances delivering from one store', function () {
     } finally {
       await a.close();
       await b.close();
-      if (shared) await shared.close();
-      else await dropTestDatabase(env.MONGODB_DB);
+      await store.dispose();
       await receiver.close();
     }
   });

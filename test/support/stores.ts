@@ -77,3 +77,20 @@ export async function storedCodes(stores: Stores): Promise<number> {
 function asMongo(stores: Stores): MongoStores | undefined {
   return 'db' in stores ? (stores as MongoStores) : undefined;
 }
+
+/**
+ * One store for several app instances, as behind a load balancer: `open()` gives each instance its
+ * own handle (its own MongoDB client on one database; on the in-memory store, the one instance all
+ * share), which the instance closes; `dispose()` drops the database once every instance is done.
+ */
+export async function sharedStore(): Promise<{ open(): Promise<Stores>; dispose(): Promise<void> }> {
+  if (STORE === 'memory') {
+    const stores = createMemoryStores();
+    return { open: async () => stores, dispose: () => stores.close() };
+  }
+  const dbName = testDatabaseName();
+  return {
+    open: () => createMongoStores({ uri: process.env.MONGODB_URI!, dbName, timeoutMs: 4000 }),
+    dispose: () => dropTestDatabase(dbName),
+  };
+}
