@@ -177,7 +177,11 @@ export class MemoryValidationStore implements ValidationStore {
     let count = 0;
     for (const c of this.clients.values()) {
       if (c.companyId !== companyId) continue;
-      c.validations = c.validations.map((v) => (isRequeuable(v, since, until) ? (count++, requeued(v, now)) : v));
+      c.validations = c.validations.map((v) => {
+        if (!isRequeuable(v, since, until)) return v;
+        count++;
+        return requeued(v, now);
+      });
     }
     return count;
   }
