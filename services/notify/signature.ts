@@ -33,7 +33,8 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 export function verifySignature(secret: string, headers: Record<string, string | string[] | undefined>, body: string, nowSeconds: number): boolean {
   const { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures } = headers;
   if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return false;
-  if (Math.abs(nowSeconds - Number(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS) return false;
+  // Written so that a timestamp that is not a number fails too (NaN compares false).
+  if (!(Math.abs(nowSeconds - Number(timestamp)) <= TIMESTAMP_TOLERANCE_SECONDS)) return false;
   const expected = Buffer.from(sign(secret, id, timestamp, body));
   // The header may carry several signatures (during a secret's rotation), separated by spaces.
   return signatures.split(' ').some((s) => {
