@@ -73,7 +73,7 @@ export interface ExportOptions {
 }
 
 /**
- * The company's validations of the period, as CSV on `io.out`, oldest first, read from the database
+ * The company's validations of the period, as CSV on `io.out`, client by client, read from the database
  * in batches as they are written: memory stays flat whatever the number of rows.
  */
 export async function exportValidations(stores: Stores, io: AdminIo, rawArgs: PeriodArgs, opts: ExportOptions = {}): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeliveryResult, ValidationOrigin, ValidationRecord } from './store/types';
+import type { DeliveryResult, ExportRow, ValidationOrigin, ValidationRecord } from './store/types';
 
 /**
  * The life of a validation record (store/types.ts), as pure functions both stores apply: the
@@ -39,9 +39,21 @@ export function settled(record: ValidationRecord, result: DeliveryResult, now: D
 /** The states `validacoes reenviar` queues again. */
 export const REQUEUABLE: readonly ValidationRecord['delivery'][] = ['failed', 'none'];
 
+const inPeriod = (record: Pick<ValidationRecord, 'validatedAt'>, since: Date, until: Date) => record.validatedAt >= since && record.validatedAt < until;
+
 /** Whether `record` is one `validacoes reenviar` queues again for `[since, until)`. */
 export function isRequeuable(record: ValidationRecord, since: Date, until: Date): boolean {
-  return REQUEUABLE.includes(record.delivery) && record.validatedAt >= since && record.validatedAt < until;
+  return REQUEUABLE.includes(record.delivery) && inPeriod(record, since, until);
+}
+
+/** The export's rows of one client: its validations of `[since, until)`, in the order they happened. */
+export function* rowsInPeriod(
+  document: string,
+  validations: readonly Pick<ValidationRecord, 'email' | 'validatedAt'>[],
+  since: Date,
+  until: Date,
+): Generator<ExportRow> {
+  for (const v of validations) if (inPeriod(v, since, until)) yield { document, email: v.email, validatedAt: v.validatedAt };
 }
 
 /** The record queued again at `now`: a fresh retry period, no attempts yet. */

@@ -18,7 +18,7 @@ import {
   type ValidationStore,
 } from './types';
 import { emailKey } from '../email';
-import { isRequeuable, nextPending, requeued, settled } from '../validations';
+import { isRequeuable, nextPending, requeued, rowsInPeriod, settled } from '../validations';
 import { createMemoryLimits } from './limits';
 
 /**
@@ -191,14 +191,9 @@ export class MemoryValidationStore implements ValidationStore {
   }
 
   async *exportRows(companyId: string, since: Date, until: Date): AsyncIterable<ExportRow> {
-    const rows: ExportRow[] = [];
     for (const c of this.clients.values()) {
-      if (c.companyId !== companyId) continue;
-      for (const v of c.validations) {
-        if (v.validatedAt >= since && v.validatedAt < until) rows.push({ document: c.document, email: v.email, validatedAt: v.validatedAt });
-      }
+      if (c.companyId === companyId) yield* rowsInPeriod(c.document, c.validations, since, until);
     }
-    yield* rows.sort((a, b) => a.validatedAt.getTime() - b.validatedAt.getTime());
   }
 }
 

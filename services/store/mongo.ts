@@ -19,7 +19,7 @@ import {
   type ValidationStore,
 } from './types';
 import { emailKey } from '../email';
-import { nextPending, REQUEUABLE, settled } from '../validations';
+import { nextPending, REQUEUABLE, rowsInPeriod, settled } from '../validations';
 import { databaseStartError } from '../startError';
 import { ensureIndex, type IndexSpec } from './indexes';
 import { createMongoLimits, limitIndexes } from './limits';
@@ -285,23 +285,18 @@ export class MongoValidationStore implements ValidationStore {
     return doc?.validations ?? [];
   }
 
-  exportRows(companyId: string, since: Date, until: Date): AsyncIterable<ExportRow> {
-    const range = { $gte: since, $lt: until };
-    return this.col.aggregate<ExportRow>(
-      [
-        { $match: { companyId, 'validations.validatedAt': range } },
-        { $unwind: '$validations' },
-        { $match: { 'validations.validatedAt': range } },
-        { $project: { _id: 0, document: 1, email: '$validations.email', validatedAt: '$validations.validatedAt' } },
-        { $sort: { validatedAt: 1 } },
-      ],
-      // A large export sorts on disk rather than failing at MongoDB's in-memory sort limit.
-      { allowDiskUse: true, batchSize: EXPORT_BATCH },
+  async *exportRows(companyId: string, since: Date, until: Date): AsyncIterable<ExportRow> {
+    // A plain cursor, fetched a batch at a time as the rows are consumed: no server-side sort to
+    // buffer, and no more than one batch of clients held here.
+    const cursor = this.col.find(
+      { companyId, 'validations.validatedAt': { $gte: since, $lt: until } },
+      { projection: { _id: 0, document: 1, 'validations.email': 1, 'validations.validatedAt': 1 }, batchSize: EXPORT_BATCH },
     );
+    for await (const doc of cursor) yield* rowsInPeriod(doc.document, doc.validations ?? [], since, until);
   }
 }
 
-/** Rows fetched per round trip of an export. */
+/** Clients fetched per round trip of an export. */
 const EXPORT_BATCH = 1000;
 
 export class MongoCodeStore implements CodeStore {

@@ -184,7 +184,10 @@ export interface ValidationStore {
   requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number>;
   /** The client's validations, oldest first. */
   list(companyId: string, document: string): Promise<ValidationRecord[]>;
-  /** The company's validations of `[since, until)`, oldest first, read in batches as they are consumed. */
+  /**
+   * The company's validations of `[since, until)`, client by client (each client's in the order they
+   * happened), read in batches as they are consumed.
+   */
   exportRows(companyId: string, since: Date, until: Date): AsyncIterable<ExportRow>;
 }
 

@@ -91,7 +91,7 @@ describe('admin: validations, notifications and LGPD requests', () => {
     assert.deepEqual(JSON.parse(done.out), { sigla: 'CAER', reenfileiradas: 1 }, '--ate counts its whole day');
   });
 
-  it('exports a period as CSV with a header, oldest first, progress on standard error', async () => {
+  it('exports a period as CSV with a header, client by client, progress on standard error', async () => {
     await validate(JOAO, 'joao@x.com', '2026-11-20T08:00:00Z');
     await validate(MARIA, 'maria@x.com', '2026-11-10T12:00:00Z');
     await validate(MARIA, 'maria@x.com', '2026-10-31T23:59:59Z');
