@@ -6,7 +6,12 @@ import { request } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { startService, type ServiceProcess } from '../support/service';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
-import { dropTestDatabase, STORE, storeEnv } from '../support/stores';
+import { configureNotification } from '../../admin/notifications';
+import { verifySignature } from '../../services/notify/signature';
+import { createMongoStores } from '../../services/store/mongo';
+import { captureIo } from '../admin/helpers';
+import { startReceiver } from '../support/receiver';
+import { dropTestDatabase, STORE, storeEnv, TEST_PEPPER } from '../support/stores';
 
 /**
  * Two service processes on one MongoDB database, as behind a load balancer: whatever one instance
@@ -74,5 +79,28 @@ describe('two service processes sharing one MongoDB database', function () {
     assert.deepEqual(await chat.say(email, a.baseUrl), [botTexts.codeSent(masked, 10), botTexts.askCode]);
     const code = codeIn(await smtp.nextMail(seen));
     assert.deepEqual(await chat.say(code, b.baseUrl), [botTexts.validated(masked)]);
+  });
+
+  it('a validation confirmed on B reaches the company system once, signed, though both instances deliver', async () => {
+    const receiver = await startReceiver(204);
+    const admin = await createMongoStores({ uri: env.MONGODB_URI, dbName: env.MONGODB_DB, timeoutMs: 4000 });
+    try {
+      const io = captureIo();
+      await configureNotification(admin, io, { sigla: 'CAER', url: receiver.url }, TEST_PEPPER);
+      const joao = { key: DEMO_KEY, cpfCnpj: '29378722040', email: 'aaaxxxxbbb@email.com' };
+      const seen = smtp.mails.length;
+      assert.deepEqual((await post(a, SEND_PATH, joao)).body, S);
+      assert.deepEqual((await post(b, CONFIRM_PATH, { ...joao, codigo: codeIn(await smtp.nextMail(seen)) })).body, S);
+      await receiver.waitFor(1);
+      // Both instances look for due notifications every second: three more looks each, and no repeat.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.equal(receiver.received.length, 1);
+      const [got] = receiver.received;
+      assert.ok(verifySignature(io.out.text.trim(), got.headers, got.body, Math.floor(Date.now() / 1000)));
+      assert.equal((JSON.parse(got.body) as { cpfCnpj: string }).cpfCnpj, joao.cpfCnpj);
+    } finally {
+      await admin.close();
+      await receiver.close();
+    }
   });
 });
