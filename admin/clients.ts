@@ -61,7 +61,7 @@ function consultText(client: Client, r: { validacoes: ReturnType<typeof describe
     `  validações:        ${r.validacoes.length}`,
     ...r.validacoes.map(
       (v) =>
-        `    ${v.validadoEm}  ${v.email}  pelo ${v.origem}  notificação: ${v.notificacao}` +
+        `    ${v.validadoEm}  ${v.email}  ${t.origin[v.origem]}  notificação: ${t.deliveryState[v.notificacao]}` +
         (v.entregueEm ? ` em ${v.entregueEm}` : '') +
         (v.ultimoErro ? ` (último erro: ${v.ultimoErro})` : ''),
     ),

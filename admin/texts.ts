@@ -1,4 +1,4 @@
-import type { Backlog, Company } from '../services/store/types';
+import type { Backlog, Company, DeliveryState, ValidationOrigin } from '../services/store/types';
 
 /**
  * Every text the administration command writes, in pt-BR. The operator reads these; customers never do
@@ -131,6 +131,8 @@ export const adminTexts = {
     `${fmt(rows)} ${rows === 1 ? 'validação exportada' : 'validações exportadas'} da empresa ${sigla}, de ${utc(since)} a ${utc(until)} UTC (exclusive).`,
 
   // LGPD
+  deliveryState: { none: 'sem destino', pending: 'pendente', delivered: 'entregue', failed: 'com falha' } satisfies Record<DeliveryState, string>,
+  origin: { webhook: 'pelo webhook', conversa: 'pela conversa' } satisfies Record<ValidationOrigin, string>,
   invalidClientDocument: 'Informe um CPF ou CNPJ válido em --cpf.',
   clientNotFound: (sigla: string, document: string) => `Cliente ${document} não encontrado na empresa ${sigla}.`,
   forgotten: (sigla: string, document: string, removed: { email: boolean; validations: number; pending: number; codes: number }) =>

@@ -159,7 +159,7 @@ describe('admin: validations, notifications and LGPD requests', () => {
     const seen = await admin('clientes', 'consultar', '--sigla', 'CAER', '--cpf', '529.982.247-25');
     assert.equal(seen.code, 0, seen.err);
     assert.match(seen.out, /^ {2}email: {13}maria@x\.com$/m);
-    assert.match(seen.out, /^ {4}2026-11-10T12:00:00\.000Z {2}maria@x\.com {2}pelo conversa {2}notificação: pending$/m);
+    assert.match(seen.out, /^ {4}2026-11-10T12:00:00\.000Z {2}maria@x\.com {2}pela conversa {2}notificação: pendente$/m);
     assert.match(seen.out, /^ {2}códigos vivos: {5}1 \(vencem: /m);
     assert.doesNotMatch(seen.out, /ffff/);
     const json = JSON.parse((await admin('clientes', 'consultar', '--sigla', 'CAER', '--cpf', MARIA, '--json')).out) as Record<string, unknown>;
