@@ -55,7 +55,7 @@ export interface AppOverrides {
   notifier?: Partial<NotifierTiming>;
 }
 
-/** Closing the database client is bounded too, so a stop always ends. */
+/** Stopping the notification worker and closing the database client are bounded too, so a stop always ends. */
 const CLOSE_STORES_TIMEOUT_MS = 3000;
 
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -84,7 +84,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     (closing ??= (async () => {
       const clean = await http.stop(graceMs);
       // A notification in flight is cut and left for another instance, or the next start, to retry.
-      await notifier.stop();
+      await withDeadline(notifier.stop(), CLOSE_STORES_TIMEOUT_MS, 'stopping the notification worker').catch((err: unknown) =>
+        logger.warn({ error: describeError(err) }, 'notification worker still busy at stop: its leases will lapse'),
+      );
       // Only now: a send in flight would be cut by closing the pool under it.
       mailer.close();
       await withDeadline(stores.close(), CLOSE_STORES_TIMEOUT_MS, 'closing the database client');

@@ -12,7 +12,7 @@ import { adminTexts as t } from './texts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** An ISO 8601 instant that says its offset (`Z` or `-04:00`): never left to this machine's time zone. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** A day that exists (`Date` would read 2026-02-30 as 2 March). */
 const isCalendarDay = (s: string) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
@@ -25,7 +25,7 @@ const dateOption = (option: 'desde' | 'ate') =>
   z
     .string({ error: t.missingOption(option) })
     .trim()
-    .refine((s) => (DAY.test(s) ? isCalendarDay(s) : INSTANT.test(s) && !Number.isNaN(Date.parse(s))), t.invalidDate(option))
+    .refine((s) => (DAY.test(s) || INSTANT.test(s)) && isCalendarDay(s.slice(0, 10)) && !Number.isNaN(Date.parse(s)), t.invalidDate(option))
     .transform((s) => {
       if (!DAY.test(s)) return new Date(s);
       const day = new Date(`${s}T00:00:00Z`);

@@ -61,15 +61,17 @@ export interface NotifierOptions {
 }
 
 const USER_AGENT = 'gsan-email-validation';
+/** Tries to record one result (0.5 s, then 1 s apart), well within the lease. */
+const SETTLE_TRIES = 3;
 
 export class ValidationNotifier {
-  /** This instance, as the holder of its leases. */
-  readonly owner = randomUUID();
+  /** This instance; each lease it takes is held in the name of `<instance>:<random>`, one per claim. */
+  readonly instance = randomUUID();
   private readonly timing: NotifierTiming;
   private readonly stopping = new AbortController();
   private lanes: Promise<void>[] = [];
   private readonly wakeUp = new Set<() => void>();
-  /** Whether the last look for work failed on the database: said once, not at every poll. */
+  /** Whether the last look for work failed: said once, not at every poll. */
   private failing = false;
   /** The companies and their destinations, read once per poll whatever the number of lanes. */
   private readonly destinations: () => Promise<Company[]>;
@@ -100,11 +102,12 @@ export class ValidationNotifier {
       let worked = false;
       try {
         worked = await this.deliverNext();
-        if (this.failing) this.opts.logger.info({ event: 'notification' }, 'notification worker: database usable again');
+        if (this.failing) this.opts.logger.info({ event: 'notification' }, 'notification worker: working again');
         this.failing = false;
       } catch (err) {
+        // The database failing, most likely (the error says): the lease, if one was taken, lapses and the validation is tried again.
         if (!this.failing) {
-          this.opts.logger.warn({ event: 'notification', error: describeError(err) }, 'notification worker: database not usable, trying again at every poll');
+          this.opts.logger.warn({ event: 'notification', error: describeError(err) }, 'notification worker failed; trying again at every poll');
         }
         this.failing = true;
       }
@@ -128,17 +131,17 @@ export class ValidationNotifier {
   private async deliverNext(): Promise<boolean> {
     const { stores } = this.opts;
     const companies = await this.destinations();
-    if (companies.length === 0) return false;
+    if (companies.length === 0 || this.stopping.signal.aborted) return false;
     const now = new Date();
     // The lease outlasts the longest attempt, so it only lapses when this instance died mid-way.
     const leaseUntil = new Date(now.getTime() + 2 * this.timing.timeoutMs + 5000);
-    const claim = await stores.validations.claim(companies.map((c) => c.sigla), now, this.owner, leaseUntil);
+    const claim = await stores.validations.claim(companies.map((c) => c.sigla), now, `${this.instance}:${randomUUID()}`, leaseUntil);
     if (!claim) return false;
     const company = companies.find((c) => c.sigla === claim.companyId)!;
     const result = await this.attempt(company, claim);
-    const kept = await stores.validations.settle(claim, result, new Date());
+    if (result.kind !== 'release') this.opts.onAttempt?.(result.kind);
+    const kept = await this.settle(claim, result);
     if (result.kind !== 'release') {
-      this.opts.onAttempt?.(result.kind);
       const detail = result.kind === 'delivered' ? {} : { error: result.error, ...(result.kind === 'retry' ? { retryAt: result.at } : {}) };
       const line = { event: 'notification', company: company.sigla, eventId: claim.validation.eventId, result: result.kind, attempt: claim.validation.attempts + 1, ...detail };
       if (!kept) this.opts.logger.warn(line, 'notification: lease lost before its result was recorded (it will be sent again)');
@@ -146,6 +149,21 @@ export class ValidationNotifier {
       else this.opts.logger.warn(line, result.kind === 'failed' ? 'notification failed for good' : 'notification not delivered, will retry');
     }
     return true;
+  }
+
+  /**
+   * Records a result, trying again a few times over a database hiccup: one lost here means the
+   * lease lapses and the validation is sent again.
+   */
+  private async settle(claim: ClaimedValidation, result: DeliveryResult): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.opts.stores.validations.settle(claim, result, new Date());
+      } catch (err) {
+        if (attempt >= SETTLE_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, attempt * 500));
+      }
+    }
   }
 
   /** One POST of `claim` to its company's destination, and what it came to. */

@@ -128,7 +128,7 @@ export class MemoryClientStore implements ClientStore {
   async forget(companyId: string, document: string): Promise<{ email: string | null; validations: ValidationRecord[] } | null> {
     const c = this.clients.get(clientId(companyId, document));
     if (!c) return null;
-    const before = { email: c.email, validations: c.validations };
+    const before = { email: c.email, validations: c.validations.map((v) => ({ ...v })) };
     Object.assign(c, { email: null, emailValidatedAt: null, validations: [], lease: null });
     return before;
   }

@@ -19,7 +19,7 @@ import {
   type ValidationStore,
 } from './types';
 import { emailKey } from '../email';
-import { nextPending, REQUEUABLE, rowsInPeriod, settled } from '../validations';
+import { REQUEUABLE, rowsInPeriod, settled } from '../validations';
 import { databaseStartError } from '../startError';
 import { ensureIndex, type IndexSpec } from './indexes';
 import { createMongoLimits, limitIndexes } from './limits';
@@ -39,6 +39,8 @@ type ClientDoc = Client & {
   validations?: ValidationRecord[];
   deliveryDue?: Date;
   deliveryLease?: { owner: string; until: Date };
+  /** Bumped by every write that adds or re-queues validations (see `MongoValidationStore`). */
+  deliveryVersion?: number;
 };
 
 /** What a client is to the rest of the service: not its validations, nor their delivery. */
@@ -159,6 +161,7 @@ export class MongoClientStore implements ClientStore {
       {
         $set: { email: validation.email, emailKey: key, emailValidatedAt: validation.validatedAt },
         $push: { validations: validation },
+        $inc: { deliveryVersion: 1 },
         ...(validation.nextAttemptAt ? { $min: { deliveryDue: validation.nextAttemptAt } } : {}),
       },
       { returnDocument: 'after', ...CLIENT_FIELDS },
@@ -171,6 +174,7 @@ export class MongoClientStore implements ClientStore {
       {
         $set: { email: null, emailKey: null, emailValidatedAt: null, validations: [] },
         $unset: { deliveryDue: '', deliveryLease: '' },
+        $inc: { deliveryVersion: 1 },
       },
       { returnDocument: 'before', projection: { _id: 0, email: 1, validations: 1 } },
     );
@@ -181,47 +185,72 @@ export class MongoClientStore implements ClientStore {
 /** A claim that found its client's next validation not yet due (or none) tries the next client, this many times. */
 const CLAIM_TRIES = 10;
 
+/** What a claim read, for its result to set `deliveryDue` right: the client's version then, and when the validation after this one is due. */
+interface ClaimRead {
+  version: number;
+  following: Date | null;
+}
+
 export class MongoValidationStore implements ValidationStore {
+  private readonly reads = new WeakMap<ClaimedValidation, ClaimRead>();
+
   constructor(private readonly col: Collection<ClientDoc>) {}
+
+  /*
+   * `deliveryDue` may be early, never late: moving it earlier (`$min`, or "due now") is always safe,
+   * since a claim looks at the validations themselves; moving it later, or removing it, is done only
+   * when `deliveryVersion` says the validations are as the claim read them. Every write that adds or
+   * re-queues a validation bumps the version.
+   */
 
   async claim(companyIds: readonly string[], now: Date, owner: string, leaseUntil: Date): Promise<ClaimedValidation | null> {
     for (let i = 0; i < CLAIM_TRIES; i++) {
       const doc = await this.col.findOneAndUpdate(
         { companyId: { $in: [...companyIds] }, deliveryDue: { $lte: now }, 'deliveryLease.until': { $not: { $gt: now } } },
         { $set: { deliveryLease: { owner, until: leaseUntil } } },
-        { sort: { deliveryDue: 1 }, returnDocument: 'after', projection: { _id: 0, companyId: 1, document: 1, validations: 1 } },
+        { sort: { deliveryDue: 1 }, returnDocument: 'after', projection: { _id: 0, companyId: 1, document: 1, validations: 1, deliveryVersion: 1 } },
       );
       if (!doc) return null;
-      const validation = nextPending(doc.validations ?? []);
-      if (validation?.nextAttemptAt && validation.nextAttemptAt <= now) return { companyId: doc.companyId, document: doc.document, owner, validation };
-      // `deliveryDue` ran ahead of the next validation (a newer one was queued while it waits): set it right.
-      await this.col.updateOne(
-        { companyId: doc.companyId, document: doc.document, 'deliveryLease.owner': owner },
-        validation?.nextAttemptAt
-          ? { $set: { deliveryDue: validation.nextAttemptAt }, $unset: { deliveryLease: '' } }
+      const { companyId, document } = doc;
+      // Always set where there are validations; a document without one only ever takes the safe paths below.
+      const version = doc.deliveryVersion ?? -1;
+      const [next, following] = (doc.validations ?? []).filter((v) => v.delivery === 'pending');
+      if (next?.nextAttemptAt && next.nextAttemptAt <= now) {
+        const claim = { companyId, document, owner, validation: next };
+        this.reads.set(claim, { version, following: following?.nextAttemptAt ?? null });
+        return claim;
+      }
+      // Due too early (a newer validation was queued while the next one waits for its retry), or
+      // nothing pending: set it right, unless something changed since the read.
+      const leased = { companyId, document, 'deliveryLease.owner': owner };
+      const corrected = await this.col.updateOne(
+        { ...leased, deliveryVersion: version },
+        next?.nextAttemptAt
+          ? { $set: { deliveryDue: next.nextAttemptAt }, $unset: { deliveryLease: '' } }
           : { $unset: { deliveryDue: '', deliveryLease: '' } },
       );
+      if (corrected.matchedCount === 0) await this.col.updateOne(leased, { $unset: { deliveryLease: '' } });
     }
     return null;
   }
 
   async settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean> {
+    const read = this.reads.get(claim) ?? { version: -1, following: null };
     const record = settled(claim.validation, result, now);
-    const { companyId, document } = claim;
-    const r = await this.col.updateOne(
-      { companyId, document, 'deliveryLease.owner': claim.owner, 'validations.eventId': record.eventId },
-      {
-        // The next pending validation is due at once, unless this one waits for a retry: it comes first.
-        $set: { 'validations.$': record, deliveryDue: record.delivery === 'pending' ? record.nextAttemptAt! : now },
-        $unset: { deliveryLease: '' },
-      },
+    const leased = { companyId: claim.companyId, document: claim.document, 'deliveryLease.owner': claim.owner, 'validations.eventId': record.eventId };
+    if (result.kind === 'release') return (await this.col.updateOne(leased, { $unset: { deliveryLease: '' } })).matchedCount === 1;
+    // This one waits for its retry and holds the others back; or the next one is due; or none is left.
+    const due = record.delivery === 'pending' ? record.nextAttemptAt : read.following;
+    const exact = await this.col.updateOne(
+      { ...leased, deliveryVersion: read.version },
+      due
+        ? { $set: { 'validations.$': record, deliveryDue: due }, $unset: { deliveryLease: '' } }
+        : { $set: { 'validations.$': record }, $unset: { deliveryDue: '', deliveryLease: '' } },
     );
-    if (r.matchedCount === 0) return false;
-    // Nothing left to deliver: no longer due. A validation pushed in the meantime is pending, so the filter spares it.
-    if (record.delivery !== 'pending') {
-      await this.col.updateOne({ companyId, document, 'validations.delivery': { $ne: 'pending' } }, { $unset: { deliveryDue: '' } });
-    }
-    return true;
+    if (exact.matchedCount === 1) return true;
+    // Validations were added or re-queued meanwhile (or the lease was lost): due now, for the next claim to look.
+    const r = await this.col.updateOne(leased, { $set: { 'validations.$': record, deliveryDue: now }, $unset: { deliveryLease: '' } });
+    return r.matchedCount === 1;
   }
 
   async backlog(): Promise<Backlog[]> {
@@ -274,6 +303,7 @@ export class MongoValidationStore implements ValidationStore {
           'validations.$[v].delivery': 'pending',
         },
         $min: { deliveryDue: now },
+        $inc: { deliveryVersion: 1 },
       },
       { arrayFilters: [{ 'v.delivery': match.delivery, 'v.validatedAt': match.validatedAt }] },
     );

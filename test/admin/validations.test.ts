@@ -110,6 +110,8 @@ describe('admin: validations, notifications and LGPD requests', () => {
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '01/11/2026'],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-01T08:00'],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-02-30'],
+      ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-02-30T10:00Z'],
+      ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-01T24:00Z'],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-02', '--ate', '2026-11-01'],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-01', '--json'],
       ['validacoes', 'reenviar', '--sigla', 'CAER'],

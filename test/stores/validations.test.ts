@@ -92,6 +92,27 @@ forEachStore('ValidationStore', (stores) => {
     assert.equal(next.validation.validatedAt.getTime(), at(1).getTime());
   });
 
+  it('delivers a validation recorded while the one before it was being delivered, right after it', async () => {
+    await validate(stores(), MARIA, 'maria@x.com', 0);
+    const v = stores().validations;
+    const first = (await v.claim(['CAER'], at(5), 'a', LEASE))!;
+    await validate(stores(), MARIA, 'maria@x.com', 6);
+    await v.settle(first, { kind: 'delivered' }, at(7));
+    assert.equal((await v.claim(['CAER'], at(7), 'a', LEASE))?.validation.validatedAt.getTime(), at(6).getTime());
+  });
+
+  it('lets a validation queued again while a later one is being retried go first, without waiting for that retry', async () => {
+    await validate(stores(), MARIA, 'maria@x.com', 0);
+    await validate(stores(), MARIA, 'maria@x.com', 1);
+    const v = stores().validations;
+    const first = (await v.claim(['CAER'], at(5), 'a', LEASE))!;
+    await v.settle(first, { kind: 'failed', error: 'HTTP 400' }, at(5));
+    const second = (await v.claim(['CAER'], at(6), 'a', LEASE))!;
+    assert.equal(await v.requeue('CAER', at(0), at(1), at(7)), 1);
+    await v.settle(second, { kind: 'retry', at: at(3600), error: 'HTTP 500' }, at(8));
+    assert.equal((await v.claim(['CAER'], at(9), 'a', LEASE))?.validation.eventId, first.validation.eventId);
+  });
+
   it('gives a lapsed lease to another instance; the first one can no longer record a result', async () => {
     await validate(stores(), MARIA, 'maria@x.com', 0);
     const v = stores().validations;
