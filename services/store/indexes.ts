@@ -11,13 +11,13 @@ export interface IndexSpec {
   collection: string;
   key: Record<string, 1 | -1>;
   unique?: boolean;
-  /** Only documents that have the field are indexed. */
-  sparse?: boolean;
+  /** Only the documents this filter matches are indexed. */
+  partialFilterExpression?: Record<string, unknown>;
   expireAfterSeconds?: number;
 }
 
 /** What `listIndexes` answers for one index, as far as these specs use it. */
-export type ExistingIndex = Pick<IndexDescription, 'name' | 'unique' | 'sparse' | 'expireAfterSeconds'> & { key: Record<string, unknown> };
+export type ExistingIndex = Pick<IndexDescription, 'name' | 'unique' | 'partialFilterExpression' | 'expireAfterSeconds'> & { key: Record<string, unknown> };
 
 export type IndexAction =
   | { kind: 'keep' }
@@ -31,7 +31,9 @@ const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON
 export function planIndex(spec: IndexSpec, existing: readonly ExistingIndex[]): IndexAction {
   const found = existing.find((index) => sameKey(index.key, spec.key));
   if (!found) return { kind: 'create' };
-  const optionsSame = Boolean(found.unique) === Boolean(spec.unique) && Boolean(found.sparse) === Boolean(spec.sparse);
+  const optionsSame =
+    Boolean(found.unique) === Boolean(spec.unique) &&
+    JSON.stringify(found.partialFilterExpression ?? null) === JSON.stringify(spec.partialFilterExpression ?? null);
   const ttlSame = found.expireAfterSeconds === spec.expireAfterSeconds;
   if (optionsSame && ttlSame) return { kind: 'keep' };
   // collMod changes a TTL in place, but cannot make an index a TTL index or stop it being one.

@@ -401,8 +401,9 @@ export const INDEXES: readonly IndexSpec[] = [
   { collection: 'companies', key: { keyHash: 1 }, unique: true },
   { collection: 'companies', key: { previousKeyHash: 1 } },
   { collection: 'clients', key: { companyId: 1, document: 1 }, unique: true },
-  // The delivery workers' query: clients whose next notification is due, oldest first.
-  { collection: 'clients', key: { deliveryDue: 1 }, sparse: true },
+  // The delivery workers' query: the companies' clients whose next notification is due, longest due
+  // first; only those with one are indexed, and a company no longer notified is never scanned.
+  { collection: 'clients', key: { companyId: 1, deliveryDue: 1 }, partialFilterExpression: { deliveryDue: { $exists: true } } },
   // The backlog (pending and failed notifications) and the export (a company's validations by date).
   { collection: 'clients', key: { 'validations.delivery': 1 } },
   { collection: 'clients', key: { companyId: 1, 'validations.validatedAt': 1 } },

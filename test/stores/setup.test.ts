@@ -44,12 +44,15 @@ describe('bringing an index up to date (planIndex)', () => {
     { name: '_id_', key: { _id: 1 } },
     { name: 'updatedAt_1', key: { updatedAt: 1 }, expireAfterSeconds: 86400 },
     { name: 'sigla_1', key: { sigla: 1 }, unique: true },
+    { name: 'due', key: { companyId: 1, deliveryDue: 1 }, partialFilterExpression: { deliveryDue: { $exists: true } } },
   ];
+  const due = (partialFilterExpression?: Record<string, unknown>): IndexSpec => ({ collection: 'clients', key: { companyId: 1, deliveryDue: 1 }, partialFilterExpression });
   const ttl = (expireAfterSeconds?: number): IndexSpec => ({ collection: 'botState', key: { updatedAt: 1 }, expireAfterSeconds });
 
   it('keeps an index whose options are the same', () => {
     assert.deepEqual(planIndex(ttl(86400), existing), { kind: 'keep' });
     assert.deepEqual(planIndex({ collection: 'companies', key: { sigla: 1 }, unique: true }, existing), { kind: 'keep' });
+    assert.deepEqual(planIndex(due({ deliveryDue: { $exists: true } }), existing), { kind: 'keep' });
   });
 
   it('creates a missing one', () => {
@@ -61,8 +64,10 @@ describe('bringing an index up to date (planIndex)', () => {
     assert.deepEqual(planIndex(ttl(3600), existing), { kind: 'setTtl', name: 'updatedAt_1' });
   });
 
-  it('rebuilds an index that gains or loses uniqueness or its TTL', () => {
+  it('rebuilds an index that gains or loses uniqueness, its TTL or its partial filter', () => {
     assert.deepEqual(planIndex({ collection: 'companies', key: { sigla: 1 } }, existing), { kind: 'rebuild', name: 'sigla_1' });
+    assert.deepEqual(planIndex(due(), existing), { kind: 'rebuild', name: 'due' });
+    assert.deepEqual(planIndex(due({ deliveryDue: { $type: 'date' } }), existing), { kind: 'rebuild', name: 'due' });
     assert.deepEqual(planIndex(ttl(undefined), existing), { kind: 'rebuild', name: 'updatedAt_1' });
   });
 });
