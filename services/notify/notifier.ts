@@ -229,7 +229,8 @@ export class ValidationNotifier {
     const at = new Date(Date.now() + wait);
     const queuedAt = v.queuedAt ?? v.validatedAt;
     if (at.getTime() > queuedAt.getTime() + forMs) {
-      return { kind: 'failed', error: `${error}; sem sucesso por ${Math.round(forMs / 3_600_000)} h` };
+      const period = forMs >= 3_600_000 ? `${Math.round(forMs / 3_600_000)} h` : `${Math.max(1, Math.round(forMs / 60_000))} min`;
+      return { kind: 'failed', error: `${error}; sem sucesso por ${period}` };
     }
     return { kind: 'retry', at, error };
   }
