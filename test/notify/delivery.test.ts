@@ -145,6 +145,20 @@ describe('notifications of validations to the company system', function () {
     await eventually(async () => /validation_notifications_failed\{company="CAER"\} 0\n/.test(await metricsText(app)));
   });
 
+  it("waits at least a 429's Retry-After before trying again", async () => {
+    await app.close();
+    app = await startTestApp({ SMTP_URL: smtp.url, CODE_PEPPER: app.config.codePepper }, { notifier: { ...FAST, retry: { baseMs: 20, maxMs: 60_000, forMs: 60_000 } } });
+    await configure(app.stores, app.config.codePepper, receiver);
+    receiver.mode = 429;
+    receiver.headers = { 'retry-after': '30' };
+    await validateThroughWebhooks();
+    await eventually(async () => (await stateOf(app.stores))[0]?.attempts === 1);
+    const [record] = await stateOf(app.stores);
+    assert.equal(record.lastError, 'HTTP 429');
+    assert.ok(record.nextAttemptAt!.getTime() - receiver.received[0].at.getTime() >= 30_000, 'not before the 30 s it asked for');
+    assert.equal(receiver.received.length, 1);
+  });
+
   it('does not follow a redirect: the destination is the configured URL only', async () => {
     receiver.mode = 307;
     await validateThroughWebhooks();

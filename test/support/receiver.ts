@@ -14,11 +14,15 @@ export interface ReceivedNotification {
   body: string;
   /** The status it was answered with; `undefined` when it was left hanging. */
   status?: number;
+  /** When it arrived. */
+  at: Date;
 }
 
 export interface TestReceiver {
   url: string;
   mode: ReceiverMode;
+  /** Headers of its answers. */
+  headers: Record<string, string>;
   received: ReceivedNotification[];
   /** The bodies answered 2xx, parsed. */
   delivered(): { id: string; cpfCnpj: string; email: string; validadoEm: string; origem: string; empresa: string; tipo: string }[];
@@ -42,13 +46,14 @@ export async function startReceiver(mode: ReceiverMode = 204): Promise<TestRecei
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
-        const entry: ReceivedNotification = { headers: req.headers, body };
+        const entry: ReceivedNotification = { headers: req.headers, body, at: new Date() };
         received.push(entry);
         waiters.forEach((w) => w());
         if (receiver.mode === 'hang') return;
         entry.status = receiver.mode;
         // Not `writeHead(...).end()`: restify, loaded in the same process, patches writeHead to return nothing.
         res.statusCode = receiver.mode;
+        for (const [name, value] of Object.entries(receiver.headers)) res.setHeader(name, value);
         res.end();
       });
     });
@@ -69,6 +74,7 @@ export async function startReceiver(mode: ReceiverMode = 204): Promise<TestRecei
   const receiver: TestReceiver = {
     url: `http://127.0.0.1:${port}/gsan/validacoes`,
     mode,
+    headers: {},
     received,
     delivered: () => received.filter((r) => r.status !== undefined && r.status < 300).map((r) => JSON.parse(r.body) as ReturnType<TestReceiver['delivered']>[number]),
     waitFor: (count) =>
