@@ -42,7 +42,8 @@ export interface App {
   notifier: ValidationNotifier;
   /**
    * Stops accepting, lets the requests in flight finish (cutting them after `graceMs`, by default
-   * `SHUTDOWN_GRACE_MS`), then closes the SMTP pool and the database client. Resolves `true` when
+   * `SHUTDOWN_GRACE_MS`), stops the notification worker, then closes the SMTP pool and the database
+   * client. Resolves `true` when
    * no request had to be cut.
    */
   close(graceMs?: number): Promise<boolean>;
@@ -56,7 +57,7 @@ export interface AppOverrides {
 }
 
 /** Stopping the notification worker and closing the database client are bounded too, so a stop always ends. */
-const CLOSE_STORES_TIMEOUT_MS = 3000;
+const CLOSE_TIMEOUT_MS = 3000;
 
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
@@ -84,12 +85,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     (closing ??= (async () => {
       const clean = await http.stop(graceMs);
       // A notification in flight is cut and left for another instance, or the next start, to retry.
-      await withDeadline(notifier.stop(), CLOSE_STORES_TIMEOUT_MS, 'stopping the notification worker').catch((err: unknown) =>
+      await withDeadline(notifier.stop(), CLOSE_TIMEOUT_MS, 'stopping the notification worker').catch((err: unknown) =>
         logger.warn({ error: describeError(err) }, 'notification worker still busy at stop: its leases will lapse'),
       );
       // Only now: a send in flight would be cut by closing the pool under it.
       mailer.close();
-      await withDeadline(stores.close(), CLOSE_STORES_TIMEOUT_MS, 'closing the database client');
+      await withDeadline(stores.close(), CLOSE_TIMEOUT_MS, 'closing the database client');
       return clean;
     })());
 
