@@ -43,8 +43,7 @@ export interface App {
   /**
    * Stops accepting, lets the requests in flight finish (cutting them after `graceMs`, by default
    * `SHUTDOWN_GRACE_MS`), stops the notification worker, then closes the SMTP pool and the database
-   * client. Resolves `true` when
-   * no request had to be cut.
+   * client. Resolves `true` when no request had to be cut.
    */
   close(graceMs?: number): Promise<boolean>;
 }
