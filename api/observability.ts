@@ -153,7 +153,7 @@ export class Observability {
     });
     const gauge = (name: string, help: string) =>
       new Gauge({ name, help, labelNames: ['company'], registers: [this.registry], collect: refresh });
-    const pending = gauge('validation_notifications_pending', 'Validations whose notification is not yet delivered, by company.');
+    const pending = gauge('validation_notifications_pending', 'Validations whose notification is pending (to be tried, or being retried), by company.');
     const failed = gauge('validation_notifications_failed', 'Validations whose notification failed for good (validacoes reenviar queues them again).');
     const oldest = gauge('validation_notifications_oldest_pending_age_seconds', 'How long the longest-waiting pending notification has waited.');
   }

@@ -144,7 +144,7 @@ export class ValidationNotifier {
     if (result.kind !== 'release') {
       const detail = result.kind === 'delivered' ? {} : { error: result.error, ...(result.kind === 'retry' ? { retryAt: result.at } : {}) };
       const line = { event: 'notification', company: company.sigla, eventId: claim.validation.eventId, result: result.kind, attempt: claim.validation.attempts + 1, ...detail };
-      if (!kept) this.opts.logger.warn(line, 'notification: lease lost before its result was recorded (it will be sent again)');
+      if (!kept) this.opts.logger.warn(line, 'notification: lease lost before its result was recorded (it will be sent again, unless it was erased)');
       else if (result.kind === 'delivered') this.opts.logger.info(line, 'notification delivered');
       else this.opts.logger.warn(line, result.kind === 'failed' ? 'notification failed for good' : 'notification not delivered, will retry');
     }
