@@ -44,12 +44,12 @@ interface CommandSpec {
 const simple = <S extends z.ZodType>(
   options: string[],
   schema: S,
-  run: (stores: Stores, io: AdminIo, args: z.input<S>, pepper: string) => Promise<unknown>,
+  run: (stores: Stores, io: AdminIo, args: z.input<S>) => Promise<unknown>,
 ): CommandSpec => ({
   options,
   bind: (values) => {
     validateArgs(schema, values);
-    return (stores, io, pepper) => run(stores, io, values as z.input<S>, pepper);
+    return (stores, io) => run(stores, io, values as z.input<S>);
   },
 });
 
@@ -75,17 +75,18 @@ const commands: Record<string, CommandSpec> = {
     options: [],
     bind: () => (stores, io) => listCompanies(stores, io.out, { json: io.json }),
   },
-  'empresa configurar-notificacao': simple(['sigla', 'url'], configureNotificationArgs, (stores, io, args, pepper) =>
-    configureNotification(stores, io, args, pepper),
-  ),
-  'empresa remover-notificacao': simple(['sigla'], removeNotificationArgs, (stores, io, args) => removeNotification(stores, io, args)),
-  'validacoes reenviar': simple(['sigla', 'desde', 'ate'], periodArgs, (stores, io, args) => requeueValidations(stores, io, args)),
-  'validacoes exportar': {
-    ...simple(['sigla', 'desde', 'ate'], periodArgs, (stores, io, args) => exportValidations(stores, io, args)),
-    noJson: true,
+  'empresa configurar-notificacao': {
+    options: ['sigla', 'url'],
+    bind: (values) => {
+      const args = validateArgs(configureNotificationArgs, values);
+      return (stores, io, pepper) => configureNotification(stores, io, args, pepper);
+    },
   },
-  'clientes consultar': simple(['sigla', 'cpf'], clientArgs, (stores, io, args) => consultClient(stores, io, args)),
-  'clientes esquecer': simple(['sigla', 'cpf'], clientArgs, (stores, io, args) => forgetClient(stores, io, args)),
+  'empresa remover-notificacao': simple(['sigla'], removeNotificationArgs, removeNotification),
+  'validacoes reenviar': simple(['sigla', 'desde', 'ate'], periodArgs, requeueValidations),
+  'validacoes exportar': { ...simple(['sigla', 'desde', 'ate'], periodArgs, exportValidations), noJson: true },
+  'clientes consultar': simple(['sigla', 'cpf'], clientArgs, consultClient),
+  'clientes esquecer': simple(['sigla', 'cpf'], clientArgs, forgetClient),
   'clientes importar': {
     options: ['sigla'],
     takesFile: true,

@@ -113,7 +113,8 @@ export async function rotateCompanyKey(
 /** Lists the companies field by field, naming each one it shows: never the key hash nor the signing secret. */
 export async function listCompanies(stores: Stores, out: Output, opts: { json?: boolean; now?: Date } = {}): Promise<void> {
   const now = opts.now ?? new Date();
-  const [companies, backlog] = await Promise.all([stores.companies.list(), notificationBacklog(stores)]);
+  const companies = await stores.companies.list();
+  const backlog = await notificationBacklog(stores, companies);
   const backlogOf = (sigla: string) => backlog.find((b) => b.companyId === sigla);
   if (opts.json) {
     writeJson(

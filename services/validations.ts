@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeliveryResult, ExportRow, ValidationOrigin, ValidationRecord } from './store/types';
+import type { Backlog, DeliveryResult, ExportRow, ValidationOrigin, ValidationRecord } from './store/types';
 
 /**
  * The life of a validation record (store/types.ts), as pure functions both stores apply: the
@@ -62,9 +62,12 @@ export function requeued(record: ValidationRecord, now: Date): ValidationRecord 
 }
 
 /**
- * The validation a client's notifications wait on: its first pending one. Validations are
- * delivered in the order they happened; one that failed for good no longer holds the others back.
+ * A client's validations still to deliver, in the order they go: the order they happened. The first
+ * is the one the others wait on; one that failed for good no longer holds them back.
  */
-export function nextPending(validations: readonly ValidationRecord[]): ValidationRecord | undefined {
-  return validations.find((v) => v.delivery === 'pending');
+export function pendingInOrder(validations: readonly ValidationRecord[]): ValidationRecord[] {
+  return validations.filter((v) => v.delivery === 'pending');
 }
+
+/** A company's backlog before anything is counted. */
+export const emptyBacklog = (companyId: string): Backlog => ({ companyId, pending: 0, failed: 0, oldestPendingSince: null });

@@ -18,7 +18,7 @@ import {
   type ValidationStore,
 } from './types';
 import { emailKey } from '../email';
-import { isRequeuable, nextPending, requeued, rowsInPeriod, settled } from '../validations';
+import { emptyBacklog, isRequeuable, pendingInOrder, requeued, rowsInPeriod, settled } from '../validations';
 import { createMemoryLimits } from './limits';
 
 /**
@@ -141,7 +141,7 @@ export class MemoryValidationStore implements ValidationStore {
     let oldest: { client: StoredClient; validation: ValidationRecord } | undefined;
     for (const client of this.clients.values()) {
       if (!companyIds.includes(client.companyId) || (client.lease && client.lease.until > now)) continue;
-      const validation = nextPending(client.validations);
+      const [validation] = pendingInOrder(client.validations);
       if (!validation?.nextAttemptAt || validation.nextAttemptAt > now) continue;
       if (!oldest || validation.nextAttemptAt < oldest.validation.nextAttemptAt!) oldest = { client, validation };
     }
@@ -164,13 +164,13 @@ export class MemoryValidationStore implements ValidationStore {
     for (const c of this.clients.values()) {
       for (const v of c.validations) {
         if (v.delivery !== 'pending' && v.delivery !== 'failed') continue;
-        const b = byCompany.get(c.companyId) ?? { companyId: c.companyId, pending: 0, failed: 0, oldestPendingSince: null };
+        const b = byCompany.get(c.companyId) ?? emptyBacklog(c.companyId);
         b[v.delivery]++;
         if (v.delivery === 'pending' && v.queuedAt && (!b.oldestPendingSince || v.queuedAt < b.oldestPendingSince)) b.oldestPendingSince = v.queuedAt;
         byCompany.set(c.companyId, b);
       }
     }
-    return [...byCompany.values()].sort((a, b) => a.companyId.localeCompare(b.companyId));
+    return [...byCompany.values()];
   }
 
   async requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number> {

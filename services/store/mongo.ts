@@ -19,7 +19,7 @@ import {
   type ValidationStore,
 } from './types';
 import { emailKey } from '../email';
-import { REQUEUABLE, rowsInPeriod, settled } from '../validations';
+import { emptyBacklog, pendingInOrder, REQUEUABLE, rowsInPeriod, settled } from '../validations';
 import { databaseStartError } from '../startError';
 import { ensureIndex, type IndexSpec } from './indexes';
 import { createMongoLimits, limitIndexes } from './limits';
@@ -214,7 +214,7 @@ export class MongoValidationStore implements ValidationStore {
       const { companyId, document } = doc;
       // Always set where there are validations; a document without one only ever takes the safe paths below.
       const version = doc.deliveryVersion ?? -1;
-      const [next, following] = (doc.validations ?? []).filter((v) => v.delivery === 'pending');
+      const [next, following] = pendingInOrder(doc.validations ?? []);
       if (next?.nextAttemptAt && next.nextAttemptAt <= now) {
         const claim = { companyId, document, owner, validation: next };
         this.reads.set(claim, { version, following: following?.nextAttemptAt ?? null });
@@ -271,12 +271,12 @@ export class MongoValidationStore implements ValidationStore {
     const byCompany = new Map<string, Backlog>();
     for (const g of groups) {
       const { companyId, delivery } = g._id;
-      const b = byCompany.get(companyId) ?? { companyId, pending: 0, failed: 0, oldestPendingSince: null };
+      const b = byCompany.get(companyId) ?? emptyBacklog(companyId);
       b[delivery] = g.count;
       if (delivery === 'pending') b.oldestPendingSince = g.oldest;
       byCompany.set(companyId, b);
     }
-    return [...byCompany.values()].sort((a, b) => a.companyId.localeCompare(b.companyId));
+    return [...byCompany.values()];
   }
 
   async requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number> {

@@ -175,7 +175,7 @@ export interface ValidationStore {
   claim(companyIds: readonly string[], now: Date, owner: string, leaseUntil: Date): Promise<ClaimedValidation | null>;
   /** Records the result of delivering a claimed validation and ends the lease; `false` when the lease was lost. */
   settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean>;
-  /** Every company that has pending or failed notifications. */
+  /** Every company that has pending or failed notifications, in no particular order. */
   backlog(): Promise<Backlog[]>;
   /**
    * Queues again the company's validations of `[since, until)` that are `failed` or `none`; answers

@@ -12,7 +12,8 @@ import { newValidation } from '../../services/validations';
 import { captureIo } from '../admin/helpers';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel } from '../support/channel';
-import { eventually, startReceiver, type TestReceiver } from '../support/receiver';
+import { startReceiver, type TestReceiver } from '../support/receiver';
+import { eventually } from '../support/wait';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
 import { sharedStore, TEST_PEPPER } from '../support/stores';
 
@@ -43,11 +44,16 @@ describe('notifications of validations to the company system', function () {
   let app: TestApp;
   let secret: string;
 
+  /** The service on the suite's store, its worker at `timing`, CAER's notifications pointed at the receiver. */
+  async function start(timing: Partial<NotifierTiming> = FAST): Promise<void> {
+    app = await startTestApp({ SMTP_URL: smtp.url }, { notifier: timing });
+    secret = await configure(app.stores, app.config.codePepper, receiver);
+  }
+
   beforeEach(async () => {
     smtp = await startSmtp('accept');
     receiver = await startReceiver(204);
-    app = await startTestApp({ SMTP_URL: smtp.url }, { notifier: FAST });
-    secret = await configure(app.stores, app.config.codePepper, receiver);
+    await start();
   });
   afterEach(async () => {
     await app.close();
@@ -147,8 +153,7 @@ describe('notifications of validations to the company system', function () {
 
   it("waits at least a 429's Retry-After before trying again", async () => {
     await app.close();
-    app = await startTestApp({ SMTP_URL: smtp.url, CODE_PEPPER: app.config.codePepper }, { notifier: { ...FAST, retry: { baseMs: 20, maxMs: 60_000, forMs: 60_000 } } });
-    await configure(app.stores, app.config.codePepper, receiver);
+    await start({ ...FAST, retry: { baseMs: 20, maxMs: 60_000, forMs: 60_000 } });
     receiver.mode = 429;
     receiver.headers = { 'retry-after': '30' };
     await validateThroughWebhooks();
@@ -187,8 +192,7 @@ describe('notifications of validations to the company system', function () {
 
   it('gives up once the retry period is over, keeping the validation as failed', async () => {
     await app.close();
-    app = await startTestApp({ SMTP_URL: smtp.url, CODE_PEPPER: app.config.codePepper }, { notifier: { ...FAST, retry: { baseMs: 20, maxMs: 50, forMs: 300 } } });
-    secret = await configure(app.stores, app.config.codePepper, receiver);
+    await start({ ...FAST, retry: { baseMs: 20, maxMs: 50, forMs: 300 } });
     receiver.mode = 503;
     await validateThroughWebhooks();
     await eventually(async () => (await stateOf(app.stores))[0]?.delivery === 'failed');

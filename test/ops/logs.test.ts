@@ -8,6 +8,7 @@ import { request, startTestApp, type TestApp } from '../support/app';
 import { captureLogs, type CapturedLogs } from '../support/logs';
 import { freePort } from '../support/ports';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
+import { eventually } from '../support/wait';
 
 const CPF = '02789078220';
 const EMAIL = 'informeemail@gmail.com.br';
@@ -65,7 +66,8 @@ describe('request logs', () => {
       .rejects(new Error(`E11000 duplicate key error dup key: { document: "${CPF}", email: "${EMAIL}" } code ${code}`));
     assert.equal((await send(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL })).status, 503);
 
-    await until(() => requestLines().length === 11);
+    // A request's line is written when its answer finished, which may be just after the client read it.
+    await eventually(() => requestLines().length === 11);
     const text = logs.text();
     for (const secret of [CPF, '027.890.782', EMAIL, CPF_WITH_EMAIL, REGISTERED_EMAIL, OTHER_EMAIL, DEMO_KEY, WRONG_KEY, 'intruso', 'forjado']) {
       assert.ok(!text.toLowerCase().includes(secret.toLowerCase()), `the log carries ${secret}`);
@@ -103,7 +105,7 @@ describe('request logs', () => {
     sinon.stub(stores.clients, 'find').rejects(new Error(`lookup of ${CPF} for ${EMAIL} failed`));
     const res = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: CPF, email: EMAIL });
     assert.equal(res.status, 503);
-    await until(() => requestLines().length === 1);
+    await eventually(() => requestLines().length === 1);
     const errors = logs.lines().filter((l) => l.msg === 'unexpected error');
     assert.equal(errors.length, 1);
     const [error] = errors;
@@ -130,7 +132,7 @@ describe('request logs', () => {
     const notFound = await app.post('/nada', {});
     assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
 
-    await until(() => requestLines().length === 6);
+    await eventually(() => requestLines().length === 6);
     const ids = requestLines().map((l) => l.reqId);
     assert.equal(ids[0], 'gw-1234.abc_DEF');
     for (const [i, id] of replaced.entries()) {
@@ -155,13 +157,6 @@ describe('request logs', () => {
   });
 });
 
-/**
- * Waits for a log line written when an answer finished, which may come just after the client read
- * it. No deadline of its own: the test's timeout catches a line that never comes.
- */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
-}
 
 describe('a mail the SMTP server refused', () => {
   it('is logged once as a warning, with the request id, the SMTP server, its reply code and the cause, never the address', async () => {
@@ -230,7 +225,7 @@ describe('an SMTP server that cannot be used, at start', () => {
     const app = await startTestApp({ SMTP_URL: `smtp://usuario:senha@127.0.0.1:${port}` }, { logger: logs.logger });
     try {
       assert.equal((await request(`${app.baseUrl}/health`)).status, 200);
-      await until(() => logs.lines().some((l) => l.msg.startsWith('SMTP server not usable')));
+      await eventually(() => logs.lines().some((l) => l.msg.startsWith('SMTP server not usable')));
       const line = logs.lines().find((l) => l.msg.startsWith('SMTP server not usable'))!;
       assert.deepEqual([line.level, line.smtp, line.reason], ['warn', `127.0.0.1:${port}`, 'refused']);
       assert.ok(!logs.text().includes('senha'), 'never the password');

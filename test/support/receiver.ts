@@ -93,8 +93,3 @@ export async function startReceiver(mode: ReceiverMode = 204): Promise<TestRecei
   };
   return receiver;
 }
-
-/** Checks `condition` every 20 ms until it holds (no deadline of its own: the test's timeout is it). */
-export async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
-}
