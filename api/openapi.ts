@@ -103,6 +103,7 @@ export function openApiDocument(publicUrl: string) {
           responses: responses({
             confirmado: outcomes.confirmed(),
             codigoErrado: outcomes.wrongCode(4),
+            ultimaTentativa: outcomes.lastAttemptSpent(),
             semCodigo: outcomes.noLiveCode(),
             // The client was given another email between the send and the confirmation.
             semelhante: outcomes.similarEmail(maskEmail('aaaxxxxbbb@email.com'), DEMO_COMPANY.assistente, DEMO_COMPANY.site),

@@ -14,7 +14,8 @@ import { validateAndFixActivity } from 'botbuilder/lib/activityValidator';
 import type { Logger } from 'pino';
 import type { Config } from '../services/config';
 import { botTexts } from '../services/texts';
-import { isSkillCall, sendEndOfConversation } from './emailValidationBot';
+import { isSkillCall } from '../dialogs/skillCall';
+import { sendEndOfConversation } from './emailValidationBot';
 
 /**
  * The Bot Framework adapter: authentication from the `MicrosoftApp*` variables, callers limited by

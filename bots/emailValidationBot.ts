@@ -2,18 +2,17 @@ import {
   ActivityHandler,
   ActivityTypes,
   EndOfConversationCodes,
-  RoleTypes,
   type Activity,
   type ConversationState,
   type TurnContext,
   type UserState,
 } from 'botbuilder';
-import { SkillValidation, type ClaimsIdentity } from 'botframework-connector';
 import type { Logger } from 'pino';
 import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from 'botbuilder-dialogs';
 import { describeError } from '../services/logging';
 import { botTexts } from '../services/texts';
 import { isStartEvent } from '../dialogs/activityRouterDialog';
+import { isSkillCall } from '../dialogs/skillCall';
 import type { EmailValidationResult } from '../dialogs/emailValidationDialog';
 
 /**
@@ -74,20 +73,6 @@ export class EmailValidationBot extends ActivityHandler {
     const result = turn.result as EmailValidationResult | undefined;
     if (result && isSkillCall(context)) await sendEndOfConversation(context, endOfConversation(result), this.logger);
   }
-}
-
-/**
- * Whether a root bot called: a skill claim in the caller's token, as botbuilder's own `runDialog`
- * decides, or, without credentials (no token at all), an activity addressed to the skill role, as a
- * root bot's skill client sends it. A plain chat (Teams, the Agents Playground) is neither: channels
- * refuse an `endOfConversation` from a bot.
- */
-export function isSkillCall(context: TurnContext): boolean {
-  const identity = context.turnState.get<ClaimsIdentity | undefined>(context.adapter.BotIdentityKey);
-  if (identity && SkillValidation.isSkillClaim(identity.claims)) return true;
-  // Without credentials botbuilder hands the turn an identity with no claims at all.
-  const anonymous = (identity?.claims.length ?? 0) === 0;
-  return anonymous && context.activity.recipient?.role === RoleTypes.Skill;
 }
 
 /** Sends the ending; a caller that refuses it changes nothing the person sees (logged, not thrown). */

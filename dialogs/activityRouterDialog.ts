@@ -1,11 +1,14 @@
 import { ActivityTypes } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { botTexts } from '../services/texts';
+import { isPhrase } from './sentences';
 import { EMAIL_VALIDATION_DIALOG, EmailValidationDialog, type EmailValidationDialogOptions } from './emailValidationDialog';
 
 /**
  * The skill's root dialog: decides what an activity that finds no dialog running starts. The
  * `enviarCodigoValidacaoEmailCliente` event starts the validation with the values it carries; a
- * plain message starts it from the top. Its result is the validation's result.
+ * message starts it, read as the first answer, unless it is only a thanks or a goodbye. Its result
+ * is the validation's result.
  */
 
 export const ACTIVITY_ROUTER_DIALOG = 'activityRouterDialog';
@@ -22,7 +25,16 @@ export class ActivityRouterDialog extends ComponentDialog {
 
   private async route(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const activity = step.context.activity;
-    if (activity.type === ActivityTypes.Message) return step.beginDialog(EMAIL_VALIDATION_DIALOG, {});
+    if (activity.type === ActivityTypes.Message) {
+      const text = activity.text ?? '';
+      // A thanks or goodbye after the end is not a new validation (docs/api.md §5).
+      if (isPhrase(text, botTexts.words.thanks)) {
+        await step.context.sendActivity(botTexts.goodbye);
+        return step.endDialog();
+      }
+      // The first message is read as an answer: a CPF/CNPJ typed first goes straight to the email.
+      return step.beginDialog(EMAIL_VALIDATION_DIALOG, { text } satisfies EmailValidationDialogOptions);
+    }
     if (isStartEvent(activity)) return step.beginDialog(EMAIL_VALIDATION_DIALOG, optionsFrom(activity.value));
     // Nothing this skill does: ends without a result.
     return step.endDialog();

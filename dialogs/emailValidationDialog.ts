@@ -1,25 +1,19 @@
 import { ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
-import {
-  TextPrompt,
-  WaterfallDialog,
-  type DialogTurnResult,
-  type PromptValidatorContext,
-  type WaterfallStepContext,
-} from 'botbuilder-dialogs';
-import { parseCode } from '../services/code';
-import { parseDocument } from '../services/document';
-import { maskEmail, parseEmail } from '../services/email';
+import { WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { maskEmail } from '../services/email';
 import type { CompanyRef, ConversationRef } from '../services/emailValidation';
 import type { Outcome } from '../services/outcome';
 import type { EmailValidationPort } from '../services/port';
 import { botTexts, texts } from '../services/texts';
-import { commandOf, InterruptibleDialog } from './interruptibleDialog';
+import { InterruptibleDialog } from './interruptibleDialog';
+import { question, SentencePrompt, type PromptResult, type SentencePromptOptions } from './sentencePrompt';
+import { readCodeAnswer, readDocumentAnswer, readEmail, type CodeAnswer, type DocumentAnswer } from './sentences';
 
 /**
- * The conversation of CONTRACT §5: CPF/CNPJ, email, the service's send, the code, the service's
- * confirmation. It translates in and out only: whether a CPF/CNPJ, email or code is well formed is
- * asked of the same pure functions the service uses, and everything else is the service's answer,
- * relayed word for word.
+ * The conversation of docs/api.md §5: CPF/CNPJ, email, the service's send, the code, the service's
+ * confirmation. It translates in and out only: each answer is read out of what the person wrote
+ * (`sentences.ts`, with the same checks the service makes), and everything else is the service's
+ * answer, relayed word for word.
  */
 
 export const EMAIL_VALIDATION_DIALOG = 'emailValidationDialog';
@@ -29,13 +23,16 @@ export const DOCUMENT_PROMPT = 'documentPrompt';
 export const EMAIL_PROMPT = 'emailPrompt';
 export const CODE_PROMPT = 'codePrompt';
 
-/** Answers a prompt re-asks for before the dialog gives up. */
-export const MAX_TRIES = 3;
-
-/** What the dialog can be started with (the skill event's `value`); each is asked for when missing or invalid. */
+/** What the dialog can be started with; each is asked for when missing or invalid. */
 export interface EmailValidationDialogOptions {
+  /** The skill event's `value.cpfCnpj`. */
   cpfCnpj?: string;
+  /** The skill event's `value.email`. */
   email?: string;
+  /** The message that started the conversation: read as the first answer. */
+  text?: string;
+  /** Back from the code step to a new address: asked for as a correction. */
+  otherEmail?: boolean;
 }
 
 /** How the dialog ended: the skill's `endOfConversation` value, and whether the person cancelled. */
@@ -47,17 +44,33 @@ export interface EmailValidationResult {
   cancelled: boolean;
 }
 
+/** The code step handing back to the main steps: the person wants the code at another address. */
+interface ChangeEmail {
+  changeEmail: true;
+  email?: string;
+}
+
 /** What the main steps remember between turns. */
 interface StepValues {
   document: string;
 }
 
+/** How the code is asked for: the first time, after a wrong code, or after a refused `reenviar`. */
+type CodeQuestion = 'first' | 'again' | 'stillValid';
+
 interface CodeStepsOptions {
   document: string;
   email: string;
-  /** Asked before: a shorter question. */
-  again?: boolean;
+  /** When the live code was mailed (ms since the epoch). */
+  sentAt: number;
+  question: CodeQuestion;
 }
+
+const CODE_QUESTIONS: Record<CodeQuestion, string> = {
+  first: botTexts.askCode,
+  again: botTexts.askCodeAgain,
+  stillValid: botTexts.codeStillValid,
+};
 
 /** `text` with a button that starts the conversation again (any message does; the button says so). */
 const offerRestart = (text: string) => MessageFactory.suggestedActions([botTexts.restartAction], text);
@@ -85,11 +98,9 @@ export class EmailValidationDialog extends InterruptibleDialog {
   ) {
     super(EMAIL_VALIDATION_DIALOG);
     this.company = { sigla: companySigla };
-    this.addDialog(new TextPrompt(DOCUMENT_PROMPT, acceptWhen((text) => parseDocument(text) !== null)))
-      .addDialog(new TextPrompt(EMAIL_PROMPT, acceptWhen((text) => parseEmail(text) !== null)))
-      .addDialog(
-        new TextPrompt(CODE_PROMPT, acceptWhen((text) => commandOf(text) === 'resend' || parseCode(text) !== null)),
-      )
+    this.addDialog(new SentencePrompt(DOCUMENT_PROMPT, readDocumentAnswer))
+      .addDialog(new SentencePrompt(EMAIL_PROMPT, readEmail))
+      .addDialog(new SentencePrompt(CODE_PROMPT, readCodeAnswer))
       .addDialog(
         new WaterfallDialog(MAIN_STEPS, [
           this.askDocument.bind(this),
@@ -120,69 +131,92 @@ export class EmailValidationDialog extends InterruptibleDialog {
   }
 
   private async askDocument(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
-    return askUnlessGiven(step, step.options?.cpfCnpj, parseDocument, DOCUMENT_PROMPT, botTexts.askDocument, botTexts.retryDocument);
+    const { cpfCnpj, text } = step.options ?? {};
+    return step.beginDialog(DOCUMENT_PROMPT, {
+      ask: question(botTexts.askDocument),
+      invalid: question(botTexts.retryDocument),
+      ambiguous: question(botTexts.twoDocuments),
+      none: question(botTexts.noDocument),
+      first: cpfCnpj ?? text,
+    } satisfies SentencePromptOptions);
   }
 
   private async askEmail(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
-    const document = parseDocument(String(step.result ?? ''));
-    if (!document) {
+    const answer = step.result as PromptResult<DocumentAnswer>;
+    if (!('value' in answer)) {
       await step.context.sendActivity(offerRestart(botTexts.documentTriesSpent));
       return step.endDialog(refused(texts.invalidDocument));
     }
-    (step.values as StepValues).document = document;
-    return askUnlessGiven(step, step.options?.email, parseEmail, EMAIL_PROMPT, botTexts.askEmail, botTexts.retryEmail);
+    (step.values as StepValues).document = answer.value.document;
+    const { email, otherEmail } = step.options ?? {};
+    return step.beginDialog(EMAIL_PROMPT, {
+      ask: question(otherEmail ? botTexts.askOtherEmail : botTexts.askEmail),
+      invalid: question(botTexts.retryEmail),
+      ambiguous: question(botTexts.twoEmails),
+      none: question(botTexts.noEmail),
+      first: email ?? answer.value.withEmail,
+    } satisfies SentencePromptOptions);
   }
 
   private async sendCode(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
-    const email = parseEmail(String(step.result ?? ''));
-    if (!email) {
+    const answer = step.result as PromptResult<string>;
+    if (!('value' in answer)) {
       await step.context.sendActivity(offerRestart(botTexts.emailTriesSpent));
       return step.endDialog(refused(texts.invalidEmail));
     }
+    const email = answer.value;
     const { document } = step.values as StepValues;
     const outcome = await this.mailCode(step.context, document, email);
     if (outcome.validado !== 'S') return this.endRelaying(step, outcome);
     await step.context.sendActivity(botTexts.codeSent(maskEmail(email), this.service.codeTtlMinutes));
-    return step.beginDialog(CODE_STEPS, { document, email } satisfies CodeStepsOptions);
+    return step.beginDialog(CODE_STEPS, { document, email, sentAt: Date.now(), question: 'first' } satisfies CodeStepsOptions);
   }
 
+  /** The code steps ended: with the validation's result, or for another address. */
   private async finish(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    return step.endDialog(step.result);
+    const result = step.result as EmailValidationResult | ChangeEmail;
+    if (!('changeEmail' in result)) return step.endDialog(result);
+    const { document } = step.values as StepValues;
+    return step.replaceDialog(MAIN_STEPS, { cpfCnpj: document, email: result.email, otherEmail: true } satisfies EmailValidationDialogOptions);
   }
 
   private async askCode(step: WaterfallStepContext<CodeStepsOptions>): Promise<DialogTurnResult> {
     // With buttons where channels show them; typing the words works everywhere.
-    const withActions = (text: string) => MessageFactory.suggestedActions([...botTexts.codeActions], text);
-    return step.prompt(CODE_PROMPT, {
-      prompt: withActions(step.options.again ? botTexts.askCodeAgain : botTexts.askCode),
-      retryPrompt: withActions(botTexts.retryCode),
-    });
+    const ask = (text: string) => question(text, botTexts.codeActions);
+    return step.beginDialog(CODE_PROMPT, {
+      ask: ask(CODE_QUESTIONS[step.options.question]),
+      invalid: ask(botTexts.retryCode),
+      ambiguous: ask(botTexts.twoCodes),
+      none: ask(botTexts.noCode),
+    } satisfies SentencePromptOptions);
   }
 
   private async checkCode(step: WaterfallStepContext<CodeStepsOptions>): Promise<DialogTurnResult> {
-    const { document, email } = step.options;
-    const typed = String(step.result ?? '');
-    const again = { document, email, again: true } satisfies CodeStepsOptions;
+    const { document, email, sentAt } = step.options;
+    const answer = step.result as PromptResult<CodeAnswer>;
+    if (!('value' in answer)) {
+      await step.context.sendActivity(offerRestart(botTexts.codeTriesSpent));
+      return step.endDialog(refused(texts.invalidCodeFormat));
+    }
+    const asked = (how: CodeQuestion, mailedAt = sentAt) =>
+      step.replaceDialog(CODE_STEPS, { document, email, sentAt: mailedAt, question: how } satisfies CodeStepsOptions);
 
-    if (commandOf(typed) === 'resend') {
+    if ('changeEmail' in answer.value) return step.endDialog(answer.value satisfies ChangeEmail);
+    if ('resend' in answer.value) {
       const outcome = await this.mailCode(step.context, document, email);
       if (outcome.validado === 'S') {
         await step.context.sendActivity(botTexts.codeResent(maskEmail(email), this.service.codeTtlMinutes));
         // The new code was never tried: asked for as the first one was.
-        return step.replaceDialog(CODE_STEPS, { document, email } satisfies CodeStepsOptions);
+        return asked('first', Date.now());
       }
-      if (outcome.kind !== 'tooManySends') return this.endRelaying(step, outcome);
-      // Too soon for a new code: the one already sent still works.
+      // Refused by the send limits while the code already sent still works: it is asked for, not a new one.
+      const alive = Date.now() - sentAt < this.service.codeTtlMinutes * 60_000;
+      if (outcome.kind !== 'tooManySends' || !alive) return this.endRelaying(step, outcome);
       await step.context.sendActivity(outcome.mensagemCritica);
-      return step.replaceDialog(CODE_STEPS, again);
+      return asked('stillValid');
     }
 
-    const codigo = parseCode(typed);
-    if (!codigo) {
-      await step.context.sendActivity(offerRestart(botTexts.codeTriesSpent));
-      return step.endDialog(refused(texts.invalidCodeFormat));
-    }
-    const outcome = await this.service.confirmCode(this.company, { cpfCnpj: document, email, codigo });
+    const outcome = await this.service.confirmCode(this.company, { cpfCnpj: document, email, codigo: answer.value.code });
     if (outcome.validado === 'S') {
       await step.context.sendActivity(botTexts.validated(maskEmail(email)));
       return step.endDialog({
@@ -194,48 +228,22 @@ export class EmailValidationDialog extends InterruptibleDialog {
     }
     if (outcome.kind !== 'wrongCode') return this.endRelaying(step, outcome);
     await step.context.sendActivity(outcome.mensagemCritica);
-    return step.replaceDialog(CODE_STEPS, again);
+    return asked('again');
   }
 
-  /** Any refusal the dialog does not steer on: said word for word, and the dialog ends with it. */
   /** Asks the service to mail a code, showing the person that something is happening meanwhile. */
   private async mailCode(context: TurnContext, document: string, email: string): Promise<Outcome> {
     await context.sendActivity({ type: ActivityTypes.Typing });
     return this.service.sendCode(this.company, { cpfCnpj: document, email, conversation: conversationOf(context) });
   }
 
+  /** Any refusal the dialog does not steer on: said word for word, and the dialog ends with it. */
   private async endRelaying(step: WaterfallStepContext, outcome: Outcome): Promise<DialogTurnResult> {
-    // A CPF/CNPJ or an email typed wrong is fixed by starting again: offered as a button.
-    const fixable = outcome.kind === 'clientNotFound' || outcome.kind === 'mailFailed';
-    await step.context.sendActivity(fixable ? offerRestart(outcome.mensagemCritica) : outcome.mensagemCritica);
+    // Fixed by starting again (a CPF/CNPJ or an email typed wrong, a code whose tries are spent): offered as a button.
+    await step.context.sendActivity(RESTARTABLE.has(outcome.kind) ? offerRestart(outcome.mensagemCritica) : outcome.mensagemCritica);
     return step.endDialog(refused(outcome.mensagemCritica));
   }
 }
 
-/**
- * Goes on with the value the dialog was started with when it is valid; otherwise asks for it (the
- * question says "invalid" when a value was given but is not).
- */
-function askUnlessGiven(
-  step: WaterfallStepContext,
-  given: string | undefined,
-  parse: (text: string) => string | null,
-  promptId: string,
-  ask: string,
-  retry: string,
-): Promise<DialogTurnResult> {
-  const value = typeof given === 'string' ? parse(given) : null;
-  if (value) return step.next(value);
-  return step.prompt(promptId, { prompt: typeof given === 'string' ? retry : ask, retryPrompt: retry });
-}
-
-/**
- * A validator that accepts a typed text when `valid` says so, and the last try whatever it is,
- * so that the step after the prompt can end the dialog (a prompt alone would re-ask forever).
- */
-function acceptWhen(valid: (text: string) => boolean) {
-  return async (prompt: PromptValidatorContext<string>): Promise<boolean> => {
-    const text = prompt.recognized.succeeded ? (prompt.recognized.value ?? '') : '';
-    return valid(text) || prompt.attemptCount >= MAX_TRIES;
-  };
-}
+/** Endings the person gets past by starting again. */
+const RESTARTABLE: ReadonlySet<Outcome['kind']> = new Set(['clientNotFound', 'mailFailed', 'lastAttemptSpent']);

@@ -7,6 +7,8 @@ import {
   type DialogTurnResult,
 } from 'botbuilder-dialogs';
 import { botTexts } from '../services/texts';
+import { isPhrase } from './sentences';
+import { isSkillCall } from './skillCall';
 
 /**
  * The base of every dialog that a person can interrupt: `cancelar` and `sair` end it anywhere,
@@ -14,15 +16,13 @@ import { botTexts } from '../services/texts';
  * handled here once, before the dialog's own steps see the message.
  */
 
-export type InterruptCommand = 'cancel' | 'help' | 'resend';
+export type InterruptCommand = 'cancel' | 'help';
 
-/** The command a typed text is, if any. */
+/** The command a typed message is, if any: the whole message, case, accents and punctuation aside. */
 export function commandOf(text: unknown): InterruptCommand | undefined {
   if (typeof text !== 'string') return undefined;
-  const word = text.trim().toLowerCase();
-  for (const [command, words] of Object.entries(botTexts.commands) as [InterruptCommand, readonly string[]][]) {
-    if (words.includes(word)) return command;
-  }
+  if (isPhrase(text, botTexts.words.cancel)) return 'cancel';
+  if (isPhrase(text, botTexts.words.help)) return 'help';
   return undefined;
 }
 
@@ -49,7 +49,10 @@ export abstract class InterruptibleDialog extends ComponentDialog {
     switch (commandOf(activity.text)) {
       case 'cancel':
         // Before the first question nothing was under way: saying "cancelled" would not be true.
-        await innerDc.context.sendActivity(started ? botTexts.cancelled : botTexts.nothingToCancel);
+        // Called as a skill, the person's next message goes to the root bot (docs/api.md §5).
+        await innerDc.context.sendActivity(
+          !started ? botTexts.nothingToCancel : isSkillCall(innerDc.context) ? botTexts.cancelledForRoot : botTexts.cancelled,
+        );
         await innerDc.cancelAllDialogs();
         return { status: DialogTurnStatus.complete, result: this.cancelledResult() };
       case 'help':

@@ -162,7 +162,8 @@ export class EmailValidationService {
     const lock = await this.stores.limits.addFailure(limitKey);
     if (lock > 0) return outcomes.locked(lock);
     const left = MAX_ATTEMPTS_PER_CODE - spent;
-    return left > 0 ? outcomes.wrongCode(left) : outcomes.noLiveCode();
+    // docs/api.md §2: the guess that spends the code's last try says so, and that a new code is needed.
+    return left > 0 ? outcomes.wrongCode(left) : outcomes.lastAttemptSpent();
   }
 
   /**

@@ -18,6 +18,7 @@ export type OutcomeKind =
   | 'unavailable'
   | 'confirmed'
   | 'wrongCode'
+  | 'lastAttemptSpent'
   | 'noLiveCode'
   | 'locked'
   | 'invalidCode'
@@ -59,6 +60,7 @@ export const outcomes = {
     refusal('tooManySends', 429, texts.tooManySends(Math.max(1, Math.ceil(retryAfterSeconds / 60))), retryAfterSeconds),
   unavailable: () => refusal('unavailable', 503, texts.unavailable),
   wrongCode: (attemptsLeft: number) => refusal('wrongCode', 200, texts.wrongCode(attemptsLeft)),
+  lastAttemptSpent: () => refusal('lastAttemptSpent', 200, texts.lastAttemptSpent),
   noLiveCode: () => refusal('noLiveCode', 200, texts.noLiveCode),
   locked: (retryAfterSeconds: number) => refusal('locked', 429, texts.locked, retryAfterSeconds),
   invalidCode: () => refusal('invalidCode', 400, texts.invalidCodeFormat),

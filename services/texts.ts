@@ -18,6 +18,7 @@ export const texts = {
   notJson: 'O conteúdo deve ser JSON.',
   methodNotAllowed: 'Método não permitido.',
   notFound: 'Page not found',
+  lastAttemptSpent: 'Código inválido. Não restam tentativas para este código: solicite um novo.',
   noLiveCode: 'Código expirado ou inexistente. Solicite um novo código.',
   locked: 'Muitas tentativas incorretas. Tente novamente mais tarde.',
   invalidCodeFormat: 'Código inválido. Informe os 6 dígitos recebidos por email.',
@@ -58,11 +59,20 @@ export const mailTexts = {
  * is relayed as it comes; these are the dialog's own words around it.
  */
 export const botTexts = {
-  /** Words the person types that steer the conversation, compared trimmed and in lower case. */
-  commands: {
+  /**
+   * Words the person types that steer the conversation (docs/api.md §5), written as they are compared:
+   * lower case, without accents or punctuation (`dialogs/sentences.ts`, `plainWords`).
+   */
+  words: {
+    /** The whole message: `Cancelar!` cancels, `não quero cancelar` does not. */
     cancel: ['cancelar', 'sair'],
     help: ['ajuda'],
-    resend: ['reenviar'],
+    /** A thanks or goodbye alone, after the conversation ended: a short goodbye, no new validation. */
+    thanks: ['obrigado', 'obrigada', 'muito obrigado', 'muito obrigada', 'valeu', 'tchau', 'ok', 'okay', 'beleza', 'ate logo', 'ate mais'],
+    /** Anywhere in the message at the code step: a new code. */
+    resend: ['reenviar', 'reenvia', 'reenvie', 'nao recebi', 'nao chegou', 'manda de novo', 'mande de novo', 'envia de novo', 'envie de novo', 'manda outro', 'mande outro', 'outro codigo', 'novo codigo'],
+    /** Anywhere in the message at the code step: back to the email question. */
+    changeEmail: ['errei o email', 'trocar o email', 'troca o email', 'trocar email', 'mudar o email', 'corrigir o email', 'outro email', 'email errado', 'email esta errado'],
   },
 
   welcome:
@@ -71,10 +81,15 @@ export const botTexts = {
     'ou cancelar para sair.',
 
   askDocument: 'Para começar, informe o CPF ou CNPJ do titular da conta de água.',
+  noDocument: 'Não encontrei um CPF ou CNPJ na sua mensagem. Informe o do titular da conta, por exemplo 123.456.789-09.',
+  twoDocuments: 'Encontrei mais de um CPF/CNPJ na sua mensagem. Informe apenas o do titular da conta.',
   retryDocument: 'CPF/CNPJ inválido. Confira os números e informe novamente o CPF ou CNPJ do titular.',
   documentTriesSpent: 'CPF/CNPJ inválido outra vez. Encerrei o atendimento; quando quiser, é só recomeçar.',
 
   askEmail: 'Agora informe o email que você deseja validar.',
+  askOtherEmail: 'Tudo bem. Informe o email correto que você deseja validar.',
+  noEmail: 'Não encontrei um email na sua mensagem. Informe o email que deseja validar, por exemplo nome@exemplo.com.br.',
+  twoEmails: 'Encontrei mais de um email na sua mensagem. Informe apenas o que você deseja validar.',
   retryEmail: 'Email inválido. Informe um único endereço, por exemplo nome@exemplo.com.br.',
   emailTriesSpent: 'Email inválido outra vez. Encerrei o atendimento; quando quiser, é só recomeçar.',
 
@@ -84,12 +99,19 @@ export const botTexts = {
     `Enviei um novo código para ${maskedEmail}; o anterior não vale mais. Ele vale por ${counted(ttlMinutes, 'minuto', 'minutos')}.`,
   askCode: 'Digite o código que chegou no seu email. Se ele não chegou, digite reenviar.',
   askCodeAgain: 'Digite o código de novo, ou reenviar para receber outro.',
+  /** After a `reenviar` refused by the send limits while the code already sent is alive. */
+  codeStillValid: 'O código que enviei continua valendo: digite-o aqui.',
+  noCode: 'Não encontrei o código na sua mensagem. Digite os 6 dígitos recebidos por email, por exemplo 123456, ou reenviar para receber outro.',
+  twoCodes: 'Encontrei mais de um código na sua mensagem. Digite apenas o último que chegou no seu email.',
   retryCode: 'Código inválido. Informe os 6 dígitos recebidos por email, ou digite reenviar para receber outro.',
   codeTriesSpent: 'Não reconheci um código de 6 dígitos. Encerrei o atendimento; quando quiser, é só recomeçar.',
 
   validated: (maskedEmail: string) => `Pronto, email validado! O endereço ${maskedEmail} está confirmado no seu cadastro.`,
 
   cancelled: 'Tudo bem, cancelei a validação do email. Quando quiser, é só mandar uma mensagem.',
+  /** Called as a skill, the person's next message goes to the root bot: no invitation to write again. */
+  cancelledForRoot: 'Tudo bem, cancelei a validação do email.',
+  goodbye: 'Por nada! Até a próxima.',
   nothingToCancel: 'Não há nenhuma validação em andamento. Quando quiser validar o seu email, é só mandar uma mensagem.',
 
   /** The button after an ending the person can fix by starting again (a CPF/CNPJ or an email typed wrong). */

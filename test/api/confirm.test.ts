@@ -15,6 +15,7 @@ const N = (mensagemCritica: string, key = DEMO_KEY) => ({ key, body: { validado:
 const S = { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } };
 const wrong = (left: number) => N(`Código inválido. Você ainda tem ${left} ${left === 1 ? 'tentativa' : 'tentativas'}.`);
 const NO_LIVE_CODE = N('Código expirado ou inexistente. Solicite um novo código.');
+const LAST_ATTEMPT = N('Código inválido. Não restam tentativas para este código: solicite um novo.');
 const LOCKED = N('Muitas tentativas incorretas. Tente novamente mais tarde.');
 
 /** A code that is not `code`. */
@@ -109,7 +110,7 @@ describe('POST /gsan/chatbot/confirmarCodigoValidacaoEmailCliente', () => {
     it('brute force: after 5 wrong codes the right one is refused', async () => {
       const code = await sendCode();
       for (let left = 4; left >= 1; left--) assert.deepEqual((await confirm(other(code))).body, wrong(left));
-      assert.deepEqual((await confirm(other(code))).body, NO_LIVE_CODE, 'the fifth wrong try spends the code');
+      assert.deepEqual((await confirm(other(code))).body, LAST_ATTEMPT, 'the fifth wrong try spends the code, and says so (docs/api.md §2)');
       assert.deepEqual((await confirm(code)).body, NO_LIVE_CODE);
     });
 
@@ -189,7 +190,9 @@ describe('POST /gsan/chatbot/confirmarCodigoValidacaoEmailCliente', () => {
     it('50 simultaneous wrong codes never leave the code usable beyond its 5 tries', async () => {
       const code = await sendCode();
       const answers = await Promise.all(Array.from({ length: 50 }, () => confirm(other(code))));
-      assert.ok(answers.filter((a) => /tentativa/.test(a.body.body.mensagemCritica)).length <= 4);
+      const said = (body: { body: { mensagemCritica: string } }) => body.body.mensagemCritica;
+      assert.ok(answers.filter((a) => said(a.body).startsWith('Código inválido. Você ainda tem')).length <= 4);
+      assert.ok(answers.filter((a) => said(a.body) === LAST_ATTEMPT.body.mensagemCritica).length <= 1, 'the last try is spent once');
       // Dead. Only the guesses evaluated against the live code (5) count as failures, however the
       // 50 interleaved: never the 20 that would lock the client.
       assert.deepEqual((await confirm(code)).body, NO_LIVE_CODE);

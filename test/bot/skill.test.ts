@@ -116,7 +116,7 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
   it('"cancelar" from the person ends with userCancelled', async () => {
     await root.send(start({ cpfCnpj: '02789078220' }));
     const { replies } = await root.send({ type: 'message', text: 'cancelar' });
-    assert.deepEqual(replies.map((a) => a.text ?? a.type), [botTexts.cancelled, 'endOfConversation']);
+    assert.deepEqual(replies.map((a) => a.text ?? a.type), [botTexts.cancelledForRoot, 'endOfConversation']);
     assert.equal(replies[1].code, 'userCancelled');
     assert.deepEqual(replies[1].value, { validado: 'N', mensagemCritica: '', emailValidado: '' });
     assert.deepEqual(await app.bot.storage.read([root.stateKey]), {});

@@ -74,9 +74,10 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
 
   it('ends after three invalid CPF/CNPJ, mailing nothing', async () => {
     await chat.say('oi');
-    assert.deepEqual(await chat.say('123'), [botTexts.retryDocument]);
-    assert.deepEqual(await chat.say('11111111111'), [botTexts.retryDocument]);
-    assert.deepEqual(await chat.say('abc'), [botTexts.documentTriesSpent]);
+    assert.deepEqual(await chat.say('02789078221'), [botTexts.retryDocument]);
+    assert.deepEqual(await chat.say('meu cpf é 111.111.111-11'), [botTexts.retryDocument]);
+    assert.deepEqual(await chat.say('não sei, acho que é abc'), [botTexts.noDocument], 'no candidate: no try spent');
+    assert.deepEqual(await chat.say('1234567'), [botTexts.documentTriesSpent]);
     assert.equal(chat.status, 'complete');
     assert.deepEqual(chat.result, { validado: 'N', mensagemCritica: texts.invalidDocument, emailValidado: '', cancelled: false });
     assert.equal(rig.smtp.mails.length, 0);
@@ -85,9 +86,11 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
   it('re-asks an invalid email, and ends after three', async () => {
     await chat.say('oi');
     await chat.say(CPF);
-    assert.deepEqual(await chat.say('sem-arroba'), [botTexts.retryEmail]);
-    assert.deepEqual(await chat.say('a@b.com, c@d.com'), [botTexts.retryEmail]);
-    assert.deepEqual(await chat.say('a b@c.com'), [botTexts.emailTriesSpent]);
+    assert.deepEqual(await chat.say('maria@'), [botTexts.retryEmail]);
+    assert.deepEqual(await chat.say('sem-arroba'), [botTexts.noEmail], 'no candidate: no try spent');
+    assert.deepEqual(await chat.say('a@b.com, c@d.com'), [botTexts.twoEmails], 'two candidates: no try spent');
+    assert.deepEqual(await chat.say('o email é maria@@exemplo.com'), [botTexts.retryEmail]);
+    assert.deepEqual(await chat.say('maria@exemplo'), [botTexts.emailTriesSpent]);
     assert.deepEqual(chat.result, { validado: 'N', mensagemCritica: texts.invalidEmail, emailValidado: '', cancelled: false });
     assert.equal(rig.smtp.mails.length, 0);
   });
@@ -142,17 +145,20 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     assert.equal((chat.result as { validado: string }).validado, 'S');
   });
 
-  it('after the last wrong try relays "código expirado ou inexistente" and ends', async () => {
+  it('after the last wrong try says no tries are left and ends, offering to start again', async () => {
     const code = await upToCode();
     const wrong = code === '000000' ? '111111' : '000000';
     for (let left = 4; left >= 1; left--) {
       assert.deepEqual(await chat.say(wrong), [`Código inválido. Você ainda tem ${left} ${left === 1 ? 'tentativa' : 'tentativas'}.`, botTexts.askCodeAgain]);
     }
-    assert.deepEqual(await chat.say(wrong), ['Código expirado ou inexistente. Solicite um novo código.']);
+    const [last, ...more] = await chat.send(wrong);
+    assert.equal(last.text, texts.lastAttemptSpent);
+    assert.deepEqual(more, []);
+    assert.deepEqual(last.suggestedActions?.actions.map((a) => String(a.value)), [botTexts.restartAction]);
     assert.equal(chat.status, 'complete');
     assert.deepEqual(chat.result, {
       validado: 'N',
-      mensagemCritica: 'Código expirado ou inexistente. Solicite um novo código.',
+      mensagemCritica: 'Código inválido. Não restam tentativas para este código: solicite um novo.',
       emailValidado: '',
       cancelled: false,
     });
@@ -160,9 +166,11 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
 
   it('re-asks a code that is not six digits without spending a try, and ends after three', async () => {
     await upToCode();
-    assert.deepEqual(await chat.say('12'), [botTexts.retryCode]);
-    assert.deepEqual(await chat.say('abcdef'), [botTexts.retryCode]);
-    assert.deepEqual(await chat.say('1234567'), [botTexts.codeTriesSpent]);
+    assert.deepEqual(await chat.say('12345'), [botTexts.retryCode]);
+    assert.deepEqual(await chat.say('abcdef'), [botTexts.noCode], 'no candidate: not one of the three');
+    assert.deepEqual(await chat.say('o código é 1234567'), [botTexts.retryCode]);
+    assert.deepEqual(await chat.say('123456 654321'), [botTexts.twoCodes], 'two candidates: not one of the three');
+    assert.deepEqual(await chat.say('99999999'), [botTexts.codeTriesSpent]);
     assert.equal(chat.status, 'complete');
   });
 
@@ -185,12 +193,12 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     assert.deepEqual(await chat.say(second), [botTexts.validated(MASKED)]);
   });
 
-  it('"reenviar" too soon relays the limit and keeps waiting for the code', async () => {
+  it('"reenviar" too soon relays the limit, says the code sent still works, and asks for it', async () => {
     const code = await upToCode();
-    assert.deepEqual(await chat.say('reenviar'), [
-      'Muitas solicitações. Aguarde 1 minuto e tente novamente.',
-      botTexts.askCodeAgain,
-    ]);
+    const replies = await chat.send('reenviar');
+    assert.deepEqual(replies.map((a) => a.text), ['Muitas solicitações. Aguarde 1 minuto e tente novamente.', botTexts.codeStillValid]);
+    assert.equal(replies[1].inputHint, 'expectingInput');
+    assert.deepEqual(replies[1].suggestedActions?.actions.map((a) => String(a.value)), [...botTexts.codeActions]);
     assert.equal(chat.status, 'waiting');
     assert.deepEqual(await chat.say(code), [botTexts.validated(MASKED)]);
   });
