@@ -51,7 +51,9 @@ function emailTokens(text: string): string[] {
 
 /** Reads one value out of distinct candidates (`key` tells two apart), checked by `parse`. */
 function readOne<T>(candidates: readonly string[], key: (candidate: string) => string, parse: (c: string) => T | null): Reading<T> {
-  const distinct = new Map(candidates.map((c) => [key(c), c]));
+  // The first of the ones that are the same (an address typed twice, once capitalised).
+  const distinct = new Map<string, string>();
+  for (const c of candidates) if (!distinct.has(key(c))) distinct.set(key(c), c);
   if (distinct.size === 0) return { kind: 'none' };
   if (distinct.size > 1) return { kind: 'ambiguous' };
   const value = parse([...distinct.values()][0]);

@@ -93,6 +93,8 @@ export class HttpConversation {
     private readonly channelId = 'emulator',
     /** `skill` when a root bot plays the caller. */
     private readonly recipientRole?: string,
+    /** `expectReplies`: the replies come back in the HTTP answer, as Copilot Studio asks for them. */
+    private readonly deliveryMode?: 'expectReplies',
   ) {}
 
   /** Sends to this conversation's service, or to `baseUrl`: another instance of it. */
@@ -107,6 +109,7 @@ export class HttpConversation {
       recipient: this.recipientRole ? { ...this.bot, role: this.recipientRole } : this.bot,
       conversation: { id: this.id },
       locale: 'pt-BR',
+      ...(this.deliveryMode && { deliveryMode: this.deliveryMode }),
       ...activity,
     };
     const res = await fetch(`${baseUrl}/api/messages`, {
@@ -114,11 +117,13 @@ export class HttpConversation {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    await res.arrayBuffer();
-    const all = this.channel.replies
-      .slice(seen)
-      .filter((r) => r.conversationId === this.id)
-      .map((r) => r.activity);
+    const answer = await res.text();
+    const all = this.deliveryMode
+      ? ((JSON.parse(answer || '{}') as { activities?: Partial<Activity>[] }).activities ?? [])
+      : this.channel.replies
+          .slice(seen)
+          .filter((r) => r.conversationId === this.id)
+          .map((r) => r.activity);
     return { status: res.status, replies: all.filter((a) => a.type !== 'typing'), typing: all.some((a) => a.type === 'typing') };
   }
 

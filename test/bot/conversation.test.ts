@@ -1,0 +1,122 @@
+import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
+import { maskEmail } from '../../services/email';
+import { botTexts, texts } from '../../services/texts';
+import { startTestApp, type TestApp } from '../support/app';
+import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
+import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
+
+/**
+ * The conversation as people type it (docs/api.md §5), over HTTP in both delivery modes: replies
+ * posted back to the channel, and replies in the HTTP answer (`expectReplies`, as Copilot Studio
+ * calls a skill, here with a serviceUrl where nothing listens).
+ */
+
+
+for (const mode of ['normal', 'expectReplies'] as const) {
+  describe(`the conversation reads sentences (${mode} delivery)`, () => {
+    let smtp: TestSmtp;
+    let channel: TestChannel;
+    let app: TestApp;
+    let chat: HttpConversation;
+
+    /** The texts of a turn's messages, and whether it asked a question that expects an answer. */
+    const say = async (text: string) => {
+      const { status, replies } = await chat.send({ type: 'message', text });
+      assert.equal(status, 200);
+      const messages = replies.filter((a) => a.type === 'message');
+      return { texts: messages.map((a) => a.text), hint: messages.at(-1)?.inputHint, replies };
+    };
+
+    beforeEach(async () => {
+      smtp = await startSmtp('accept');
+      channel = await startChannel();
+      app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' });
+      if (mode === 'normal') {
+        chat = new HttpConversation(app.baseUrl, channel);
+      } else {
+        // Nothing listens at this serviceUrl: a post from the skill would fail the turn.
+        await channel.close();
+        chat = new HttpConversation(app.baseUrl, channel, 'emulator', 'skill', 'expectReplies');
+      }
+    });
+    afterEach(async () => {
+      sinon.restore();
+      await app.close();
+      if (mode === 'normal') await channel.close();
+      await smtp.close();
+    });
+
+    it('the transcript of issue 21: every value in a sentence is understood', async () => {
+      const email = 'padaria.silva@exemplo.com.br';
+      const first = await say('meu cpf é 027.890.782-20');
+      assert.deepEqual(first.texts, [botTexts.askEmail], 'the first message is read as an answer');
+      assert.equal(first.hint, 'expectingInput');
+
+      const sent = await say(`meu email é ${email}`);
+      assert.deepEqual(sent.texts, [botTexts.codeSent(maskEmail(email), 10), botTexts.askCode]);
+      assert.equal(sent.hint, 'expectingInput', 'the code question too, buttons and all');
+      const code = codeIn(await smtp.nextMail(0));
+
+      // Too soon for another code: the one sent still works, and is asked for as the first time.
+      const early = await say('não recebi o código');
+      assert.deepEqual(early.texts, [texts.tooManySends(1), botTexts.codeStillValid]);
+      assert.equal(early.hint, 'expectingInput');
+      assert.equal(smtp.mails.length, 1, 'no second mail');
+
+      const done = await say(`o código é ${code.slice(0, 3)} ${code.slice(3)}`);
+      assert.deepEqual(done.texts, [botTexts.validated(maskEmail(email))]);
+      const client = await app.stores.clients.find('CAER', '02789078220');
+      assert.equal(client?.email, email);
+      if (mode === 'expectReplies') {
+        const end = done.replies.at(-1);
+        assert.equal(end?.type, 'endOfConversation');
+        assert.deepEqual(end?.value, { validado: 'S', mensagemCritica: '', emailValidado: email });
+      }
+
+      // A thanks after the end is not a new validation.
+      const thanks = await say('Obrigada!');
+      assert.deepEqual(thanks.texts, [botTexts.goodbye]);
+      assert.ok(!thanks.replies.some((a) => a.type === 'endOfConversation'));
+      assert.deepEqual(await app.bot.storage.read([chat.stateKey]), {}, 'nothing started');
+    });
+
+    it('takes the CPF/CNPJ and the email from one message, and asks again without guessing between two', async () => {
+      assert.deepEqual((await say('bom dia')).texts, [botTexts.askDocument]);
+      assert.deepEqual((await say('cpf 02789078220 ou 52998224725?')).texts, [botTexts.twoDocuments]);
+      assert.deepEqual((await say('não sei')).texts, [botTexts.noDocument]);
+      const both = await say('CPF 027.890.782-20, EMAIL MARIA@EXEMPLO.COM.BR');
+      assert.deepEqual(both.texts, [botTexts.codeSent('M*****A@EXEMPLO.COM.BR', 10), botTexts.askCode]);
+      assert.equal(smtp.mails.length, 1);
+    });
+
+    it('"errei o email" at the code step asks for the right one, which gets a new code', async () => {
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+      await say('02789078220');
+      await say('maria@exemplo.com.bt');
+      const back = await say('errei o email');
+      assert.deepEqual(back.texts, [botTexts.askOtherEmail]);
+      assert.equal(back.hint, 'expectingInput');
+      clock.tick(61_000); // past the one-send-a-minute limit (docs/api.md §3)
+      assert.deepEqual((await say('o certo é maria@exemplo.com.br')).texts, [
+        botTexts.codeSent('m*****a@exemplo.com.br', 10),
+        botTexts.askCode,
+      ]);
+      assert.deepEqual(smtp.mails.map((m) => m.envelopeTo[0]), ['maria@exemplo.com.bt', 'maria@exemplo.com.br']);
+      const code = codeIn(await smtp.nextMail(1));
+      assert.deepEqual((await say(code)).texts, [botTexts.validated('m*****a@exemplo.com.br')]);
+    });
+
+    it('the last wrong try says so on the conversation too, and offers to start again', async () => {
+      await say('02789078220');
+      await say('maria@exemplo.com.br');
+      const code = codeIn(await smtp.nextMail(0));
+      const wrong = code === '000000' ? '111111' : '000000';
+      for (let left = 4; left >= 1; left--) assert.deepEqual((await say(`é ${wrong}`)).texts, [texts.wrongCode(left), botTexts.askCodeAgain]);
+      const last = await say(wrong);
+      assert.deepEqual(last.texts, [texts.lastAttemptSpent]);
+      const message = last.replies.find((a) => a.type === 'message');
+      assert.deepEqual(message?.suggestedActions?.actions.map((a) => String(a.value)), [botTexts.restartAction]);
+    });
+  });
+}
