@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envelope, confirmCodeRequest, sendCodeRequest, type Envelope } from '../../api/schemas';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
-import { texts } from '../../services/texts';
+import { botTexts, texts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 
 /** The parts of the OpenAPI document these tests read. */
@@ -72,5 +72,10 @@ describe('docs/api.md', () => {
     const fixed = Object.values(texts).filter((text) => typeof text === 'string' && text !== '');
     assert.ok(fixed.length > 10);
     for (const text of fixed) assert.ok(doc.includes(`\`${String(text)}\``), String(text));
+  });
+
+  it('quotes the conversation texts it names, word for word (§5)', async () => {
+    const doc = await readFile(join(__dirname, '../../docs/api.md'), 'utf8');
+    for (const text of [botTexts.goodbye, botTexts.codeStillValid, botTexts.cancelledForRoot]) assert.ok(doc.includes(`\`${text}\``), text);
   });
 });

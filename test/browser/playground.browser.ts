@@ -74,13 +74,13 @@ describe('the conversation in the Agents Playground (headless Chromium)', functi
     return /=C3=A9: (\d{6})|é: (\d{6})/.exec(eml)!.slice(1).find(Boolean)!;
   };
 
-  it('walks greeting, CPF, email, a wrong code and the right one, with no error bubble and the mask as plain text', async () => {
+  it('walks greeting, CPF, email (in sentences), a wrong code and the right one, with no error bubble and the mask as plain text', async () => {
     await shows(botTexts.welcome);
     await say('oi');
     await shows(botTexts.askDocument);
-    await say('027.890.782-20');
+    await say('meu cpf é 027.890.782-20');
     await shows(botTexts.askEmail);
-    await say(EMAIL);
+    await say(`o meu email é ${EMAIL}`);
     await shows(botTexts.codeSent(MASKED, 10));
     await shows(botTexts.askCode);
     const code = await newestCode();
