@@ -59,6 +59,7 @@ export class Observability {
   private readonly mailsFailed: Counter;
   private readonly codesConfirmed: Counter;
   private readonly codesRefused: Counter;
+  private readonly lookupMisses: Counter<'door'>;
   private readonly botTurns: Counter<'outcome'>;
   private readonly botTurnDuration: Histogram;
   private readonly notificationAttempts: Counter<'result'>;
@@ -83,6 +84,12 @@ export class Observability {
     this.mailsFailed = new Counter({ name: 'mails_failed_total', help: 'Validation mails refused, failed or timed out.', registers });
     this.codesConfirmed = new Counter({ name: 'codes_confirmed_total', help: 'Confirmations answered S.', registers });
     this.codesRefused = new Counter({ name: 'codes_refused_total', help: 'Confirmations answered N.', registers });
+    this.lookupMisses = new Counter({
+      name: 'client_lookups_not_found_total',
+      help: 'Sends whose CPF/CNPJ found no client of the company, by door (webhook, conversa): enumeration shows up here.',
+      labelNames: ['door'],
+      registers,
+    });
     this.botTurns = new Counter({
       name: 'bot_turns_total',
       help: 'Bot Framework turns handled, by outcome.',
@@ -115,7 +122,7 @@ export class Observability {
     };
     this.serviceReports = {
       outcome: (useCase, outcome, origin) => {
-        this.useCase(useCase, outcome);
+        this.useCase(useCase, outcome, origin);
         if (outcome.kind === 'mailFailed') this.mailNotSent(outcome.failure, origin);
       },
       failure: (useCase, err, origin) => {
@@ -171,11 +178,12 @@ export class Observability {
     return this.requests.get(req)?.id;
   }
 
-  /** Counts what a use case came to: the one place the mail and code counters are derived from an outcome. */
-  private useCase(useCase: UseCase, outcome: Outcome): void {
+  /** Counts what a use case came to: the one place the mail, lookup and code counters are derived from an outcome. */
+  private useCase(useCase: UseCase, outcome: Outcome, origin: CallOrigin): void {
     if (useCase === 'send') {
       if (outcome.kind === 'codeSent') this.mailsSent.inc();
       else if (outcome.kind === 'mailFailed') this.mailsFailed.inc();
+      else if (outcome.kind === 'clientNotFound' && origin.door) this.lookupMisses.inc({ door: origin.door });
     } else if (outcome.validado === 'S') {
       this.codesConfirmed.inc();
     } else {
