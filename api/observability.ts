@@ -90,6 +90,8 @@ export class Observability {
       labelNames: ['door'],
       registers,
     });
+    // Both doors from the start, at zero: an alert on the rate has a series to look at.
+    for (const door of ['webhook', 'conversa'] as const) this.lookupMisses.inc({ door }, 0);
     this.botTurns = new Counter({
       name: 'bot_turns_total',
       help: 'Bot Framework turns handled, by outcome.',

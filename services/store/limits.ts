@@ -24,20 +24,21 @@ export function rollingWaitMs(limit: RollingLimit, uses: readonly number[], now:
   return Math.max(0, wait);
 }
 
-/** Uses counted in one second (`s`: seconds since the epoch) of a window limit. */
+/** Uses counted in one second (`s`: seconds since the epoch) of a window limit, and the time of the latest (ms). */
 export interface Bucket {
   s: number;
   n: number;
+  last: number;
 }
 
 const secondOf = (ms: number) => Math.floor(ms / 1000);
 
-/** The buckets a window limit counts at `now`: every second any part of which is within the window. */
-const counted = (limit: WindowLimit, buckets: readonly Bucket[], now: number) => buckets.filter((b) => b.s >= secondOf(now) - limit.windowSeconds);
+/** The buckets a window limit counts at `now`: each whose latest use is within the window, with all its uses. */
+const counted = (limit: WindowLimit, buckets: readonly Bucket[], now: number) => buckets.filter((b) => b.last > now - limit.windowSeconds * 1000);
 
 /**
  * How long `buckets` (ascending) hold the next use back at `now`; `0` when one may be counted. Past the
- * limit, the wait lasts until enough of the oldest seconds have left the window to make room for one.
+ * limit, the wait lasts until enough of the oldest buckets have left the window to make room for one.
  */
 export function windowWaitMs(limit: WindowLimit, buckets: readonly Bucket[], now: number): number {
   const inWindow = counted(limit, buckets, now);
@@ -45,7 +46,7 @@ export function windowWaitMs(limit: WindowLimit, buckets: readonly Bucket[], now
   for (const bucket of inWindow) {
     if (total < limit.max) break;
     total -= bucket.n;
-    if (total < limit.max) return (bucket.s + limit.windowSeconds + 1) * 1000 - now;
+    if (total < limit.max) return bucket.last + limit.windowSeconds * 1000 - now;
   }
   return 0;
 }
@@ -125,10 +126,10 @@ class MemoryLimits extends FailureLock implements LimitStore {
     const wait = windowWaitMs(limit, buckets, now);
     if (wait > 0) return seconds(wait);
     const second = secondOf(now);
-    const last = buckets.at(-1);
-    if (last?.s === second) last.n += 1;
-    else buckets.push({ s: second, n: 1 });
-    this.windows.set(id, { buckets, keepUntil: (second + limit.windowSeconds + 1) * 1000 });
+    const latest = buckets.at(-1);
+    if (latest?.s === second) Object.assign(latest, { n: latest.n + 1, last: now });
+    else buckets.push({ s: second, n: 1, last: now });
+    this.windows.set(id, { buckets, keepUntil: now + limit.windowSeconds * 1000 });
     return 0;
   }
 
@@ -242,16 +243,17 @@ class MongoLimits extends FailureLock implements LimitStore {
     const _id = `${limit.name}:${key}`;
     const now = Date.now();
     const s = secondOf(now);
-    const expiresAt = new Date((s + limit.windowSeconds + 1) * 1000);
+    const expiresAt = new Date(now + limit.windowSeconds * 1000);
     const options = { returnDocument: 'after', projection: { buckets: 1 } } as const;
-    const addToBucket = () => this.col.findOneAndUpdate({ _id, 'buckets.s': s }, { $inc: { 'buckets.$.n': 1 }, $set: { expiresAt } }, options);
+    const addToBucket = () =>
+      this.col.findOneAndUpdate({ _id, 'buckets.s': s }, { $inc: { 'buckets.$.n': 1 }, $max: { 'buckets.$.last': now }, $set: { expiresAt } }, options);
     let doc = await addToBucket();
     if (!doc) {
       try {
         // This second's first use: a new bucket, and only the seconds a window can still count are kept.
         doc = await this.col.findOneAndUpdate(
           { _id, 'buckets.s': { $ne: s } },
-          { $push: { buckets: { $each: [{ s, n: 1 }], $sort: { s: 1 }, $slice: -(limit.windowSeconds + 1) } }, $set: { expiresAt } },
+          { $push: { buckets: { $each: [{ s, n: 1, last: now }], $sort: { s: 1 }, $slice: -(limit.windowSeconds + 1) } }, $set: { expiresAt } },
           { ...options, upsert: true },
         );
       } catch (err) {
@@ -260,7 +262,7 @@ class MongoLimits extends FailureLock implements LimitStore {
         doc = await addToBucket();
       }
     }
-    const before = (doc?.buckets ?? []).map((b) => (b.s === s ? { s, n: b.n - 1 } : b));
+    const before = (doc?.buckets ?? []).map((b) => (b.s === s ? { ...b, n: b.n - 1 } : b));
     const wait = windowWaitMs(limit, before, now);
     if (wait === 0) return 0;
     await this.col.updateOne({ _id, 'buckets.s': s }, { $inc: { 'buckets.$.n': -1 } });

@@ -225,7 +225,7 @@ export interface RollingLimit {
 
 /**
  * A ceiling over a rolling window counted in one-second buckets: at most `max` uses in any
- * `windowSeconds` (a bucket counts while any part of its second is in the window, so never more),
+ * `windowSeconds` (a bucket counts, whole, while its latest use is in the window, so never more),
  * cheap at high rates and with a large `max` (e.g. a company's lookups).
  */
 export interface WindowLimit {
