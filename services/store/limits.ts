@@ -151,9 +151,9 @@ class MemoryLimits extends FailureLock implements LimitStore {
     for (const [id, set] of this.sets) if (set.expiresAt <= now) this.sets.delete(id);
   }
 
-  /** Keys held, for tests that check memory is given back. */
-  size(): number {
-    return this.rolling.size + this.windows.size + this.sets.size;
+  /** The counters held, by id (`<limit>:<key>`), for tests: what is kept, and that memory is given back. */
+  ids(): string[] {
+    return [...this.rolling.keys(), ...this.windows.keys(), ...this.sets.keys()];
   }
 }
 

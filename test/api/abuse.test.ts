@@ -1,12 +1,15 @@
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { cpf } from 'cpf-cnpj-validator';
 import { START_EVENT } from '../../dialogs/activityRouterDialog';
 import { SEND_PATH } from '../../api/webhooks';
+import { keyedHash } from '../../services/code';
 import { DEMO_KEY } from '../../services/demo';
 import { texts } from '../../services/texts';
 import { startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { startSmtp, type TestSmtp } from '../support/smtp';
+import { limitCounterIds, TEST_PEPPER } from '../support/stores';
 
 /**
  * The limits of docs/api.md §3 against what an attacker controls: the ids of a conversation, and
@@ -77,5 +80,16 @@ describe('abuse of the limits', () => {
     );
     // Another mailbox is another count.
     assert.deepEqual((await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: documents[3], email: 'ana.silva@exemplo.com.br' })).body, S);
+  });
+
+  it('keeps the per-recipient counter under a keyed hash of the mailbox, which no dictionary of addresses reverses', async () => {
+    await start({ CODE_PEPPER: TEST_PEPPER });
+    assert.deepEqual((await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: '02789078220', email: 'Ana.Silva+x@gmail.com' })).body, S);
+    const ids = await limitCounterIds(app.stores);
+    assert.ok(ids.includes(`recipient:${keyedHash('anasilva@gmail.com', TEST_PEPPER)}`), ids.join(', '));
+    for (const spelling of ['Ana.Silva+x@gmail.com', 'ana.silva+x@gmail.com', 'anasilva@gmail.com']) {
+      const digest = createHash('sha256').update(spelling).digest('hex');
+      assert.ok(!ids.some((id) => id.includes(digest) || id.toLowerCase().includes(spelling.toLowerCase())), spelling);
+    }
   });
 });
