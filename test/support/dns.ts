@@ -1,7 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { AddressInfo } from 'node:net';
 
 /**
  * A DNS server on loopback (UDP) that answers A and AAAA queries from a table the test changes at
@@ -13,7 +12,7 @@ export interface TestDns {
   /** Name → addresses (IPv4 and IPv6 mixed); changing it changes the next answer. */
   records: Map<string, string[]>;
   /** Every address `hostname` resolves to through this server (A and AAAA). */
-  resolveAll(hostname: string): Promise<string[]>;
+  resolveAll: (hostname: string) => Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -25,7 +24,7 @@ export async function startDns(records: Record<string, string[]> = {}): Promise<
   const socket = createSocket('udp4');
   socket.on('message', (query, peer) => socket.send(answer(query, table), peer.port, peer.address));
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address() as AddressInfo;
+  const { port } = socket.address();
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([`127.0.0.1:${port}`]);
   const none = (err: NodeJS.ErrnoException) => (err.code === 'ENODATA' || err.code === 'ENOTFOUND' ? [] : Promise.reject(err));
