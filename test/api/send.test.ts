@@ -99,7 +99,8 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
     });
   }
 
-  for (const email of ['sem-arroba', 'a@b', 'a b@c.com', 'a@b.com, c@d.com', 'a@b.com\r\nBcc: x@y.com', `${'a'.repeat(250)}@b.com`, '']) {
+  // The last ones would run as formulas in a spreadsheet opened from an export (docs/api.md §1).
+  for (const email of ['sem-arroba', 'a@b', 'a b@c.com', 'a@b.com, c@d.com', 'a@b.com\r\nBcc: x@y.com', `${'a'.repeat(250)}@b.com`, '', "=cmd|'/Ccalc'!A0@x.com", '=1+1@x.com', '+1@x.com', '-2+3@x.com', '@x.com']) {
     it(`answers 400 "Email inválido." for ${JSON.stringify(email).slice(0, 40)}`, async () => {
       const res = await app.post(SEND_PATH, { ...seedRequest, email });
       assert.equal(res.status, 400);
