@@ -99,6 +99,7 @@ describe('admin: what files and the database bring to the operator', () => {
     assert.match(forged.out, /\\u000d\\u000a {2}email: {13}falso@exemplo\.com\\u009b31m/);
     const json = await admin('clientes', 'consultar', '--sigla', 'CAER', '--cpf', JOAO, '--json');
     assert.equal((JSON.parse(json.out) as { nome: string }).nome, FORGED_NAME, 'JSON keeps the value, escaped');
+    // eslint-disable-next-line no-control-regex
     for (const text of [shown.out, forged.out, json.out]) assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
