@@ -38,7 +38,7 @@ export function post(url: string, body: string, opts: PostOptions): Promise<Post
         res.destroy();
       },
     );
-    req.once('error', reject);
+    req.on('error', reject);
     req.end(body);
   });
 }
