@@ -16,6 +16,7 @@ import { MailError } from './services/mail/mailError';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
 import { notificationBacklog } from './services/notify/backlog';
+import { destinationRules } from './services/notify/destination';
 import { ValidationNotifier, type NotifierTiming } from './services/notify/notifier';
 import { boundedPort } from './services/port';
 import { createMongoStores } from './services/store/mongo';
@@ -124,6 +125,7 @@ async function startServing(
     logger,
     timing: { timeoutMs: config.notifyTimeoutMs, ...parts.notifierTiming },
     onAttempt: (outcome) => observability.notificationAttempt(outcome),
+    destinations: destinationRules(config.mongo?.uri),
   });
   observability.watchNotifications(() => notificationBacklog(stores));
   // One bounded, counted service for both doors; a confirmation sets the notifier to work at once.

@@ -11,6 +11,7 @@ import { clientArgs, consultClient, forgetClient } from './clients';
 import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
 import { configureNotification, configureNotificationArgs, removeNotification, removeNotificationArgs } from './notifications';
+import { destinationRules } from '../services/notify/destination';
 import { exportValidations, periodArgs, requeueValidations } from './validations';
 import { adminTexts as t, commandHelp, usage } from './texts';
 
@@ -25,8 +26,8 @@ const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
  * reads goes on standard error.
  */
 
-/** What a command runs with: the stores, its outputs, and `CODE_PEPPER` (the key notification secrets are encrypted under). */
-type Run = (stores: Stores, io: AdminIo, pepper: string) => Promise<unknown>;
+/** What a command runs with: the stores, its outputs, and the configuration (`CODE_PEPPER`, the database). */
+type Run = (stores: Stores, io: AdminIo, config: Config) => Promise<unknown>;
 
 export type AdminCommand = { kind: 'help'; text: string } | { kind: 'run'; json: boolean; run: Run };
 
@@ -79,7 +80,7 @@ const commands: Record<string, CommandSpec> = {
     options: ['sigla', 'url'],
     bind: (values) => {
       const args = validateArgs(configureNotificationArgs, values);
-      return (stores, io, pepper) => configureNotification(stores, io, args, pepper);
+      return (stores, io, config) => configureNotification(stores, io, args, config.codePepper, destinationRules(config.mongo?.uri));
     },
   },
   'empresa remover-notificacao': simple(['sigla'], removeNotificationArgs, removeNotification),
@@ -208,7 +209,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);
   }
   try {
-    await command.run(stores, io, config.codePepper);
+    await command.run(stores, io, config);
     return 0;
   } catch (err) {
     if (err instanceof AdminError) return fail(err.message, err.exitCode);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDocument } from '../services/document';
 import type { Client, Stores, ValidationRecord } from '../services/store/types';
-import { AdminError, validateArgs, writeJson, writeLine, type AdminIo } from './common';
+import { AdminError, printable, validateArgs, writeJson, writeLine, type AdminIo } from './common';
 import { siglaSchema } from './companies';
 import { adminTexts as t } from './texts';
 
@@ -55,15 +55,15 @@ export async function consultClient(stores: Stores, io: AdminIo, rawArgs: Client
 function consultText(client: Client, r: { validacoes: ReturnType<typeof describeValidation>[]; codigosVivosAte: string[] }): string {
   return [
     `Cliente ${client.document} da empresa ${client.companyId}`,
-    `  nome:              ${client.nome}`,
-    `  email:             ${client.email ?? '(nenhum)'}`,
+    `  nome:              ${printable(client.nome)}`,
+    `  email:             ${client.email === null ? '(nenhum)' : printable(client.email)}`,
     `  email validado em: ${iso(client.emailValidatedAt) ?? '(nunca)'}`,
     `  validações:        ${r.validacoes.length}`,
     ...r.validacoes.map(
       (v) =>
-        `    ${v.validadoEm}  ${v.email}  ${t.origin[v.origem]}  notificação: ${t.deliveryState[v.notificacao]}` +
+        `    ${v.validadoEm}  ${printable(v.email)}  ${t.origin[v.origem]}  notificação: ${t.deliveryState[v.notificacao]}` +
         (v.entregueEm ? ` em ${v.entregueEm}` : '') +
-        (v.ultimoErro ? ` (último erro: ${v.ultimoErro})` : ''),
+        (v.ultimoErro ? ` (último erro: ${printable(v.ultimoErro)})` : ''),
     ),
     `  códigos vivos:     ${r.codigosVivosAte.length}${r.codigosVivosAte.length ? ` (vencem: ${r.codigosVivosAte.join(', ')})` : ''}`,
   ].join('\n');

@@ -16,12 +16,30 @@ export interface AdminIo {
   json: boolean;
 }
 
-export function writeLine(out: Output, text: string): void {
-  out.write(`${text}\n`);
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` with every control character (C0, DEL, C1: ESC, CR, LF…) written out as `\u001b`: a value
+ * from the database or a file can neither move the cursor, retitle the terminal nor forge a line.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Writes `text` and a line break; its own line breaks stay, any other control character is escaped (`printable`). */
+export function writeLine(out: Output, text: string): void {
+  out.write(`${text.split('\n').map(printable).join('\n')}\n`);
+}
+
+/** One JSON document on a line; DEL and C1, which JSON leaves raw, escaped as well. */
 export function writeJson(out: Output, value: unknown): void {
-  writeLine(out, JSON.stringify(value));
+  out.write(`${printable(JSON.stringify(value))}\n`);
+}
+
+/** Whether `text` holds a control character (what `printable` escapes). */
+export function hasControlCharacter(text: string): boolean {
+  return text.search(CONTROL) >= 0;
 }
 
 /** An expected failure, told to the operator as is. Nothing was changed when it is thrown before a write. */

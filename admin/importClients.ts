@@ -7,19 +7,22 @@ import { z } from 'zod';
 import { parseDocument } from '../services/document';
 import { parseEmail } from '../services/email';
 import type { Client, Stores } from '../services/store/types';
-import { AdminError, validateArgs, writeLine, type Output } from './common';
+import { AdminError, hasControlCharacter, validateArgs, writeLine, type Output } from './common';
 import { siglaSchema } from './companies';
 import { adminTexts as t } from './texts';
 
 /**
  * `clientes importar`: upserts a company's clients from a CSV exported from GSAN's
  * `cadastro.cliente`, with a header naming the columns `cpfCnpj`, `nome` and `email` (any order,
- * any case; other columns are ignored), separated by `;` or `,`, in UTF-8 or Latin-1.
+ * any case; other columns are ignored), separated by `;` or `,`, in UTF-8 or Latin-1 (a file is read
+ * as Latin-1 only when no line of it is UTF-8: one that mixes both is refused, naming the first
+ * line that is not UTF-8).
  *
  * The file is read twice, streaming: first to check it, writing nothing, so a bad header or a
  * broken CSV changes nothing; then to upsert the valid rows in batches. Rows that fail their own
  * checks (document, email, column count, repeated document) are reported with their line number
- * and skipped; they do not stop the import.
+ * and skipped; they do not stop the import. Each record is bounded, by its bytes and its columns,
+ * before it is whole: a record past either bound refuses the file.
  */
 
 export const importClientsArgs = z.object({
@@ -65,8 +68,13 @@ interface Source {
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const HEAD_BYTES = 64 * 1024;
-/** Longer than any real row; stops an unclosed quote from swallowing the whole file into one field. */
-const MAX_RECORD_BYTES = 64 * 1024;
+/**
+ * Longer than any real row, separators and quotes included; stops an unclosed quote from swallowing
+ * the whole file into one field, and a run of separators from making millions of empty ones.
+ */
+export const MAX_RECORD_BYTES = 64 * 1024;
+/** More columns than any export of `cadastro.cliente` has. */
+export const MAX_COLUMNS = 1000;
 
 export async function importClients(
   stores: Stores,
@@ -151,7 +159,10 @@ async function inspect(path: string): Promise<Source> {
   }
   const head = await readHead(path);
   const start = head.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0;
-  const encoding = (await isUtf8File(path)) ? 'utf8' : 'latin1';
+  const lines = await utf8Lines(path, start);
+  // A BOM says UTF-8 as surely as a UTF-8 line does.
+  if (lines.firstBad !== null && (lines.firstUtf8 !== null || start > 0)) throw new AdminError(t.mixedEncoding(lines.firstBad));
+  const encoding = lines.firstBad === null ? 'utf8' : 'latin1';
   const firstLine = iconv.decode(head.subarray(start), encoding).split(/\r\n|\r|\n/, 1)[0];
   return { path, start, encoding, delimiter: firstLine.includes(';') ? ';' : ',' };
 }
@@ -167,16 +178,60 @@ async function readHead(path: string): Promise<Buffer> {
   }
 }
 
-async function isUtf8File(path: string): Promise<boolean> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  try {
-    for await (const chunk of createReadStream(path)) decoder.decode(chunk as Buffer, { stream: true });
-    decoder.decode();
-    return true;
-  } catch (err) {
-    if (err instanceof TypeError) return false; // what a fatal TextDecoder throws on a bad sequence
-    throw err;
+/**
+ * The file's lines as UTF-8 sees them: the first that is not valid UTF-8, and the first that is UTF-8
+ * beyond ASCII (numbered as the import numbers them: CR, LF or CRLF end a line). Streams: a line is
+ * decoded piece by piece, only when it holds a byte beyond ASCII.
+ */
+async function utf8Lines(path: string, start: number): Promise<{ firstBad: number | null; firstUtf8: number | null }> {
+  const found = { firstBad: null as number | null, firstUtf8: null as number | null };
+  let line = 1;
+  let decoder: InstanceType<typeof TextDecoder> | null = null;
+  let bad = false;
+  let afterCr = false;
+  const feed = (piece: Buffer) => {
+    if (bad || piece.every((byte) => byte < 0x80)) return;
+    decoder ??= new TextDecoder('utf-8', { fatal: true });
+    try {
+      decoder.decode(piece, { stream: true });
+    } catch {
+      bad = true; // what a fatal TextDecoder throws on a bad sequence
+    }
+  };
+  const endLine = () => {
+    if (decoder && !bad) {
+      try {
+        decoder.decode();
+      } catch {
+        bad = true; // a sequence cut short by the end of the line
+      }
+    }
+    if (bad) found.firstBad ??= line;
+    else if (decoder) found.firstUtf8 ??= line;
+    decoder = null;
+    bad = false;
+  };
+  for await (const chunk of createReadStream(path, { start }) as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (byte !== 0x0a && byte !== 0x0d) {
+        afterCr = false;
+        continue;
+      }
+      feed(chunk.subarray(from, i));
+      from = i + 1;
+      // CRLF is one line break.
+      if (!(byte === 0x0a && afterCr)) {
+        endLine();
+        line++;
+      }
+      afterCr = byte === 0x0d;
+    }
+    feed(chunk.subarray(from));
   }
+  endLine();
+  return found;
 }
 
 /**
@@ -192,6 +247,8 @@ async function scan(
 ): Promise<number> {
   let rows = 0;
   let classifier: RowClassifier | undefined;
+  /** Where the record being read began, in the parser's bytes (UTF-8). */
+  let recordStart = 0;
   // An error thrown while handling a record; tearing the pipeline down may surface as an AbortError instead.
   let ownError: unknown;
   try {
@@ -207,6 +264,17 @@ async function scan(
         skip_empty_lines: true,
         skip_records_with_empty_values: true,
         max_record_size: MAX_RECORD_BYTES,
+        // Called at the end of each field, before it joins its record: the record's bounds hold
+        // before it is whole, so no run of separators makes millions of empty fields.
+        cast: (value, context) => {
+          if (context.index >= MAX_COLUMNS) throw new AdminError(t.badCsv(context.lines, t.tooManyColumns(MAX_COLUMNS)));
+          if (context.bytes - recordStart > MAX_RECORD_BYTES) throw new AdminError(t.badCsv(context.lines, t.recordTooLong(MAX_RECORD_BYTES)));
+          return value;
+        },
+        on_record: (record, context) => {
+          recordStart = context.bytes;
+          return record;
+        },
       }),
       async (records: AsyncIterable<{ record: string[]; info: Info }>) => {
         try {
@@ -235,10 +303,10 @@ async function scan(
   return rows;
 }
 
-/** csv-parse counts lines up to the end of a record; a quoted field may span several. */
+/** csv-parse counts lines up to the end of a record; a quoted field may span several (each CR and LF in it counts one). */
 function startLine(record: string[], endLine: number): number {
   let breaks = 0;
-  for (const field of record) if (field.includes('\n') || field.includes('\r')) breaks += field.split(/\r\n|\r|\n/).length - 1;
+  for (const field of record) breaks += field.match(/[\r\n]/g)?.length ?? 0;
   return endLine - breaks;
 }
 
@@ -278,6 +346,10 @@ class RowClassifier {
     const document = parseDocument(rawDocument);
     if (!document) return reject(t.invalidDocument);
 
+    const nome = fields[this.column.nome];
+    // ESC, CR, LF and their kind would reach the operator's terminal (`clientes consultar`).
+    if (hasControlCharacter(nome)) return reject(t.controlInName);
+
     const rawEmail = fields[this.column.email];
     const email = rawEmail === '' ? null : parseEmail(rawEmail);
     if (rawEmail !== '' && email === null) return reject(t.invalidEmail);
@@ -285,6 +357,6 @@ class RowClassifier {
     const firstLine = this.seen.get(document);
     if (firstLine !== undefined) return reject(t.repeatedDocument(firstLine));
     this.seen.set(document, line);
-    return { line, client: { companyId: this.companyId, document, nome: fields[this.column.nome].trim(), email } };
+    return { line, client: { companyId: this.companyId, document, nome: nome.trim(), email } };
   }
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { destinationProblem } from '../services/notify/destination';
+import { destinationProblem, destinationProblemNow, destinationRules, type DestinationRules } from '../services/notify/destination';
 import { encryptSecret, generateSigningSecret } from '../services/notify/secret';
 import type { Stores } from '../services/store/types';
-import { AdminError, validateArgs, writeJson, writeLine, type AdminIo } from './common';
+import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminIo } from './common';
 import { siglaSchema } from './companies';
 import { adminTexts as t } from './texts';
 
@@ -27,9 +27,13 @@ export async function configureNotification(
   io: AdminIo,
   rawArgs: z.input<typeof configureNotificationArgs>,
   pepper: string,
+  rules: DestinationRules = destinationRules(undefined),
   now = new Date(),
 ): Promise<void> {
   const { sigla, url } = validateArgs(configureNotificationArgs, rawArgs);
+  // What the URL alone cannot tell: the service's database, and where the name resolves now.
+  const problem = await destinationProblemNow(url, rules);
+  if (problem) throw new UsageError(t.invalidUrl(problem));
   const secret = generateSigningSecret();
   const stored = await stores.companies.setNotification(sigla, { url, secret: encryptSecret(secret, pepper), configuredAt: now });
   if (!stored) throw new AdminError(t.companyNotFound(sigla));

@@ -1,4 +1,5 @@
 import type { Backlog, Company, DeliveryState, ValidationOrigin } from '../services/store/types';
+import { printable } from './common';
 
 /**
  * Every text the administration command writes, in pt-BR. The operator reads these; customers never do
@@ -95,13 +96,13 @@ export const adminTexts = {
     backlog: Backlog | undefined,
   ) =>
     [
-      `${c.sigla} - ${c.nome}`,
-      `  assistente: ${c.assistente}`,
-      `  site:       ${c.site}`,
-      `  remetente:  ${c.remetente}`,
+      `${c.sigla} - ${printable(c.nome)}`,
+      `  assistente: ${printable(c.assistente)}`,
+      `  site:       ${printable(c.site)}`,
+      `  remetente:  ${printable(c.remetente)}`,
       `  criada em:  ${utc(c.createdAt)} UTC`,
       ...(c.previousKeyUntil && c.previousKeyUntil > now ? [`  chave anterior vale até: ${utc(c.previousKeyUntil)} UTC`] : []),
-      `  notificação: ${c.notification ? c.notification.url : 'não configurada'}`,
+      `  notificação: ${c.notification ? printable(c.notification.url) : 'não configurada'}`,
       ...(backlog
         ? [
             `  a entregar:  ${fmt(backlog.pending)} pendentes, ${fmt(backlog.failed)} com falha` +
@@ -164,11 +165,17 @@ export const adminTexts = {
       CSV_INVALID_CLOSING_QUOTE: 'aspas de fechamento fora do lugar',
       CSV_MAX_RECORD_SIZE: 'registro longo demais (aspas não fechadas?)',
     })[code] ?? 'formato não reconhecido',
+  recordTooLong: (bytes: number) => `registro com mais de ${fmt(bytes / 1024)} KiB (aspas não fechadas?)`,
+  tooManyColumns: (max: number) => `registro com mais de ${fmt(max)} colunas`,
+  mixedEncoding: (line: number) =>
+    `O arquivo não está todo em UTF-8 nem todo em Latin-1: a linha ${line} não é UTF-8, mas há linhas em UTF-8. ` +
+    'Salve o arquivo de novo numa só codificação (de preferência UTF-8).',
 
   // Client import: rejected rows
   emptyDocument: 'CPF/CNPJ vazio',
   invalidDocument: 'CPF/CNPJ inválido',
   invalidEmail: 'email inválido',
+  controlInName: 'nome com caractere de controle (ESC, quebra de linha, tabulação…)',
   repeatedDocument: (firstLine: number) => `CPF/CNPJ repetido (já aparece na linha ${firstLine})`,
   wrongColumnCount: (found: number, expected: number) =>
     `a linha tem ${found} colunas; o cabeçalho tem ${expected}`,

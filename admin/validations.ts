@@ -52,9 +52,17 @@ export async function requeueValidations(stores: Stores, io: AdminIo, rawArgs: P
 
 export const CSV_HEADER = 'cpfCnpj;email;validadoEm';
 
-/** A field as RFC 4180 wants it with `;`: quoted when it holds the separator, a quote or a line break. */
+/** What a spreadsheet runs as a formula at the start of a cell (OWASP, "CSV Injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A field as RFC 4180 wants it with `;`: a `'` before one that would start a formula (docs/api.md §1
+ * refuses such addresses now; one recorded before stays harmless), then quoted when it holds the
+ * separator, a quote or a line break.
+ */
 function csvField(value: string): string {
-  return /[;"\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const inert = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[;"\r\n]/.test(inert) ? `"${inert.replace(/"/g, '""')}"` : inert;
 }
 
 export const csvLine = (row: ExportRow) => `${csvField(row.document)};${csvField(row.email)};${row.validatedAt.toISOString()}\n`;

@@ -19,7 +19,7 @@ import type { ServerHooks } from './server';
  * the Prometheus metrics in a registry of this instance (several apps can run in one process).
  *
  * Nothing here logs a value that came in with a request: routes are the registered patterns, the
- * outcome is its `kind`, the request id is either sane or replaced.
+ * outcome is its `kind`, the request id is either of a safe shape or replaced.
  */
 
 export interface BotTurn {
@@ -30,8 +30,15 @@ export interface BotTurn {
   req?: Request;
 }
 
-/** An incoming `X-Request-Id` is honoured when it is short and plain; otherwise one is generated. */
-const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * An incoming `X-Request-Id` is kept when it is a UUID, or up to 64 of `[A-Za-z0-9-]` with no run of
+ * 11 or more digits (a CPF, a CNPJ, a phone number would be one); otherwise one is generated.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PLAIN_REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
+const LONG_DIGIT_RUN = /[0-9]{11}/;
+const isSafeRequestId = (id: unknown): id is string =>
+  typeof id === 'string' && (UUID.test(id) || (PLAIN_REQUEST_ID.test(id) && !LONG_DIGIT_RUN.test(id)));
 const SANE_LABEL = /^[A-Za-z0-9_.-]{1,40}$/;
 /** The route label of a request no route matched (404, 405): never the raw path, which is input. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -59,6 +66,7 @@ export class Observability {
   private readonly mailsFailed: Counter;
   private readonly codesConfirmed: Counter;
   private readonly codesRefused: Counter;
+  private readonly lookupMisses: Counter<'door'>;
   private readonly botTurns: Counter<'outcome'>;
   private readonly botTurnDuration: Histogram;
   private readonly notificationAttempts: Counter<'result'>;
@@ -83,6 +91,14 @@ export class Observability {
     this.mailsFailed = new Counter({ name: 'mails_failed_total', help: 'Validation mails refused, failed or timed out.', registers });
     this.codesConfirmed = new Counter({ name: 'codes_confirmed_total', help: 'Confirmations answered S.', registers });
     this.codesRefused = new Counter({ name: 'codes_refused_total', help: 'Confirmations answered N.', registers });
+    this.lookupMisses = new Counter({
+      name: 'client_lookups_not_found_total',
+      help: 'Sends whose CPF/CNPJ found no client of the company, by door (webhook, conversa): enumeration shows up here.',
+      labelNames: ['door'],
+      registers,
+    });
+    // Both doors from the start, at zero: an alert on the rate has a series to look at.
+    for (const door of ['webhook', 'conversa'] as const) this.lookupMisses.inc({ door }, 0);
     this.botTurns = new Counter({
       name: 'bot_turns_total',
       help: 'Bot Framework turns handled, by outcome.',
@@ -115,7 +131,7 @@ export class Observability {
     };
     this.serviceReports = {
       outcome: (useCase, outcome, origin) => {
-        this.useCase(useCase, outcome);
+        this.useCase(useCase, outcome, origin);
         if (outcome.kind === 'mailFailed') this.mailNotSent(outcome.failure, origin);
       },
       failure: (useCase, err, origin) => {
@@ -171,11 +187,12 @@ export class Observability {
     return this.requests.get(req)?.id;
   }
 
-  /** Counts what a use case came to: the one place the mail and code counters are derived from an outcome. */
-  private useCase(useCase: UseCase, outcome: Outcome): void {
+  /** Counts what a use case came to: the one place the mail, lookup and code counters are derived from an outcome. */
+  private useCase(useCase: UseCase, outcome: Outcome, origin: CallOrigin): void {
     if (useCase === 'send') {
       if (outcome.kind === 'codeSent') this.mailsSent.inc();
       else if (outcome.kind === 'mailFailed') this.mailsFailed.inc();
+      else if (outcome.kind === 'clientNotFound' && origin.door) this.lookupMisses.inc({ door: origin.door });
     } else if (outcome.validado === 'S') {
       this.codesConfirmed.inc();
     } else {
@@ -202,7 +219,7 @@ export class Observability {
 
   private begin(req: Request, res: Response): void {
     const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const id = isSafeRequestId(incoming) ? incoming : randomUUID();
     const context: RequestContext = { id, startedAt: process.hrtime.bigint(), logged: false };
     this.requests.set(req, context);
     res.setHeader('X-Request-Id', id);

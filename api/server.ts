@@ -10,6 +10,15 @@ import { registerWebhooks, type WebhookHooks } from './webhooks';
 
 /** The one restify server: GSAN webhooks here; the bot and the operations doors plug in. */
 
+/**
+ * Node's own bounds on a request, for a service that answers within 5 s (docs/api.md §6): its headers
+ * within 5 s and all of it within 10 s (Node's defaults, 60 s and 5 min, let a slow client hold a
+ * connection for nothing), checked every second.
+ */
+export const HEADERS_TIMEOUT_MS = 5000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+const CONNECTIONS_CHECK_MS = 1000;
+
 /** The server's hooks for logs and metrics: the webhooks', and a handler's unexpected error. */
 export interface ServerHooks extends WebhookHooks {
   /** A handler of any route failed unexpectedly, before the 503 answer. */
@@ -33,6 +42,11 @@ export function createServer(opts: ServerOptions): Server {
     name: 'gsan-email-validation',
     handleUncaughtExceptions: false,
     log: restifyLog(opts.logger) as unknown as restify.ServerOptions['log'],
+  });
+  Object.assign(server.server, {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
   });
   const answer = (req: Request, res: Response, outcome: Outcome) => {
     sendEnvelope(res, '', outcome);
@@ -59,7 +73,9 @@ export function createServer(opts: ServerOptions): Server {
   // Requests Node refuses before any route sees them: in the envelope too, never an empty answer.
   server.server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    endWithEnvelope(socket, err.code === 'HPE_HEADER_OVERFLOW' ? outcomes.headersTooLarge() : outcomes.invalidRequest());
+    const outcome =
+      err.code === 'HPE_HEADER_OVERFLOW' ? outcomes.headersTooLarge() : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? outcomes.requestTimeout() : outcomes.invalidRequest();
+    endWithEnvelope(socket, outcome);
   });
   registerWebhooks(server, opts.service, opts.hooks);
   registerOpenApi(server, opts.publicUrl);

@@ -16,10 +16,16 @@ export function parseCode(raw: string): string | null {
   return CODE_SHAPE.test(code) ? code : null;
 }
 
-/** HMAC-SHA-256 (hex) of a code under the server secret. */
-export function hashCode(code: string, pepper: string): string {
-  return createHmac('sha256', pepper).update(code).digest('hex');
+/**
+ * HMAC-SHA-256 (hex) under the server secret: of a code, and of the personal data a limit counts by
+ * (a mailbox, a CPF/CNPJ), which a plain digest would give away to anyone trying a dictionary.
+ */
+export function keyedHash(text: string, pepper: string): string {
+  return createHmac('sha256', pepper).update(text).digest('hex');
 }
+
+/** What a code is stored as (docs/api.md §3). */
+export const hashCode = keyedHash;
 
 /** Constant-time comparison of two hex digests. */
 export function sameHash(a: string, b: string): boolean {

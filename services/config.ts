@@ -89,7 +89,7 @@ export interface Config {
   outboxDir: string;
   codePepper: string;
   codeTtlMinutes: number;
-  /** Webhook lookups per company per minute (anti-automation, CONTRACT §3). */
+  /** Lookups per company in any rolling 60 s, both doors together (anti-automation, docs/api.md §3). */
   lookupsPerMinute: number;
   /** Bound of one notification POST to a company's system. */
   notifyTimeoutMs: number;

@@ -1,5 +1,5 @@
 /**
- * Email address rules (CONTRACT §1 "Inputs" and "Masking").
+ * Email address rules (docs/api.md §1 "Inputs" and "Masking").
  */
 
 const MAX_LENGTH = 254;
@@ -11,6 +11,8 @@ const ADDRESS = new RegExp(`^${LOCAL}@${LABEL}(?:\\.${LABEL})+$`);
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** What a spreadsheet would run as a formula at the start of a cell (`@` is refused anyway: an empty local part). */
+const FORMULA_START = /^[=+\-@]/;
 
 /**
  * The trimmed address when it is one well-formed address, otherwise `null`. A control character
@@ -23,6 +25,7 @@ export function parseEmail(raw: string): string | null {
   if (!ADDRESS.test(email)) return null;
   const local = email.slice(0, email.indexOf('@'));
   if (local.length > 64 || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return null;
+  if (FORMULA_START.test(local)) return null;
   return email;
 }
 
@@ -33,6 +36,23 @@ export function emailKey(email: string): string {
 
 export function sameEmail(a: string, b: string): boolean {
   return emailKey(a) === emailKey(b);
+}
+
+/** Domains whose local parts ignore dots, one mailbox under two names. */
+const GMAIL = new Set(['gmail.com', 'googlemail.com']);
+
+/**
+ * The mailbox an address delivers to, as the per-recipient limit counts it (docs/api.md §1 "Inputs"):
+ * lower case, a `+tag` dropped, and for Gmail the dots of the local part dropped, so
+ * `Ana.Silva+x@gmail.com` and `anasilva@gmail.com` are one. Only for counting: mail goes as typed.
+ */
+export function mailboxKey(email: string): string {
+  const key = emailKey(email);
+  const at = key.lastIndexOf('@');
+  const domain = key.slice(at + 1);
+  let local = key.slice(0, at).replace(/\+.*$/, '');
+  if (GMAIL.has(domain)) local = local.replace(/\./g, '');
+  return `${local}@${GMAIL.has(domain) ? 'gmail.com' : domain}`;
 }
 
 /**

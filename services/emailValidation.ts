@@ -1,11 +1,12 @@
 import { parseDocument } from './document';
-import { emailKey, maskEmail, parseEmail, sameEmail } from './email';
-import { generateCode, hashCode, hashKey, parseCode, sameHash } from './code';
+import { emailKey, mailboxKey, maskEmail, parseEmail, sameEmail } from './email';
+import { generateCode, hashCode, hashKey, keyedHash, parseCode, sameHash } from './code';
 import { outcomes, type Outcome } from './outcome';
 import { validationMail } from './mail/message';
 import { newValidation } from './validations';
 import type { Mailer } from './mail/mailer';
 import {
+  companyLookupLimit,
   CONVERSATION_DOCUMENT_LIMIT,
   DEFAULT_LOOKUPS_PER_MINUTE,
   MAX_ATTEMPTS_PER_CODE,
@@ -14,7 +15,7 @@ import {
   SEND_LIMIT,
   USER_LOOKUP_LIMIT,
 } from './rules';
-import type { CodeKey, Company, Stores, WindowLimit } from './store/types';
+import type { CodeKey, Company, Stores, ValidationOrigin, WindowLimit } from './store/types';
 
 /**
  * The two use cases of the product (CONTRACT §1–§3): send a validation code, confirm it.
@@ -24,6 +25,9 @@ import type { CodeKey, Company, Stores, WindowLimit } from './store/types';
 
 /** Who is asking: a company key (webhooks) or a company's sigla (the in-process conversation). */
 export type CompanyRef = { key: string } | { sigla: string };
+
+/** The door a request came through: the conversation names its company by sigla, a webhook by key. */
+export const doorOf = (ref: CompanyRef): ValidationOrigin => ('sigla' in ref ? 'conversa' : 'webhook');
 
 export interface SendCodeInput {
   cpfCnpj: string;
@@ -58,7 +62,7 @@ export interface EmailValidationServiceOptions {
   /** Server secret of the code HMAC. */
   pepper: string;
   codeTtlMinutes: number;
-  /** Webhook lookups per company per minute (CONTRACT §3); 600 when unset. */
+  /** Lookups per company in any rolling 60 s, both doors together (docs/api.md §3); 600 when unset. */
   lookupsPerMinute?: number;
 }
 
@@ -74,7 +78,7 @@ export class EmailValidationService {
     this.mailer = opts.mailer;
     this.pepper = opts.pepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
-    this.companyLookups = { name: 'companyLookups', max: opts.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE, windowSeconds: 60 };
+    this.companyLookups = companyLookupLimit(opts.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE);
   }
 
   /** CONTRACT §1. */
@@ -97,7 +101,8 @@ export class EmailValidationService {
     if (locked > 0) return outcomes.locked(locked);
     const send = await this.stores.limits.take(SEND_LIMIT, limitKey);
     if (!send.ok) return outcomes.tooManySends(send.waitSeconds);
-    const recipientKey = hashKey(emailKey(email));
+    // The mailbox, not the address as typed (plus-tags, Gmail's dots), under a keyed hash.
+    const recipientKey = keyedHash(mailboxKey(email), this.pepper);
     const recipient = await this.stores.limits.take(RECIPIENT_LIMIT, recipientKey);
     if (!recipient.ok) {
       await this.stores.limits.giveBack(SEND_LIMIT, limitKey, send.at);
@@ -148,8 +153,7 @@ export class EmailValidationService {
         return outcomes.noLiveCode();
       }
       await this.stores.limits.clearFailures(limitKey);
-      // The conversation names its company by sigla; a webhook by key.
-      const validation = newValidation(email, now, 'sigla' in ref ? 'conversa' : 'webhook', Boolean(company.notification));
+      const validation = newValidation(email, now, doorOf(ref), Boolean(company.notification));
       const client = await this.stores.clients.markEmailValidated(company.sigla, document, validation);
       if (!client) return this.refuseChangedClient(company, document);
       return outcomes.confirmed();
@@ -189,18 +193,21 @@ export class EmailValidationService {
   }
 
   /**
-   * Counts a lookup against the anti-automation limits (CONTRACT §3): per company and minute for
-   * the webhook; per conversation (distinct documents) and per channel user for a conversation.
-   * Answers `0`, or the seconds to wait.
+   * Counts a lookup against the anti-automation limits (docs/api.md §3): a conversation's own (distinct
+   * documents per conversation, lookups per channel user), then the company's rolling budget, which
+   * both doors share: a conversation's and a user's ids are whatever the caller chose, the company
+   * is not. Answers `0`, or the seconds to wait.
    */
   private async takeLookup(company: Company, document: string, conversation?: ConversationRef): Promise<number> {
     const limits = this.stores.limits;
-    if (!conversation) return limits.count(this.companyLookups, company.sigla);
-    const conversationKey = `${company.sigla}:${conversation.channelId}:${conversation.id}`;
-    const distinctWait = await limits.addDistinct(CONVERSATION_DOCUMENT_LIMIT, conversationKey, hashKey(document));
-    if (distinctWait > 0) return distinctWait;
-    const user = await limits.take(USER_LOOKUP_LIMIT, `${company.sigla}:${conversation.channelId}:${conversation.userId}`);
-    return user.ok ? 0 : user.waitSeconds;
+    if (conversation) {
+      const conversationKey = `${company.sigla}:${conversation.channelId}:${conversation.id}`;
+      const distinctWait = await limits.addDistinct(CONVERSATION_DOCUMENT_LIMIT, conversationKey, keyedHash(document, this.pepper));
+      if (distinctWait > 0) return distinctWait;
+      const user = await limits.take(USER_LOOKUP_LIMIT, `${company.sigla}:${conversation.channelId}:${conversation.userId}`);
+      if (!user.ok) return user.waitSeconds;
+    }
+    return limits.count(this.companyLookups, company.sigla);
   }
 
   /** Limits and locks count per (company, client). */

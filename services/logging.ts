@@ -10,6 +10,12 @@ export const SERVICE_NAME = 'gsan-email-validation';
 
 /** Field names that carry secrets or personal data wherever they appear: censored as a last line of defence. */
 const SENSITIVE_FIELDS = new Set(['key', 'cpfCnpj', 'email', 'codigo', 'password', 'authorization']);
+/**
+ * Ids are whatever their source chose (a channel's `conversation.id` may hold a CPF or an email), so
+ * a field named `…Id` passes `redactText` as an error message does; but for the ids this service
+ * makes itself: the request id (its shape checked at the door) and a validation's random `eventId`.
+ */
+const isForeignId = (name: string) => name.endsWith('Id') && name !== 'reqId' && name !== 'eventId';
 const CENSORED = '[redacted]';
 /** How deep into a logged object sensitive field names are looked for. */
 const CENSOR_DEPTH = 3;
@@ -50,6 +56,7 @@ function censor<T extends Record<string, unknown>>(obj: T, depth: number): T {
     const value = obj[name];
     let replaced: unknown = value;
     if (SENSITIVE_FIELDS.has(name)) replaced = CENSORED;
+    else if (typeof value === 'string' && isForeignId(name)) replaced = redactText(value);
     else if (depth > 1 && isPlainObject(value)) replaced = censor(value, depth - 1);
     if (replaced !== value) {
       if (out === obj) out = { ...obj };

@@ -67,6 +67,8 @@ export const outcomes = {
   tooLarge: () => refusal('tooLarge', 413, texts.tooLarge),
   /** Request headers past Node's limit (16 KiB): the same text, HTTP's own status for it. */
   headersTooLarge: () => refusal('tooLarge', 431, texts.tooLarge),
+  /** A request not received in time (its headers within 5 s, all of it within 10 s): HTTP's status for it. */
+  requestTimeout: () => refusal('invalidRequest', 408, texts.invalidRequest),
   notJson: () => refusal('notJson', 415, texts.notJson),
   methodNotAllowed: () => refusal('methodNotAllowed', 405, texts.methodNotAllowed),
   notFound: () => refusal('notFound', 404, texts.notFound),

@@ -1,6 +1,7 @@
 import { answerInTime } from './deadline';
-import type { CompanyRef, ConfirmCodeInput, EmailValidationService, SendCodeInput } from './emailValidation';
+import { doorOf, type CompanyRef, type ConfirmCodeInput, type EmailValidationService, type SendCodeInput } from './emailValidation';
 import type { Outcome } from './outcome';
+import type { ValidationOrigin } from './store/types';
 
 /**
  * The service as every door calls it (the webhooks and the conversation alike): each call bounded
@@ -10,10 +11,12 @@ import type { Outcome } from './outcome';
 
 export type UseCase = 'send' | 'confirm';
 
-/** Where a call came from, for the report of a failure. */
+/** Where a call came from, for the report of a failure and the metrics. */
 export interface CallOrigin {
   requestId?: string;
   route?: string;
+  /** The door (set here, from the company reference). */
+  door?: ValidationOrigin;
 }
 
 export interface EmailValidationPort {
@@ -32,14 +35,14 @@ export interface PortReports {
 }
 
 export function boundedPort(service: EmailValidationService, reports: PortReports): EmailValidationPort {
-  const call = async (useCase: UseCase, origin: CallOrigin = {}, run: () => Promise<Outcome>) => {
+  const call = async (useCase: UseCase, origin: CallOrigin, run: () => Promise<Outcome>) => {
     const outcome = await answerInTime(run, (err) => reports.failure(useCase, err, origin));
     reports.outcome(useCase, outcome, origin);
     return outcome;
   };
   return {
     codeTtlMinutes: service.codeTtlMinutes,
-    sendCode: (ref, input, origin) => call('send', origin, () => service.sendCode(ref, input)),
-    confirmCode: (ref, input, origin) => call('confirm', origin, () => service.confirmCode(ref, input)),
+    sendCode: (ref, input, origin) => call('send', { ...origin, door: doorOf(ref) }, () => service.sendCode(ref, input)),
+    confirmCode: (ref, input, origin) => call('confirm', { ...origin, door: doorOf(ref) }, () => service.confirmCode(ref, input)),
   };
 }

@@ -1,4 +1,4 @@
-import type { DistinctLimit, RollingLimit } from './store/types';
+import type { DistinctLimit, RollingLimit, WindowLimit } from './store/types';
 
 /** The numbers of CONTRACT §1 and §3, in one place. */
 
@@ -19,5 +19,10 @@ export const RECIPIENT_LIMIT: RollingLimit = { name: 'recipient', max: 3, window
 export const USER_LOOKUP_LIMIT: RollingLimit = { name: 'userLookups', max: 10, windowSeconds: 60 * 60 };
 /** Distinct CPF/CNPJ looked up in one conversation. */
 export const CONVERSATION_DOCUMENT_LIMIT: DistinctLimit = { name: 'conversationDocuments', max: 3, keepSeconds: 60 * 60 };
-/** Lookups per company per minute through the webhook, unless `LOOKUPS_PER_MINUTE` says otherwise. */
+/**
+ * Lookups per company in any rolling 60 seconds, both doors together (the conversation counts against
+ * `BOT_COMPANY`), unless `LOOKUPS_PER_MINUTE` says otherwise.
+ */
 export const DEFAULT_LOOKUPS_PER_MINUTE = 600;
+/** The company's lookups: `max` in any rolling `windowSeconds` (the number is the configuration's). */
+export const companyLookupLimit = (max: number): WindowLimit => ({ name: 'companyLookups', max, windowSeconds: 60 });

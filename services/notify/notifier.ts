@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { describeError } from '../logging';
 import { atMostEvery } from '../throttle';
 import type { ClaimedValidation, Company, DeliveryResult, Stores } from '../store/types';
-import { destinationProblem } from './destination';
+import { destinationProblem, destinationRules, ForbiddenAddressError, guardedLookup, type DestinationRules } from './destination';
+import { post } from './post';
 import { decryptSecret } from './secret';
 import { signatureHeaders } from './signature';
 
@@ -58,6 +59,8 @@ export interface NotifierOptions {
   timing?: Partial<NotifierTiming>;
   /** Each attempt's outcome, for the metrics. */
   onAttempt?: (outcome: AttemptOutcome) => void;
+  /** Where notifications may go (the service's database, the resolver); none forbidden besides the fixed ones when omitted. */
+  destinations?: DestinationRules;
 }
 
 const USER_AGENT = 'gsan-email-validation';
@@ -75,9 +78,14 @@ export class ValidationNotifier {
   private failing = false;
   /** The companies and their destinations, read once per poll whatever the number of lanes. */
   private readonly destinations: () => Promise<Company[]>;
+  private readonly rules: DestinationRules;
+  /** Every connection's address checked, whatever the name resolved to when it was configured. */
+  private readonly lookup: ReturnType<typeof guardedLookup>;
 
   constructor(private readonly opts: NotifierOptions) {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.rules = opts.destinations ?? destinationRules(undefined);
+    this.lookup = guardedLookup(this.rules.resolve);
     this.destinations = atMostEvery(this.timing.pollMs, async () => (await opts.stores.companies.list()).filter((c) => c.notification));
   }
 
@@ -169,7 +177,7 @@ export class ValidationNotifier {
   /** One POST of `claim` to its company's destination, and what it came to. */
   private async attempt(company: Company, claim: ClaimedValidation): Promise<DeliveryResult> {
     const target = company.notification!;
-    const problem = destinationProblem(target.url);
+    const problem = destinationProblem(target.url, this.rules.database);
     if (problem) return { kind: 'failed', error: `destino inválido: ${problem}` };
     let secret: string;
     try {
@@ -190,23 +198,18 @@ export class ValidationNotifier {
     const body = JSON.stringify(payload);
     const signal = AbortSignal.any([AbortSignal.timeout(this.timing.timeoutMs), this.stopping.signal]);
     try {
-      const res = await fetch(target.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': USER_AGENT,
-          ...signatureHeaders(secret, v.eventId, Math.floor(Date.now() / 1000), body),
-        },
-        body,
-        // Only the configured address: a redirect is not followed.
-        redirect: 'manual',
-        signal,
-      });
-      // The answer's body is not read: only its status counts.
-      await res.body?.cancel().catch(() => {});
-      return this.judge(claim, res.status, res.headers.get('retry-after'));
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        ...signatureHeaders(secret, v.eventId, Math.floor(Date.now() / 1000), body),
+      };
+      // Only the configured address: a redirect is not followed.
+      const answer = await post(target.url, body, { headers, signal, lookup: this.lookup });
+      return this.judge(claim, answer.status, answer.retryAfter);
     } catch (err) {
       if (this.stopping.signal.aborted) return { kind: 'release' };
+      // The name now resolves somewhere forbidden: refused, as at configuration.
+      if (err instanceof ForbiddenAddressError) return { kind: 'failed', error: `destino inválido: ${err.message}` };
       return this.retryOrFail(claim, signal.aborted ? 'tempo esgotado' : networkError(err));
     }
   }

@@ -4,10 +4,10 @@ import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES } from '../rules';
 import type { DistinctLimit, LimitStore, RollingLimit, Taken, WindowLimit } from './types';
 
 /**
- * The counters of CONTRACT §3, in this process (the in-memory twin) or in MongoDB, where every
- * instance shares them: rolling windows (sends, recipients, a channel user's lookups), a ceiling
- * per minute (a company's lookups), distinct members (a conversation's documents), and the failure
- * lock (on `rate-limiter-flexible`).
+ * The counters of docs/api.md §3, in this process (the in-memory twin) or in MongoDB, where every
+ * instance shares them: rolling windows of single uses (sends, recipients, a channel user's
+ * lookups), rolling windows counted per second (a company's lookups), distinct members (a
+ * conversation's documents), and the failure lock (on `rate-limiter-flexible`).
  */
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -24,8 +24,32 @@ export function rollingWaitMs(limit: RollingLimit, uses: readonly number[], now:
   return Math.max(0, wait);
 }
 
-/** The start of the fixed window `now` falls in. */
-const windowStart = (limit: WindowLimit, now: number) => now - (now % (limit.windowSeconds * 1000));
+/** Uses counted in one second (`s`: seconds since the epoch) of a window limit, and the time of the latest (ms). */
+export interface Bucket {
+  s: number;
+  n: number;
+  last: number;
+}
+
+const secondOf = (ms: number) => Math.floor(ms / 1000);
+
+/** The buckets a window limit counts at `now`: each whose latest use is within the window, with all its uses. */
+const counted = (limit: WindowLimit, buckets: readonly Bucket[], now: number) => buckets.filter((b) => b.last > now - limit.windowSeconds * 1000);
+
+/**
+ * How long `buckets` (ascending) hold the next use back at `now`; `0` when one may be counted. Past the
+ * limit, the wait lasts until enough of the oldest buckets have left the window to make room for one.
+ */
+export function windowWaitMs(limit: WindowLimit, buckets: readonly Bucket[], now: number): number {
+  const inWindow = counted(limit, buckets, now);
+  let total = inWindow.reduce((sum, b) => sum + b.n, 0);
+  for (const bucket of inWindow) {
+    if (total < limit.max) break;
+    total -= bucket.n;
+    if (total < limit.max) return bucket.last + limit.windowSeconds * 1000 - now;
+  }
+  return 0;
+}
 
 /** The failure lock: consecutive failures per client, and the 24 h lock they set. */
 class FailureLock {
@@ -69,8 +93,9 @@ class FailureLock {
 
 /** The counters in this process: each method runs to completion without yielding, so each is atomic. */
 class MemoryLimits extends FailureLock implements LimitStore {
-  private readonly rolling = new Map<string, number[]>();
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  /** Each entry is kept until `keepUntil`, when none of its uses counts any more (the sweep's cue). */
+  private readonly rolling = new Map<string, { uses: number[]; keepUntil: number }>();
+  private readonly windows = new Map<string, { buckets: Bucket[]; keepUntil: number }>();
   private readonly sets = new Map<string, { members: Set<string>; expiresAt: number }>();
 
   constructor() {
@@ -80,17 +105,16 @@ class MemoryLimits extends FailureLock implements LimitStore {
   async take(limit: RollingLimit, key: string): Promise<Taken> {
     const id = `${limit.name}:${key}`;
     const now = Date.now();
-    const uses = (this.rolling.get(id) ?? []).filter((at) => at > now - limit.windowSeconds * 1000);
+    const uses = (this.rolling.get(id)?.uses ?? []).filter((at) => at > now - limit.windowSeconds * 1000);
     const wait = rollingWaitMs(limit, uses, now);
     if (wait > 0) return { ok: false, waitSeconds: seconds(wait) };
     uses.push(now);
-    this.rolling.set(id, uses);
+    this.rolling.set(id, { uses, keepUntil: now + Math.max(limit.windowSeconds, limit.intervalSeconds ?? 0) * 1000 });
     return { ok: true, at: new Date(now) };
   }
 
   async giveBack(limit: RollingLimit, key: string, at: Date): Promise<void> {
-    const id = `${limit.name}:${key}`;
-    const uses = this.rolling.get(id);
+    const uses = this.rolling.get(`${limit.name}:${key}`)?.uses;
     const i = uses?.indexOf(at.getTime()) ?? -1;
     if (uses && i >= 0) uses.splice(i, 1);
   }
@@ -98,12 +122,15 @@ class MemoryLimits extends FailureLock implements LimitStore {
   async count(limit: WindowLimit, key: string): Promise<number> {
     const id = `${limit.name}:${key}`;
     const now = Date.now();
-    const start = windowStart(limit, now);
-    const window = this.windows.get(id);
-    const current = window && window.start === start ? window : { start, count: 0 };
-    current.count += 1;
-    this.windows.set(id, current);
-    return current.count <= limit.max ? 0 : seconds(start + limit.windowSeconds * 1000 - now);
+    const buckets = counted(limit, this.windows.get(id)?.buckets ?? [], now);
+    const wait = windowWaitMs(limit, buckets, now);
+    if (wait > 0) return seconds(wait);
+    const second = secondOf(now);
+    const latest = buckets.at(-1);
+    if (latest?.s === second) Object.assign(latest, { n: latest.n + 1, last: now });
+    else buckets.push({ s: second, n: 1, last: now });
+    this.windows.set(id, { buckets, keepUntil: now + limit.windowSeconds * 1000 });
+    return 0;
   }
 
   async addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number> {
@@ -118,17 +145,15 @@ class MemoryLimits extends FailureLock implements LimitStore {
     return 0;
   }
 
-  /** Forgets what no limit looks at any more: the in-memory counterpart of the TTL index. */
+  /** Forgets what no limit looks at any more, each at its own window's end: the in-memory counterpart of the TTL index. */
   sweep(now: number): void {
-    const longest = 24 * 60 * 60 * 1000;
-    for (const [id, uses] of this.rolling) if ((uses.at(-1) ?? 0) < now - longest) this.rolling.delete(id);
-    for (const [id, window] of this.windows) if (window.start < now - longest) this.windows.delete(id);
+    for (const entries of [this.rolling, this.windows]) for (const [id, entry] of entries) if (entry.keepUntil <= now) entries.delete(id);
     for (const [id, set] of this.sets) if (set.expiresAt <= now) this.sets.delete(id);
   }
 
-  /** Keys held, for tests that check memory is given back. */
-  size(): number {
-    return this.rolling.size + this.windows.size + this.sets.size;
+  /** The counters held, by id (`<limit>:<key>`), for tests: what is kept, and that memory is given back. */
+  ids(): string[] {
+    return [...this.rolling.keys(), ...this.windows.keys(), ...this.sets.keys()];
   }
 }
 
@@ -150,8 +175,8 @@ interface CounterDoc {
   _id: string;
   /** Rolling limits: the times of the last `max` uses, ascending. */
   uses?: Date[];
-  /** Window limits: uses counted in the window this document is for. */
-  count?: number;
+  /** Window limits: the uses of each of the last seconds, ascending. */
+  buckets?: Bucket[];
   /** Distinct limits: the members so far. */
   members?: string[];
   /** When nothing in the document matters any more; a TTL index removes it then. */
@@ -208,16 +233,40 @@ class MongoLimits extends FailureLock implements LimitStore {
     await this.col.updateOne({ _id: `${limit.name}:${key}` }, { $pull: { uses: at } });
   }
 
+  /**
+   * One atomic update counts the use in this second's bucket and answers the buckets as they are after
+   * it, which decide: within the limit, it stays; past it, it is taken back. Every use that stays saw
+   * every earlier one, so no window ever holds more than `max`; concurrent uses past the limit may
+   * each refuse the other, never both stay.
+   */
   async count(limit: WindowLimit, key: string): Promise<number> {
+    const _id = `${limit.name}:${key}`;
     const now = Date.now();
-    const start = windowStart(limit, now);
-    const end = start + limit.windowSeconds * 1000;
-    const doc = await this.col.findOneAndUpdate(
-      { _id: `${limit.name}:${key}:${start}` },
-      { $inc: { count: 1 }, $setOnInsert: { expiresAt: new Date(end) } },
-      { upsert: true, returnDocument: 'after', projection: { count: 1 } },
-    );
-    return (doc?.count ?? 0) <= limit.max ? 0 : seconds(end - now);
+    const s = secondOf(now);
+    const expiresAt = new Date(now + limit.windowSeconds * 1000);
+    const options = { returnDocument: 'after', projection: { buckets: 1 } } as const;
+    const addToBucket = () =>
+      this.col.findOneAndUpdate({ _id, 'buckets.s': s }, { $inc: { 'buckets.$.n': 1 }, $max: { 'buckets.$.last': now }, $set: { expiresAt } }, options);
+    let doc = await addToBucket();
+    if (!doc) {
+      try {
+        // This second's first use: a new bucket, and only the seconds a window can still count are kept.
+        doc = await this.col.findOneAndUpdate(
+          { _id, 'buckets.s': { $ne: s } },
+          { $push: { buckets: { $each: [{ s, n: 1, last: now }], $sort: { s: 1 }, $slice: -(limit.windowSeconds + 1) } }, $set: { expiresAt } },
+          { ...options, upsert: true },
+        );
+      } catch (err) {
+        // Another instance made this second's bucket meanwhile.
+        if (!isDuplicate(err)) throw err;
+        doc = await addToBucket();
+      }
+    }
+    const before = (doc?.buckets ?? []).map((b) => (b.s === s ? { ...b, n: b.n - 1 } : b));
+    const wait = windowWaitMs(limit, before, now);
+    if (wait === 0) return 0;
+    await this.col.updateOne({ _id, 'buckets.s': s }, { $inc: { 'buckets.$.n': -1 } });
+    return seconds(wait);
   }
 
   async addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number> {

@@ -223,7 +223,11 @@ export interface RollingLimit {
   intervalSeconds?: number;
 }
 
-/** A ceiling per fixed window (`max` per `windowSeconds`, e.g. lookups per minute): cheap at high rates. */
+/**
+ * A ceiling over a rolling window counted in one-second buckets: at most `max` uses in any
+ * `windowSeconds` (a bucket counts, whole, while its latest use is in the window, so never more),
+ * cheap at high rates and with a large `max` (e.g. a company's lookups).
+ */
 export interface WindowLimit {
   name: string;
   max: number;
@@ -249,7 +253,7 @@ export interface LimitStore {
   take(limit: RollingLimit, key: string): Promise<Taken>;
   /** Gives back a use taken `at` whose purpose failed (a mail that never went out). */
   giveBack(limit: RollingLimit, key: string, at: Date): Promise<void>;
-  /** Counts one use in the current window: `0` when within `limit`, otherwise the seconds until the next window. */
+  /** Counts one use when the rolling window has room for it: `0`; otherwise nothing is counted and the answer is the seconds until there is room. */
   count(limit: WindowLimit, key: string): Promise<number>;
   /** Adds `member` to the set of `key`: `0`; when it is new and the set is full, nothing is added and the answer is the seconds until the set is forgotten. */
   addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number>;

@@ -99,7 +99,8 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
     });
   }
 
-  for (const email of ['sem-arroba', 'a@b', 'a b@c.com', 'a@b.com, c@d.com', 'a@b.com\r\nBcc: x@y.com', `${'a'.repeat(250)}@b.com`, '']) {
+  // The last ones would run as formulas in a spreadsheet opened from an export (docs/api.md §1).
+  for (const email of ['sem-arroba', 'a@b', 'a b@c.com', 'a@b.com, c@d.com', 'a@b.com\r\nBcc: x@y.com', `${'a'.repeat(250)}@b.com`, '', "=cmd|'/Ccalc'!A0@x.com", '=1+1@x.com', '+1@x.com', '-2+3@x.com', '@x.com']) {
     it(`answers 400 "Email inválido." for ${JSON.stringify(email).slice(0, 40)}`, async () => {
       const res = await app.post(SEND_PATH, { ...seedRequest, email });
       assert.equal(res.status, 400);
@@ -201,26 +202,27 @@ describe('the send webhook when the SMTP server misbehaves', () => {
 });
 
 describe('anti-automation on the send webhook (LOOKUPS_PER_MINUTE)', () => {
-  it('answers 429 with Retry-After past the company ceiling, before any lookup: found or not, nothing is told', async () => {
+  it('answers 429 with Retry-After past the company ceiling in any rolling 60 s, before any lookup: found or not, nothing is told', async () => {
     const smtp = await startSmtp('accept');
     const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true', LOOKUPS_PER_MINUTE: '3' });
-    // Date only, once the app is up: 10 s into a minute, so the three lookups share one.
-    const clock = sinon.useFakeTimers({ now: new Date('2026-11-29T12:00:10Z'), toFake: ['Date'] });
+    // Date only, once the app is up: half a second before a minute's edge, which a rolling window ignores.
+    const clock = sinon.useFakeTimers({ now: new Date('2026-11-29T12:00:59.500Z'), toFake: ['Date'] });
     try {
       for (const document of [cpf.generate(), cpf.generate(), cpf.generate()]) {
         const res = await app.post(SEND_PATH, { ...seedRequest, cpfCnpj: document });
         assert.deepEqual([res.status, res.body], [200, N('Cliente não encontrado para o CPF/CNPJ informado.')]);
       }
+      clock.tick(1000);
       const find = sinon.spy(app.stores.clients, 'find');
       const refused = await app.post(SEND_PATH, seedRequest);
-      assert.equal(refused.status, 429);
-      assert.equal(refused.headers.get('retry-after'), '50');
+      assert.equal(refused.status, 429, 'a new minute has begun, but not a new 60 s');
+      assert.equal(refused.headers.get('retry-after'), '59');
       assert.deepEqual(refused.body, N('Muitas solicitações. Aguarde 1 minuto e tente novamente.'));
       assert.equal(find.callCount, 0, 'refused before the client was looked up');
       assert.equal(smtp.mails.length, 0);
 
-      clock.tick(50_000);
-      assert.deepEqual((await app.post(SEND_PATH, seedRequest)).body, { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } }, 'a new minute');
+      clock.tick(60_000);
+      assert.deepEqual((await app.post(SEND_PATH, seedRequest)).body, { key: DEMO_KEY, body: { validado: 'S', mensagemCritica: '' } }, '60 s later');
     } finally {
       clock.restore();
       await app.close();

@@ -5,6 +5,7 @@ import { DEMO_KEY } from '../../services/demo';
 import { describeError, redactText } from '../../services/logging';
 import type { Stores } from '../../services/store/types';
 import { request, startTestApp, type TestApp } from '../support/app';
+import { HttpConversation, startChannel } from '../support/channel';
 import { captureLogs, type CapturedLogs } from '../support/logs';
 import { freePort } from '../support/ports';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
@@ -120,26 +121,27 @@ describe('request logs', () => {
     assert.equal(line.level, 'warn');
   });
 
-  it('honours a sane X-Request-Id and replaces any other, echoing it in the answer', async () => {
-    const sane = await request(`${app.baseUrl}/health`, { headers: { 'X-Request-Id': 'gw-1234.abc_DEF' } });
-    assert.equal(sane.headers.get('x-request-id'), 'gw-1234.abc_DEF');
-    const odd = ['com espaço', 'x'.repeat(65), '<script>', 'a;b=c'];
-    const replaced = [];
-    for (const id of odd) {
+  it('keeps a caller X-Request-Id of a safe shape and replaces any other, echoing it in the answer', async () => {
+    const safe = ['gw-1234-abcDEF', '0f8fe0d2-1a43-4a4c-9f3b-123456789012', `x${'-'.repeat(62)}y`, 'pedido-2937872204'];
+    // A CPF alone or inside, a CNPJ's digits, characters beyond the plain set, too long.
+    const odd = ['29378722040', 'pedido-02789078220-x', '12345678000195', 'gw-1234.abc_DEF', 'com espaço', 'x'.repeat(65), '<script>', 'a;b=c'];
+    const echoed = [];
+    for (const id of [...safe, ...odd]) {
       const res = await request(`${app.baseUrl}/health`, { headers: { 'X-Request-Id': id } });
-      replaced.push(res.headers.get('x-request-id'));
+      echoed.push(res.headers.get('x-request-id'));
     }
     const notFound = await app.post('/nada', {});
     assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
 
-    await eventually(() => requestLines().length === 6);
+    await eventually(() => requestLines().length === safe.length + odd.length + 1);
     const ids = requestLines().map((l) => l.reqId);
-    assert.equal(ids[0], 'gw-1234.abc_DEF');
-    for (const [i, id] of replaced.entries()) {
-      assert.match(id ?? '', /^[0-9a-f-]{36}$/);
-      assert.equal(ids[i + 1], id);
+    assert.deepEqual(echoed.slice(0, safe.length), safe);
+    assert.deepEqual(ids.slice(0, safe.length), safe);
+    for (const [i, id] of echoed.slice(safe.length).entries()) {
+      assert.match(id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/, odd[i]);
+      assert.equal(ids[safe.length + i], id);
     }
-    assert.ok(!logs.text().includes('script') && !logs.text().includes('espa'));
+    for (const leak of ['29378722040', '02789078220', '12345678000195', 'script', 'espa', 'abc_DEF']) assert.ok(!logs.text().includes(leak), leak);
   });
 
   it('logs a bot turn with its outcome and duration, never free text as its outcome', async () => {
@@ -231,6 +233,27 @@ describe('an SMTP server that cannot be used, at start', () => {
       assert.ok(!logs.text().includes('senha'), 'never the password');
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('ids a bot activity brings', () => {
+  it('pass the same censoring as the rest of a log line when the turn fails', async () => {
+    // The channel refuses the bot's replies, so the turn fails and its error is logged with the conversation's id.
+    const channel = await startChannel(() => true);
+    const logs = captureLogs();
+    const app = await startTestApp({ SEED_DEMO: 'true' }, { logger: logs.logger });
+    try {
+      const chat = new HttpConversation(app.baseUrl, channel);
+      const conversationId = `conv ${CPF} ${EMAIL} 12.ABC.345/01DE-35`;
+      await chat.send({ type: 'message', text: 'oi', conversation: { id: conversationId, isGroup: false, conversationType: 'personal', name: 'c' } });
+      await eventually(() => logs.lines().some((l) => l.msg === 'unexpected error in a bot turn'));
+      const line = logs.lines().find((l) => l.msg === 'unexpected error in a bot turn')!;
+      assert.equal(line.conversationId, 'conv [cpfCnpj] [email] [cpfCnpj]');
+      for (const secret of [CPF, EMAIL, '12.ABC.345/01DE-35']) assert.ok(!logs.text().includes(secret), secret);
+    } finally {
+      await app.close();
+      await channel.close();
     }
   });
 });

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import sinon from 'sinon';
 import { SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
@@ -54,5 +56,24 @@ describe('a database that goes away and comes back', () => {
     assert.deepEqual(res.body, unavailable);
     const error = logs.lines().find((l) => l.msg === 'unexpected error' && l.reqId === res.headers.get('x-request-id'));
     assert.equal(error?.error.type, 'DeadlineError');
+  });
+});
+
+describe('a client that sends its request too slowly (slowloris)', () => {
+  it('has its connection closed once its headers are late, with 408 in the envelope', async () => {
+    const app = await startTestApp();
+    try {
+      const socket = connect(app.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(`POST ${SEND_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      // Never the blank line that ends the headers: the server, not this test, ends the connection.
+      await once(socket, 'close');
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      assert.match(answer, /"mensagemCritica":"Requisição inválida\."/);
+    } finally {
+      await app.close();
+    }
   });
 });

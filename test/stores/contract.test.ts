@@ -236,14 +236,40 @@ forEachStore('LimitStore', (stores) => {
     assert.ok((await stores().limits.take(RECIPIENT_LIMIT, address)).ok);
   });
 
-  it('counts uses per fixed window, and answers the seconds to the next one past the ceiling', async () => {
+  describe('a rolling window counted per second (a company\'s lookups)', () => {
     const perMinute = { name: 'lookups', max: 3, windowSeconds: 60 };
-    clock.tick(60_000 - (Date.now() % 60_000) + 10_000); // 10 s into a minute
-    for (let i = 0; i < 3; i++) assert.equal(await stores().limits.count(perMinute, 'CAER'), 0);
-    assert.equal(await stores().limits.count(perMinute, 'CAER'), 50);
-    assert.equal(await stores().limits.count(perMinute, 'AGESPISA'), 0, 'per key');
-    clock.tick(50_000);
-    assert.equal(await stores().limits.count(perMinute, 'CAER'), 0, 'a new minute');
+    const count = (key = 'CAER') => stores().limits.count(perMinute, key);
+    const toSecond = (s: number) => clock.tick(60_000 - (Date.now() % 60_000) + s * 1000); // s seconds into the next minute
+
+    it('holds any 60 s to `max`, across a minute\'s edge too: no burst of twice the limit', async () => {
+      toSecond(59.5);
+      for (let i = 0; i < 3; i++) assert.equal(await count(), 0);
+      assert.equal(await count('AGESPISA'), 0, 'per key');
+      clock.tick(1000); // the next minute has begun: a fixed minute would start over here
+      assert.equal(await count(), 59, 'until the first three have left the window');
+      clock.tick(58_500);
+      assert.equal(await count(), 1, '59.5 s after them');
+      clock.tick(1500);
+      assert.equal(await count(), 0, 'they have left the window');
+    });
+
+    it('counts what it refused as nothing, and makes room as each second leaves', async () => {
+      toSecond(10);
+      assert.equal(await count(), 0);
+      clock.tick(20_000);
+      assert.equal(await count(), 0);
+      assert.equal(await count(), 0);
+      for (let i = 0; i < 5; i++) assert.equal(await count(), 40, 'refused, and not counted');
+      clock.tick(40_000);
+      assert.equal(await count(), 0, 'the use of second 10 has left: room for one');
+      assert.equal(await count(), 20, 'then the two of second 30 hold it');
+    });
+
+    it('lets exactly `max` of many simultaneous uses through', async () => {
+      toSecond(5);
+      const answers = await Promise.all(Array.from({ length: 20 }, () => count()));
+      assert.equal(answers.filter((wait) => wait === 0).length, 3);
+    });
   });
 
   it('keeps at most `max` distinct members, any number of times each, until the set is forgotten', async () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { ExpiringMemoryStorage } from '../../bots/storage';
+import { companyLookupLimit, CONVERSATION_DOCUMENT_LIMIT, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
 import { createMemoryStores } from '../../services/store/memory';
 
 describe('the in-memory code store', () => {
@@ -15,6 +16,23 @@ describe('the in-memory code store', () => {
     stores.codes.sweep(later(600));
     assert.equal(stores.codes.size(), 1);
     assert.ok(await stores.codes.findLive({ ...key, email: 'c@d.com' }, later(600), 5));
+    await stores.close();
+  });
+});
+
+describe('the in-memory limits', () => {
+  it('forgets each counter once its window is over, not a day later', async () => {
+    const stores = createMemoryStores();
+    const now = Date.now();
+    const minutes = (n: number) => now + n * 60_000;
+    assert.ok((await stores.limits.take(RECIPIENT_LIMIT, 'mailbox')).ok);
+    assert.ok((await stores.limits.take(SEND_LIMIT, 'CAER:02789078220')).ok);
+    assert.equal(await stores.limits.count(companyLookupLimit(600), 'CAER'), 0);
+    assert.equal(await stores.limits.addDistinct(CONVERSATION_DOCUMENT_LIMIT, 'conversation', 'document'), 0);
+    stores.limits.sweep(minutes(1) + 1);
+    assert.equal(stores.limits.ids().length, 3, 'the lookups of a 60 s window are gone after a minute');
+    stores.limits.sweep(minutes(60) + 1);
+    assert.deepEqual(stores.limits.ids(), [], 'the rest after the hour of their windows');
     await stores.close();
   });
 });

@@ -74,6 +74,15 @@ export async function storedCodes(stores: Stores): Promise<number> {
   return (stores as ReturnType<typeof createMemoryStores>).codes.size();
 }
 
+/** The ids of every limit counter held (`<limit>:<key>`): what a test checks to prove what a counter keeps. */
+export async function limitCounterIds(stores: Stores): Promise<string[]> {
+  const mongo = asMongo(stores);
+  if (!mongo) return (stores as ReturnType<typeof createMemoryStores>).limits.ids();
+  const counters = await mongo.db.collection<{ _id: string }>('counters').find({}, { projection: { _id: 1 } }).toArray();
+  const limits = await mongo.db.collection<{ key: string }>('limits').find({}, { projection: { key: 1 } }).toArray();
+  return [...counters.map((d) => d._id), ...limits.map((d) => d.key)];
+}
+
 function asMongo(stores: Stores): MongoStores | undefined {
   return 'db' in stores ? (stores as MongoStores) : undefined;
 }
