@@ -81,7 +81,7 @@ describe('GET /health and GET /ready', () => {
     app = await startTestApp({ SMTP_URL: smtp.url });
     const res = await get('/ready');
     assert.equal(res.status, 503);
-    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'timeout' } });
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'greeting_timeout' } });
   });
 
   it('/ready answers 503 when the SMTP server refuses connections', async () => {
