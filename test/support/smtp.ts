@@ -22,8 +22,11 @@ export type SmtpMode = 'accept' | 'reject' | 'silent' | 'dropInData';
 export interface SmtpOptions {
   /** The certificate (and key, PEM) STARTTLS is offered with. */
   tls?: { cert: string; key: string };
-  /** The only user and password accepted; `hang`: a login is never answered. */
-  auth?: { user: string; pass: string; hang?: boolean };
+  /**
+   * The only user and password accepted; `hang`: a login is never answered; `inClear`: a login is
+   * taken without TLS too (a server configured to accept passwords in clear).
+   */
+  auth?: { user: string; pass: string; hang?: boolean; inClear?: boolean };
 }
 
 export interface ReceivedMail {
@@ -63,6 +66,7 @@ export async function startSmtp(mode: SmtpMode = 'accept', options: SmtpOptions 
     disabledCommands: [...(tls ? [] : ['STARTTLS']), ...(auth ? [] : ['AUTH'])],
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     authMethods: ['PLAIN', 'LOGIN'],
+    allowInsecureAuth: auth?.inClear ?? false,
     logger: false,
     onConnect(_session, cb) {
       connections++;

@@ -1,17 +1,15 @@
-import { webcrypto } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import forge from 'node-forge';
 
 /**
- * A private certificate authority made by the test, as a utility's IT team runs one, and a server
- * certificate it signs: for the SMTP server on loopback to offer STARTTLS with.
+ * A private certificate authority made by the test, as a utility's IT team runs one, and the server
+ * certificates it signs: for the SMTP server on loopback to offer STARTTLS with. Keys from Node's
+ * crypto; certificates built and signed by node-forge.
  */
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const DAY = 24 * 60 * 60 * 1000;
 
 export interface TestCa {
@@ -20,61 +18,56 @@ export interface TestCa {
   /** The same, in a file: for `NODE_EXTRA_CA_CERTS`. */
   certFile: string;
   /** A server certificate for `names` (DNS names) signed by this CA, and its key (PEM). */
-  issue(names: string[]): Promise<{ cert: string; key: string }>;
+  issue(names: string[]): { cert: string; key: string };
 }
 
-async function keyPair(): Promise<webcrypto.CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as Promise<webcrypto.CryptoKeyPair>;
+function rsaKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const key = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
+  return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e), pem };
 }
 
-async function pem(key: webcrypto.CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
+function certificate(serial: number, subject: string, publicKey: forge.pki.PublicKey): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.serialNumber = serial.toString(16).padStart(2, '0');
+  cert.publicKey = publicKey;
+  cert.validity.notBefore = new Date(Date.now() - DAY);
+  cert.validity.notAfter = new Date(Date.now() + DAY);
+  cert.setSubject([{ name: 'commonName', value: subject }]);
+  return cert;
 }
 
-export async function createTestCa(name = 'Utility Test CA'): Promise<TestCa> {
-  const keys = await keyPair();
-  const notBefore = new Date(Date.now() - DAY);
-  const notAfter = new Date(Date.now() + DAY);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: `CN=${name}`,
-    notBefore,
-    notAfter,
-    keys,
-    signingAlgorithm: ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  const cert = ca.toString('pem');
+export function createTestCa(name = 'Utility Test CA'): TestCa {
+  const keys = rsaKeys();
+  const ca = certificate(1, name, keys.publicKey);
+  ca.setIssuer(ca.subject.attributes);
+  ca.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  ca.sign(keys.privateKey, forge.md.sha256.create());
+  const cert = forge.pki.certificateToPem(ca);
   const certFile = join(mkdtempSync(join(tmpdir(), 'gsan-ca-')), 'ca.pem');
   writeFileSync(certFile, cert);
   let serial = 1;
   return {
     cert,
     certFile,
-    async issue(names) {
-      const leafKeys = await keyPair();
-      const leaf = await x509.X509CertificateGenerator.create({
-        serialNumber: String(++serial).padStart(2, '0'),
-        subject: `CN=${names[0]}`,
-        issuer: ca.subject,
-        notBefore,
-        notAfter,
-        signingKey: keys.privateKey,
-        publicKey: leafKeys.publicKey,
-        signingAlgorithm: ALGORITHM,
-        extensions: [
-          new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value }))),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
-        ],
-      });
-      return { cert: leaf.toString('pem'), key: await pem(leafKeys.privateKey) };
+    issue(names) {
+      const leafKeys = rsaKeys();
+      const leaf = certificate(++serial, names[0], leafKeys.publicKey);
+      leaf.setIssuer(ca.subject.attributes);
+      leaf.setExtensions([
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
+        { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+      ]);
+      leaf.sign(keys.privateKey, forge.md.sha256.create());
+      return { cert: forge.pki.certificateToPem(leaf), key: leafKeys.pem };
     },
   };
 }
