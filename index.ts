@@ -12,6 +12,7 @@ import { seedDemo } from './services/demo';
 import { StartError } from './services/startError';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
+import { signsFor } from './services/mail/dkim';
 import { MailError } from './services/mail/mailError';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
@@ -103,6 +104,13 @@ async function startServing(
 ) {
   const { logger, observability, stores, mailer } = parts;
   if (config.seedDemo) await seedDemo(stores);
+  const dkim = config.smtp?.dkim;
+  if (dkim) {
+    for (const company of await stores.companies.list()) {
+      if (signsFor(dkim, company.remetente)) continue;
+      logger.warn({ company: company.sigla, dkimDomain: dkim.domain }, 'DKIM: this company\'s mails go unsigned: its sender address is not at DKIM_DOMAIN');
+    }
+  }
   await mailer.ready();
   // The SMTP server is checked at start too, in the background: a wrong password or port shows in
   // the log now, not when the first customer is refused. `/ready` answers from the same check.
