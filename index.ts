@@ -14,6 +14,7 @@ import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
 import { signsFor } from './services/mail/dkim';
 import { MailError } from './services/mail/mailError';
+import { createDomainCheck } from './services/mail/receivable';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
 import { notificationBacklog } from './services/notify/backlog';
@@ -122,6 +123,9 @@ async function startServing(
   const service = new EmailValidationService({
     stores,
     mailer,
+    domains: config.domainCheck
+      ? createDomainCheck({ servers: config.domainCheck.servers, onAnswer: (...answer) => observability.domainAnswer(...answer) })
+      : undefined,
     pepper: config.codePepper,
     codeTtlMinutes: config.codeTtlMinutes,
     lookupsPerMinute: config.lookupsPerMinute,

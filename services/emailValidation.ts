@@ -5,6 +5,7 @@ import { outcomes, type Outcome } from './outcome';
 import { validationMail } from './mail/message';
 import { newValidation } from './validations';
 import type { Mailer } from './mail/mailer';
+import { domainOf, UndeliverableDomainError, type ReceivableDomains } from './mail/receivable';
 import {
   CONVERSATION_DOCUMENT_LIMIT,
   DEFAULT_LOOKUPS_PER_MINUTE,
@@ -60,6 +61,8 @@ export interface EmailValidationServiceOptions {
   codeTtlMinutes: number;
   /** Webhook lookups per company per minute (CONTRACT §3); 600 when unset. */
   lookupsPerMinute?: number;
+  /** Whether an address's domain can receive mail (docs/api.md §7); unset: not looked up (outbox, or turned off). */
+  domains?: ReceivableDomains;
 }
 
 export class EmailValidationService {
@@ -68,9 +71,11 @@ export class EmailValidationService {
   private readonly pepper: string;
   readonly codeTtlMinutes: number;
   private readonly companyLookups: WindowLimit;
+  private readonly domains: ReceivableDomains | undefined;
 
   constructor(opts: EmailValidationServiceOptions) {
     this.stores = opts.stores;
+    this.domains = opts.domains;
     this.mailer = opts.mailer;
     this.pepper = opts.pepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
@@ -95,6 +100,12 @@ export class EmailValidationService {
     const limitKey = this.limitKey(company, document);
     const locked = await this.stores.limits.lockSeconds(limitKey);
     if (locked > 0) return outcomes.locked(locked);
+    // Before anything is spent (docs/api.md §7): an address whose domain cannot receive mail is
+    // answered like a refused mail, with no SMTP attempt and no send counted.
+    const lookupStarted = performance.now();
+    const domain = this.domains ? await this.domains.check(domainOf(email)) : 'found';
+    if (domain === 'no_domain' || domain === 'null_mx') return outcomes.mailFailed(maskEmail(email), new UndeliverableDomainError(domain));
+    const spentMs = performance.now() - lookupStarted;
     const send = await this.stores.limits.take(SEND_LIMIT, limitKey);
     if (!send.ok) return outcomes.tooManySends(send.waitSeconds);
     const recipientKey = hashKey(emailKey(email));
@@ -106,7 +117,7 @@ export class EmailValidationService {
 
     const code = generateCode();
     try {
-      await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes));
+      await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes), { spentMs });
     } catch (err) {
       // The mail never went out, so it counts neither against the client's sends nor the address's.
       await this.stores.limits.giveBack(SEND_LIMIT, limitKey, send.at);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 import type { OutgoingMail } from './message';
-import { CHECK_BOUND_MS, type SmtpMailerOptions } from './smtpPool';
+import { CHECK_BOUND_MS, sendBound, type SmtpMailerOptions } from './smtpPool';
 import { COMPILED } from '../paths';
 import { MailError, type MailFailure } from './mailError';
 import { smtpAddress } from './smtpUrl';
@@ -14,8 +14,8 @@ import { smtpAddress } from './smtpUrl';
  * accepted the message (or the file is written) and rejects on refusal, failure or time-out.
  */
 export interface Mailer {
-  /** `timeoutMs` bounds this send when it is to take less than the configured bound. */
-  send(mail: OutgoingMail, timeoutMs?: number): Promise<void>;
+  /** `spentMs`: what the request already spent on this mail (its domain's lookup), taken off the send's bound. */
+  send(mail: OutgoingMail, opts?: { spentMs?: number }): Promise<void>;
   /**
    * Resolves when the transport can deliver (SMTP: connects, greets and sets TLS up; with `login`,
    * also logs in). How often it may log in is the caller's (api/ops.ts).
@@ -30,7 +30,7 @@ export type { SmtpMailerOptions };
 
 /** Messages between the service and its SMTP worker thread. */
 export type WorkerRequest =
-  | { type: 'send'; id: number; mail: OutgoingMail; timeoutMs?: number }
+  | { type: 'send'; id: number; mail: OutgoingMail; spentMs?: number }
   | { type: 'verify'; id: number; login: boolean }
   | { type: 'close' };
 export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; failure: MailFailure } | { ready: true };
@@ -100,14 +100,14 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
     return w;
   };
 
-  const call = (request: { type: 'send'; mail: OutgoingMail; timeoutMs?: number } | { type: 'verify'; login: boolean }): Promise<void> =>
+  const call = (request: { type: 'send'; mail: OutgoingMail; spentMs?: number } | { type: 'verify'; login: boolean }): Promise<void> =>
     new Promise((resolve, reject) => {
       if (closed) return reject(new Error('mailer closed'));
       const id = ++nextId;
       const timer = setTimeout(() => {
         pending.delete(id);
         reject(new MailError(smtp, { code: 'ETIMEDOUT', command: 'no answer in time' }));
-      }, (request.type === 'verify' ? CHECK_BOUND_MS : (request.timeoutMs ?? opts.timeoutMs)) + WORKER_MARGIN_MS);
+      }, (request.type === 'verify' ? CHECK_BOUND_MS : sendBound(opts.timeoutMs, request.spentMs)) + WORKER_MARGIN_MS);
       pending.set(id, { resolve, reject, timer });
       worker ??= start();
       worker.postMessage({ ...request, id });
@@ -116,7 +116,7 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
   // Started now, so its start-up cost is not paid by the first request.
   worker = start();
   return {
-    send: (mail, timeoutMs) => call({ type: 'send', mail, timeoutMs }),
+    send: (mail, { spentMs } = {}) => call({ type: 'send', mail, spentMs }),
     verify: ({ login }) => call({ type: 'verify', login }),
     ready: () => loaded,
     close() {

@@ -51,6 +51,14 @@ function endpointOf(url: string): SmtpEndpoint {
   return endpoint;
 }
 
+/**
+ * The bound of one send: `SMTP_TIMEOUT_MS` less what the request already spent on it (the domain's
+ * lookup, docs/api.md §7), so the lookup and the mail together still fail before the answer's deadline.
+ */
+export function sendBound(timeoutMs: number, spentMs = 0): number {
+  return Math.max(100, Math.round(timeoutMs - spentMs));
+}
+
 /** The step a check failed in, for the cause of its failure (services/mail/mailError.ts). */
 export function loginFailure(err: unknown): Error {
   return Object.assign(err instanceof Error ? err : new Error(String(err)), { smtpStep: 'login' });
@@ -73,11 +81,11 @@ export function createPooledSmtpMailer(opts: SmtpMailerOptions): Mailer {
   });
   const { dkim, bounceAddress } = opts;
   return {
-    async send(mail, timeoutMs = opts.timeoutMs) {
+    async send(mail, { spentMs } = {}) {
       // The signal bounds the whole send, queueing in the pool included. A cleared timer rather
       // than AbortSignal.timeout, which would still fire (and build an error) after every send.
       const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), timeoutMs);
+      const timer = setTimeout(() => abort.abort(), sendBound(opts.timeoutMs, spentMs));
       try {
         await transport.sendMail({
           ...mail,

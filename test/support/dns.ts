@@ -1,0 +1,73 @@
+import { createSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import packet from 'dns-packet';
+
+/**
+ * A real DNS server on loopback (UDP, dns-packet), for `DNS_SERVERS`: it answers from a zone the
+ * test gives (a name absent from it does not exist: NXDOMAIN), or, `silent`, never answers. It
+ * records every question it got.
+ */
+
+export interface DnsRecords {
+  mx?: { preference: number; exchange: string }[];
+  a?: string[];
+  aaaa?: string[];
+}
+
+export interface TestDns {
+  /** `127.0.0.1:port`, as `DNS_SERVERS` takes it. */
+  server: string;
+  /** Every question so far, as `name TYPE`. */
+  queries(): string[];
+  close(): Promise<void>;
+}
+
+const NXDOMAIN = 3;
+
+export async function startDns(zone: Record<string, DnsRecords>, mode: 'answer' | 'silent' = 'answer'): Promise<TestDns> {
+  const socket = createSocket('udp4');
+  const queries: string[] = [];
+  socket.on('message', (message, peer) => {
+    const query = packet.decode(message);
+    const question = query.questions?.[0];
+    if (!question) return;
+    queries.push(`${question.name} ${question.type}`);
+    if (mode === 'silent') return;
+    const records = zone[question.name.toLowerCase()];
+    const answers: packet.Answer[] = [];
+    if (records && question.type === 'MX') {
+      for (const mx of records.mx ?? []) answers.push({ type: 'MX', name: question.name, ttl: 300, data: mx });
+    } else if (records && question.type === 'A') {
+      for (const ip of records.a ?? []) answers.push({ type: 'A', name: question.name, ttl: 300, data: ip });
+    } else if (records && question.type === 'AAAA') {
+      for (const ip of records.aaaa ?? []) answers.push({ type: 'AAAA', name: question.name, ttl: 300, data: ip });
+    }
+    const response = packet.encode({
+      id: query.id,
+      type: 'response',
+      flags: packet.AUTHORITATIVE_ANSWER | packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (records ? 0 : NXDOMAIN),
+      questions: query.questions,
+      answers,
+    });
+    socket.send(response, peer.port, peer.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address() as AddressInfo;
+  return {
+    server: `127.0.0.1:${port}`,
+    queries: () => [...queries],
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
+/** The domains the tests use, one of each kind. */
+export const TEST_ZONE: Record<string, DnsRecords> = {
+  'exemplo.com.br': { mx: [{ preference: 10, exchange: 'mx.exemplo.com.br' }] },
+  // No MX: its address stands in (RFC 5321 §5.1).
+  'so-endereco.com.br': { a: ['192.0.2.10'] },
+  'so-ipv6.com.br': { aaaa: ['2001:db8::10'] },
+  // Says it takes no mail (RFC 7505).
+  'nulo.com.br': { mx: [{ preference: 0, exchange: '.' }] },
+  // Exists, with no MX, A or AAAA.
+  'vazio.com.br': {},
+};
