@@ -34,7 +34,8 @@ const TIMEOUTS: Record<string, MailFailure['timeout']> = {
 export function mailFailureOf(err: unknown): MailFailure {
   const e = err as { code?: unknown; originalCode?: unknown; responseCode?: unknown; command?: unknown; message?: unknown; timeoutType?: unknown; smtpStep?: unknown };
   const message = typeof e.message === 'string' ? e.message : '';
-  const codes = `${String(e.originalCode ?? '')} ${String(e.code ?? '')} ${message}`;
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  const codes = `${text(e.originalCode)} ${text(e.code)} ${message}`;
   const system = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/.exec(codes)?.[1];
   const tls = /ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames/i.test(codes)
     ? 'hostname'

@@ -75,7 +75,8 @@ export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDoma
       remember(domain, answer);
       return answer;
     } catch (err) {
-      opts.onAnswer?.('failed', false, String((err as { code?: unknown }).code ?? 'EUNKNOWN'));
+      const code = codeOf(err);
+      opts.onAnswer?.('failed', false, typeof code === 'string' ? code : 'EUNKNOWN');
       return 'failed';
     } finally {
       clearTimeout(timer);

@@ -110,7 +110,7 @@ export function createPooledSmtpMailer(opts: SmtpMailerOptions): Mailer {
           dnsTimeout: CHECK_STEP_MS,
         });
         let loggingIn = false;
-        const done = (err?: unknown) => {
+        const done = (err?: Error | null) => {
           probe.removeAllListeners('error');
           probe.on('error', () => {});
           if (err) {
@@ -125,7 +125,7 @@ export function createPooledSmtpMailer(opts: SmtpMailerOptions): Mailer {
         probe.connect(() => {
           if (!login || !endpoint.auth) return done();
           loggingIn = true;
-          probe.login(endpoint.auth, (err) => done(err ?? undefined));
+          probe.login(endpoint.auth, (err) => done(err));
         });
       }),
     ready: () => Promise.resolve(),

@@ -1,5 +1,4 @@
 import { createSocket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import packet from 'dns-packet';
 
 /**
@@ -52,7 +51,7 @@ export async function startDns(zone: Record<string, DnsRecords>, mode: 'answer' 
     socket.send(response, peer.port, peer.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address() as AddressInfo;
+  const { port } = socket.address();
   return {
     server: `127.0.0.1:${port}`,
     queries: () => [...queries],
