@@ -36,6 +36,7 @@ export const COMMON_DOMAINS = [
   'icloud.com',
   'globo.com',
 ] as const;
+const COMMON = new Set<string>(COMMON_DOMAINS);
 
 /** Other real mail domains within reach of a provider's: never corrected. */
 const KNOWN_REAL = new Set([
@@ -111,7 +112,7 @@ export function suggestEmail(email: string): string | undefined {
   if (at <= 0) return undefined;
   const local = email.slice(0, at);
   const domain = email.slice(at + 1).toLowerCase();
-  if ((COMMON_DOMAINS as readonly string[]).includes(domain) || KNOWN_REAL.has(domain)) return undefined;
+  if (COMMON.has(domain) || KNOWN_REAL.has(domain)) return undefined;
   const name = domain.split('.')[0];
   const ending = domain.slice(name.length + 1);
 
@@ -121,7 +122,7 @@ export function suggestEmail(email: string): string | undefined {
 
   const suggestion = nearest(domain, COMMON_DOMAINS);
   if (!suggestion || suggestion === domain) return undefined;
-  const toProvider = (COMMON_DOMAINS as readonly string[]).includes(suggestion);
+  const toProvider = COMMON.has(suggestion);
   if (toProvider && name.length < MIN_NAME_LENGTH) return undefined;
   // Only the ending was corrected: never a real one (`empresa.co` is not `empresa.com`).
   if (!toProvider && isRealEnding(ending)) return undefined;

@@ -3,8 +3,8 @@ import packet from 'dns-packet';
 
 /**
  * A real DNS server on loopback (UDP, dns-packet), for `DNS_SERVERS`: it answers from a zone the
- * test gives (a name absent from it does not exist: NXDOMAIN), or, `silent`, never answers. It
- * records every question it got.
+ * test (or `npm run bench`) gives (a name absent from it does not exist: NXDOMAIN), or, `silent`,
+ * never answers. It records every question it got.
  */
 
 export interface DnsRecords {
@@ -23,7 +23,11 @@ export interface TestDns {
 
 const NXDOMAIN = 3;
 
-export async function startDns(zone: Record<string, DnsRecords>, mode: 'answer' | 'silent' = 'answer'): Promise<TestDns> {
+/** A zone: its records by name, or a function that answers for any name (`undefined`: no such domain). */
+export type DnsZone = Record<string, DnsRecords> | ((name: string) => DnsRecords | undefined);
+
+export async function startDns(zone: DnsZone, mode: 'answer' | 'silent' = 'answer'): Promise<TestDns> {
+  const recordsOf = typeof zone === 'function' ? zone : (name: string) => zone[name];
   const socket = createSocket('udp4');
   const queries: string[] = [];
   socket.on('message', (message, peer) => {
@@ -32,7 +36,7 @@ export async function startDns(zone: Record<string, DnsRecords>, mode: 'answer' 
     if (!question) return;
     queries.push(`${question.name} ${question.type}`);
     if (mode === 'silent') return;
-    const records = zone[question.name.toLowerCase()];
+    const records = recordsOf(question.name.toLowerCase());
     const answers: packet.Answer[] = [];
     if (records && question.type === 'MX') {
       for (const mx of records.mx ?? []) answers.push({ type: 'MX', name: question.name, ttl: 300, data: mx });
