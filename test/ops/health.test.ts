@@ -34,7 +34,7 @@ describe('GET /health and GET /ready', () => {
     assert.deepEqual(res.body, { status: 'ok', checks: { database: 'ok', mail: 'ok' } });
   });
 
-  it('/ready logs in to the SMTP server at most every 5 s, however often it is asked', async () => {
+  it('/ready connects to the SMTP server at most every 5 s, however often it is asked', async () => {
     smtp = await startSmtp('accept');
     app = await startTestApp({ SMTP_URL: smtp.url });
     const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
