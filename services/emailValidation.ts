@@ -103,8 +103,10 @@ export class EmailValidationService {
     // Before anything is spent (docs/api.md §7): an address whose domain cannot receive mail is
     // answered like a refused mail, with no SMTP attempt and no send counted.
     const lookupStarted = performance.now();
-    const domain = this.domains ? await this.domains.check(domainOf(email)) : 'found';
-    if (domain === 'no_domain' || domain === 'null_mx') return outcomes.mailFailed(maskEmail(email), new UndeliverableDomainError(domain));
+    const receivable = this.domains ? await this.domains.check(domainOf(email)) : 'found';
+    if (receivable === 'no_domain' || receivable === 'null_mx') {
+      return outcomes.mailFailed(maskEmail(email), new UndeliverableDomainError(receivable));
+    }
     const spentMs = performance.now() - lookupStarted;
     const send = await this.stores.limits.take(SEND_LIMIT, limitKey);
     if (!send.ok) return outcomes.tooManySends(send.waitSeconds);
