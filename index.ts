@@ -12,7 +12,9 @@ import { seedDemo } from './services/demo';
 import { StartError } from './services/startError';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
+import { signsFor } from './services/mail/dkim';
 import { MailError } from './services/mail/mailError';
+import { createDomainCheck } from './services/mail/receivable';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
 import { notificationBacklog } from './services/notify/backlog';
@@ -104,6 +106,13 @@ async function startServing(
 ) {
   const { logger, observability, stores, mailer } = parts;
   if (config.seedDemo) await seedDemo(stores);
+  const dkim = config.smtp?.dkim;
+  if (dkim) {
+    for (const company of await stores.companies.list()) {
+      if (signsFor(dkim, company.remetente)) continue;
+      logger.warn({ company: company.sigla, dkimDomain: dkim.domain }, 'DKIM: this company\'s mails go unsigned: its sender address is not at DKIM_DOMAIN');
+    }
+  }
   await mailer.ready();
   // The SMTP server is checked at start too, in the background: a wrong password or port shows in
   // the log now, not when the first customer is refused. `/ready` answers from the same check.
@@ -115,6 +124,9 @@ async function startServing(
   const service = new EmailValidationService({
     stores,
     mailer,
+    domains: config.domainCheck
+      ? createDomainCheck({ servers: config.domainCheck.servers, onAnswer: (...answer) => observability.domainAnswer(...answer) })
+      : undefined,
     pepper: config.codePepper,
     codeTtlMinutes: config.codeTtlMinutes,
     lookupsPerMinute: config.lookupsPerMinute,

@@ -5,6 +5,7 @@ import type { Request, Response, Server } from 'restify';
 import { describeError } from '../services/logging';
 import type { Outcome, OutcomeKind } from '../services/outcome';
 import { MailError } from '../services/mail/mailError';
+import { UndeliverableDomainError, type DomainAnswer } from '../services/mail/receivable';
 import type { CallOrigin, PortReports, UseCase } from '../services/port';
 import { withDeadline } from '../services/deadline';
 import type { AttemptOutcome } from '../services/notify/notifier';
@@ -70,6 +71,7 @@ export class Observability {
   private readonly botTurns: Counter<'outcome'>;
   private readonly botTurnDuration: Histogram;
   private readonly notificationAttempts: Counter<'result'>;
+  private readonly domainChecks: Counter<'result' | 'cached'>;
 
   constructor(readonly logger: Logger) {
     const registers = [this.registry];
@@ -119,6 +121,13 @@ export class Observability {
       registers,
     });
 
+    this.domainChecks = new Counter({
+      name: 'mail_domain_checks_total',
+      help: 'Answers on whether an address\'s domain can receive mail (docs/api.md §7): found, no_domain, null_mx, failed (the mail is tried); cached: from this process\'s cache.',
+      labelNames: ['result', 'cached'],
+      registers,
+    });
+
     this.hooks = {
       onAnswer: (req, outcome) => {
         const context = this.requests.get(req);
@@ -138,6 +147,12 @@ export class Observability {
         this.logger.error({ reqId: origin.requestId, route: origin.route, useCase, error: describeError(err) }, 'unexpected error');
       },
     };
+  }
+
+  /** An answer of the receivable-domain check; a failed lookup also logs a warn line (the mail is tried). */
+  domainAnswer(answer: DomainAnswer, cached: boolean, errorCode?: string): void {
+    this.domainChecks.inc({ result: answer, cached: String(cached) });
+    if (answer === 'failed') this.logger.warn({ dnsError: errorCode }, 'mail domain lookup failed: the mail is tried anyway');
   }
 
   /** A notification attempt of this instance's worker. */
@@ -202,7 +217,12 @@ export class Observability {
 
   /** One warn line per mail the SMTP server did not take: the request, the server, the reply code, the cause. */
   private mailNotSent(failure: unknown, origin: CallOrigin): void {
-    const mail = failure instanceof MailError ? { smtp: failure.smtp, replyCode: failure.failure.responseCode, cause: failure.category } : {};
+    const mail =
+      failure instanceof MailError
+        ? { smtp: failure.smtp, replyCode: failure.failure.responseCode, cause: failure.category }
+        : failure instanceof UndeliverableDomainError
+          ? { cause: failure.answer }
+          : {};
     this.logger.warn({ reqId: origin.requestId, route: origin.route, ...mail, error: describeError(failure) }, 'mail not sent');
   }
 

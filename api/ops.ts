@@ -19,10 +19,16 @@ export const METRICS_PATH = '/metrics';
 /** Each readiness check is given this long, so `/ready` answers within about 3 s. */
 export const READY_CHECK_TIMEOUT_MS = 2500;
 /**
- * The SMTP check logs in to the server: `/ready` (unauthenticated) does it at most this often and
- * answers the last result in between, so its callers cannot make the service hammer the server.
+ * The SMTP check connects to the server (greeting, TLS, no login) at most this often, whoever asks:
+ * `/ready` is unauthenticated, and its callers must not make the service hammer the server.
  */
 export const MAIL_CHECK_INTERVAL_MS = 5000;
+/**
+ * ...and logs in at most this often: a brute-force jail counts failed logins (fail2ban's
+ * postfix-sasl and dovecot jails ban after 5 in 10 minutes by default), so a wrong password costs
+ * one failure per 10 minutes per instance. In between, the last login's failure is repeated.
+ */
+export const MAIL_LOGIN_INTERVAL_MS = 10 * 60_000;
 
 export type CheckResult = 'ok' | 'failed' | 'skipped';
 
@@ -33,9 +39,31 @@ export interface OpsOptions {
   observability: Observability;
 }
 
-/** The SMTP check `/ready` and the start share: a login to the server at most every 5 s. */
+/**
+ * The SMTP check `/ready` and the start share: the first run logs in; then a connection at most
+ * every 5 s and a login at most every 10 minutes (see above). A login that failed before it began
+ * (the server down) does not count as one: the next check logs in again.
+ */
 export function createMailCheck(mailer: Mailer): () => Promise<void> {
-  return atMostEvery(MAIL_CHECK_INTERVAL_MS, () => mailer.verify());
+  let lastLoginAt = -Infinity;
+  let loginRefusal: MailError | undefined;
+  return atMostEvery(MAIL_CHECK_INTERVAL_MS, async () => {
+    if (Date.now() - lastLoginAt < MAIL_LOGIN_INTERVAL_MS) {
+      await mailer.verify({ login: false });
+      if (loginRefusal) throw loginRefusal;
+      return;
+    }
+    lastLoginAt = Date.now();
+    try {
+      await mailer.verify({ login: true });
+      loginRefusal = undefined;
+    } catch (err) {
+      const atLogin = err instanceof MailError && err.failure.step === 'login';
+      loginRefusal = atLogin ? err : undefined;
+      if (!atLogin) lastLoginAt = -Infinity;
+      throw err;
+    }
+  });
 }
 
 /** Why a check failed, in a word an operator can act on (never a message, which may carry input). */

@@ -10,6 +10,7 @@ import { DEMO_COMPANY, DEMO_KEY } from '../services/demo';
 import { createPooledSmtpMailer } from '../services/mail/smtpPool';
 import { validationMail } from '../services/mail/message';
 import { CONFIRM_PATH, SEND_PATH } from '../api/webhooks';
+import { startDns } from '../test/support/dns';
 
 /**
  * `npm run bench`: the service from the compiled build (`dist/`, on plain node, as production runs
@@ -127,7 +128,7 @@ async function http(name: string, child: Child, path: string, body: () => string
  * has connections, in this thread, no HTTP.
  */
 async function rawMail(smtpPort: number): Promise<Figures> {
-  const mailer = createPooledSmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, timeoutMs: 4000, maxConnections: SMTP_POOL });
+  const mailer = createPooledSmtpMailer({ url: `smtp://127.0.0.1:${smtpPort}`, timeoutMs: 4000, maxConnections: SMTP_POOL, plainLoopback: true });
   const company = { ...DEMO_COMPANY, keyHash: '', createdAt: new Date() };
   const latencies: number[] = [];
   const deadline = Date.now() + SECONDS * 1000;
@@ -254,12 +255,17 @@ async function main(): Promise<void> {
   console.log();
 
   const sink = await start('bench/smtpSink.ts', []);
+  // A DNS server on loopback that gives every domain an MX, for the receivable-domain check (docs/api.md §7).
+  const dns = await startDns(() => ({ mx: [{ preference: 10, exchange: 'mx.exemplo.com.br' }] }));
   const channel = await start('bench/channelSink.ts', []);
   // Enough clients that no send hits the one-per-minute limit: every send goes to a fresh one, at a
   // fresh address (3 codes an hour per address), and the company's lookups are not capped.
-  const service = () =>
+  const service = (domainCheck = false) =>
     start('bench/service.cjs', ['service'], {
       SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      SMTP_PLAIN_LOOPBACK: 'true',
+      MAIL_DOMAIN_CHECK: String(domainCheck),
+      DNS_SERVERS: dns.server,
       SMTP_MAX_CONNECTIONS: String(SMTP_POOL),
       BENCH_CLIENTS: String(Number(process.env.BENCH_CLIENTS ?? 40_000)),
       LOOKUPS_PER_MINUTE: '1000000',
@@ -311,6 +317,7 @@ async function main(): Promise<void> {
 
   const raw = await rawMail(sink.port);
   const send = await on(service(), (c) => http('send webhook', c, SEND_PATH, sendBody(c)));
+  const checked = await on(service(true), (c) => http('send webhook, domain check on', c, SEND_PATH, sendBody(c)));
   const bareRoute = await on(start('bench/service.cjs', ['bare']), (c) => http('bare restify route', c, '/bare', () => '{"key":"k"}'));
   const confirm = await on(service(), (c) => http('confirm webhook', c, CONFIRM_PATH, confirmBody(c)));
   const replies = () => ask<number>(channel.proc, 'count', 'replies');
@@ -318,8 +325,9 @@ async function main(): Promise<void> {
   const conversationReplies = await replies();
   const echoBot = await on(start('bench/service.cjs', ['echo']), (c) => http('echo bot (bare CloudAdapter)', c, '/api/messages', turnBody()));
   const echoReplies = (await replies()) - conversationReplies;
-  print([raw, send, bareRoute, confirm, conversation, echoBot]);
+  print([raw, send, checked, bareRoute, confirm, conversation, echoBot]);
   console.log(`\nsend webhook / raw mail pipeline: ${(send.rps / raw.rps).toFixed(2)}   (target ≥ 0.70)`);
+  console.log(`  with the domain check on:        ${(checked.rps / raw.rps).toFixed(2)}   (${dns.queries().length} DNS questions in all)`);
   console.log(`confirm webhook / bare route:     ${(confirm.rps / bareRoute.rps).toFixed(2)}   (target ≥ 0.50)`);
   console.log(`conversation turns / echo bot:    ${(conversation.rps / echoBot.rps).toFixed(2)}`);
   console.log(`mails received by the SMTP server: ${await ask<number>(sink.proc, 'count', 'received')}`);
@@ -347,6 +355,7 @@ async function main(): Promise<void> {
   });
 
   for (const child of [sink, channel]) child.proc.disconnect();
+  await dns.close();
 }
 
 main().catch((err) => {

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { DEFAULT_LOOKUPS_PER_MINUTE } from './rules';
+import { parseEmail } from './email';
+import { readDkim, type DkimSettings } from './mail/dkim';
+import { isLoopback, parseSmtpUrl } from './mail/smtpUrl';
 
 /**
  * Configuration from the environment, validated once at start. Every variable is listed in
@@ -28,6 +32,21 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.e
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A comma-separated list, items trimmed, empty ones dropped. */
+const list = (text: string | undefined) => (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+/** A domain name of at least two labels, and the labels of a DKIM selector. */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DOMAIN = new RegExp(`^${LABEL}(?:\\.${LABEL})+$`);
+const DOMAIN_LABELS = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+
+/** A DNS server as Node's resolver takes it: an IP address, or `ip:port` / `[ipv6]:port`. */
+function dnsServer(entry: string): boolean {
+  const withPort = /^\[(.+)\]:(\d{1,5})$/.exec(entry) ?? /^([^:]+):(\d{1,5})$/.exec(entry);
+  const [host, port] = withPort ? [withPort[1], Number(withPort[2])] : [entry, 53];
+  return isIP(host) !== 0 && port >= 1 && port <= 65535;
+}
+
 const bool = oneOf(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z
@@ -41,11 +60,32 @@ const schema = z
     MONGODB_DB: optionalText,
     MONGODB_TIMEOUT_MS: int(2000, 100, 4000),
 
-    SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'deve começar com smtp:// ou smtps://').optional()),
+    SMTP_URL: optionalText.pipe(
+      z
+        .string()
+        .superRefine((url, ctx) => {
+          const endpoint = parseSmtpUrl(url);
+          if ('problem' in endpoint) ctx.addIssue({ code: 'custom', message: endpoint.problem });
+        })
+        .optional(),
+    ),
+    SMTP_PLAIN_LOOPBACK: optionalText.pipe(bool.optional()),
+    SMTP_BOUNCE_ADDRESS: optionalText.pipe(z.string().refine((v) => parseEmail(v) !== null, 'deve ser um endereço de email válido').optional()),
     // At most 4000: the mail must fail (500) before the whole answer's deadline (503) would.
     SMTP_TIMEOUT_MS: int(4000, 100, 4000),
     SMTP_MAX_CONNECTIONS: int(5, 1, 100),
     OUTBOX_DIR: z.string().min(1, 'não pode ser vazio').default('var/outbox'),
+    MAIL_DOMAIN_CHECK: optionalText.pipe(bool.optional()),
+    DNS_SERVERS: optionalText.pipe(
+      z
+        .string()
+        .refine((v) => list(v).every(dnsServer), 'deve ser uma lista de endereços IP separados por vírgula, cada um com a porta se não for 53 (ex.: 10.0.0.2, 127.0.0.1:5353, [::1]:53)')
+        .optional(),
+    ),
+    DKIM_DOMAIN: optionalText.pipe(z.string().regex(DOMAIN, 'deve ser um domínio, como caer.com.br').optional()),
+    DKIM_SELECTOR: optionalText.pipe(z.string().regex(DOMAIN_LABELS, 'deve ser um seletor DKIM, como gsan2026').optional()),
+    DKIM_PRIVATE_KEY: optionalText,
+    DKIM_PRIVATE_KEY_FILE: optionalText,
 
     CODE_PEPPER: optionalText.pipe(z.string().min(32, 'deve ter ao menos 32 caracteres').optional()),
     CODE_TTL_MINUTES: int(10, 1, 60),
@@ -69,6 +109,18 @@ const schema = z
     BOT_COMPANY: optionalText,
   })
   .superRefine((env, ctx) => {
+    const plain = env.SMTP_PLAIN_LOOPBACK && env.SMTP_URL ? parseSmtpUrl(env.SMTP_URL) : undefined;
+    if (plain && !('problem' in plain)) {
+      // docs/api.md §4: the password never travels in clear; plain text only to a relay on this machine.
+      const problem = plain.secure
+        ? 'só vale com smtp:// (smtps:// já usa TLS)'
+        : !isLoopback(plain.host)
+          ? 'só vale para um servidor SMTP em loopback (127.0.0.1, ::1 ou localhost): em outro host use STARTTLS ou smtps://'
+          : plain.auth
+            ? 'sem TLS, SMTP_URL não pode ter usuário e senha (a senha nunca viaja em texto claro)'
+            : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['SMTP_PLAIN_LOOPBACK'], message: problem });
+    }
     if (env.MONGODB_URI && !env.CODE_PEPPER) {
       ctx.addIssue({
         code: 'custom',
@@ -85,7 +137,21 @@ export interface Config {
   /** On SIGTERM/SIGINT, how long requests in flight may take before their connections are cut. */
   shutdownGraceMs: number;
   mongo: { uri: string; dbName: string | undefined; timeoutMs: number } | null;
-  smtp: { url: string; timeoutMs: number; maxConnections: number } | null;
+  smtp: {
+    url: string;
+    timeoutMs: number;
+    maxConnections: number;
+    /** A relay on loopback spoken to without STARTTLS (and without credentials). */
+    plainLoopback: boolean;
+    /** The envelope sender, where bounces go; unset: the company's sender address. */
+    bounceAddress: string | undefined;
+    dkim: DkimSettings | undefined;
+  } | null;
+  /**
+   * The receivable-domain check of docs/api.md §7 (with SMTP only; off with `MAIL_DOMAIN_CHECK=false`):
+   * the DNS servers to ask, none for the system's.
+   */
+  domainCheck: { servers: string[] } | null;
   outboxDir: string;
   codePepper: string;
   codeTtlMinutes: number;
@@ -119,9 +185,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** A comma-separated list, items trimmed, empty ones dropped. */
-const list = (text: string | undefined) => (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-
 /** Reads and validates the configuration; throws `ConfigError` with one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
@@ -133,13 +196,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const port = e.PORT;
+  const dkim = readDkim(e);
+  if (dkim && 'problem' in dkim) throw new ConfigError(`Configuração inválida: ${dkim.variable}: ${dkim.problem}`);
   return {
     port,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     mongo: e.MONGODB_URI ? { uri: e.MONGODB_URI, dbName: e.MONGODB_DB, timeoutMs: e.MONGODB_TIMEOUT_MS } : null,
-    smtp: e.SMTP_URL ? { url: e.SMTP_URL, timeoutMs: e.SMTP_TIMEOUT_MS, maxConnections: e.SMTP_MAX_CONNECTIONS } : null,
+    smtp: e.SMTP_URL
+      ? {
+          url: e.SMTP_URL,
+          timeoutMs: e.SMTP_TIMEOUT_MS,
+          maxConnections: e.SMTP_MAX_CONNECTIONS,
+          plainLoopback: e.SMTP_PLAIN_LOOPBACK ?? false,
+          bounceAddress: e.SMTP_BOUNCE_ADDRESS,
+          dkim,
+        }
+      : null,
+    domainCheck: e.SMTP_URL && e.MAIL_DOMAIN_CHECK !== false ? { servers: list(e.DNS_SERVERS) } : null,
     outboxDir: e.OUTBOX_DIR,
     // Without a database the codes live in this process only, so a per-process secret is enough.
     codePepper: e.CODE_PEPPER ?? randomBytes(32).toString('hex'),

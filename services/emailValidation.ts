@@ -5,6 +5,7 @@ import { outcomes, type Outcome } from './outcome';
 import { validationMail } from './mail/message';
 import { newValidation } from './validations';
 import type { Mailer } from './mail/mailer';
+import { domainOf, UndeliverableDomainError, type ReceivableDomains } from './mail/receivable';
 import {
   companyLookupLimit,
   CONVERSATION_DOCUMENT_LIMIT,
@@ -64,6 +65,8 @@ export interface EmailValidationServiceOptions {
   codeTtlMinutes: number;
   /** Lookups per company in any rolling 60 s, both doors together (docs/api.md §3); 600 when unset. */
   lookupsPerMinute?: number;
+  /** Whether an address's domain can receive mail (docs/api.md §7); unset: not looked up (outbox, or turned off). */
+  domains?: ReceivableDomains;
 }
 
 export class EmailValidationService {
@@ -72,9 +75,11 @@ export class EmailValidationService {
   private readonly pepper: string;
   readonly codeTtlMinutes: number;
   private readonly companyLookups: WindowLimit;
+  private readonly domains: ReceivableDomains | undefined;
 
   constructor(opts: EmailValidationServiceOptions) {
     this.stores = opts.stores;
+    this.domains = opts.domains;
     this.mailer = opts.mailer;
     this.pepper = opts.pepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
@@ -99,6 +104,14 @@ export class EmailValidationService {
     const limitKey = this.limitKey(company, document);
     const locked = await this.stores.limits.lockSeconds(limitKey);
     if (locked > 0) return outcomes.locked(locked);
+    // Before anything is spent (docs/api.md §7): an address whose domain cannot receive mail is
+    // answered like a refused mail, with no SMTP attempt and no send counted.
+    const lookupStarted = performance.now();
+    const receivable = this.domains ? await this.domains.check(domainOf(email)) : 'found';
+    if (receivable === 'no_domain' || receivable === 'null_mx') {
+      return outcomes.mailFailed(maskEmail(email), new UndeliverableDomainError(receivable));
+    }
+    const spentMs = performance.now() - lookupStarted;
     const send = await this.stores.limits.take(SEND_LIMIT, limitKey);
     if (!send.ok) return outcomes.tooManySends(send.waitSeconds);
     // The mailbox, not the address as typed (plus-tags, Gmail's dots), under a keyed hash.
@@ -111,7 +124,7 @@ export class EmailValidationService {
 
     const code = generateCode();
     try {
-      await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes));
+      await this.mailer.send(validationMail(company, email, code, this.codeTtlMinutes), { spentMs });
     } catch (err) {
       // The mail never went out, so it counts neither against the client's sends nor the address's.
       await this.stores.limits.giveBack(SEND_LIMIT, limitKey, send.at);

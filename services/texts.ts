@@ -35,6 +35,9 @@ export const texts = {
   tooManySends: (minutes: number) => `Muitas solicitações. Aguarde ${counted(minutes, 'minuto', 'minutos')} e tente novamente.`,
 
   wrongCode: (attemptsLeft: number) => `Código inválido. Você ainda tem ${counted(attemptsLeft, 'tentativa', 'tentativas')}.`,
+
+  /** docs/api.md §7: an address that looks misspelt (services/emailSuggestion.ts), asked about with `sim`/`não`. */
+  didYouMean: (suggestion: string) => `Você quis dizer ${suggestion}?`,
 } as const;
 
 /** The validation email (CONTRACT §4). */

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 import type { OutgoingMail } from './message';
-import type { SmtpMailerOptions } from './smtpPool';
+import { CHECK_BOUND_MS, sendBound, type SmtpMailerOptions } from './smtpPool';
 import { COMPILED } from '../paths';
-import { MailError, smtpAddress, type MailFailure } from './mailError';
+import { MailError, type MailFailure } from './mailError';
+import { smtpAddress } from './smtpUrl';
 
 /**
  * Delivery of the validation mail through nodemailer: a pooled SMTP transport in production,
@@ -13,9 +14,13 @@ import { MailError, smtpAddress, type MailFailure } from './mailError';
  * accepted the message (or the file is written) and rejects on refusal, failure or time-out.
  */
 export interface Mailer {
-  send(mail: OutgoingMail): Promise<void>;
-  /** Resolves when the transport can deliver (SMTP: connects and authenticates). */
-  verify(): Promise<void>;
+  /** `spentMs`: what the request already spent on this mail (its domain's lookup), taken off the send's bound. */
+  send(mail: OutgoingMail, opts?: { spentMs?: number }): Promise<void>;
+  /**
+   * Resolves when the transport can deliver (SMTP: connects, greets and sets TLS up; with `login`,
+   * also logs in). How often it may log in is the caller's (api/ops.ts).
+   */
+  verify(opts: { login: boolean }): Promise<void>;
   /** Resolves once the mailer is loaded and set up (SMTP: its worker thread), so a first send does not pay for it. */
   ready(): Promise<void>;
   close(): void;
@@ -25,8 +30,8 @@ export type { SmtpMailerOptions };
 
 /** Messages between the service and its SMTP worker thread. */
 export type WorkerRequest =
-  | { type: 'send'; id: number; mail: OutgoingMail }
-  | { type: 'verify'; id: number }
+  | { type: 'send'; id: number; mail: OutgoingMail; spentMs?: number }
+  | { type: 'verify'; id: number; login: boolean }
   | { type: 'close' };
 export type WorkerReply = { id: number; ok: true } | { id: number; ok: false; failure: MailFailure } | { ready: true };
 
@@ -95,14 +100,14 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
     return w;
   };
 
-  const call = (request: { type: 'send'; mail: OutgoingMail } | { type: 'verify' }): Promise<void> =>
+  const call = (request: { type: 'send'; mail: OutgoingMail; spentMs?: number } | { type: 'verify'; login: boolean }): Promise<void> =>
     new Promise((resolve, reject) => {
       if (closed) return reject(new Error('mailer closed'));
       const id = ++nextId;
       const timer = setTimeout(() => {
         pending.delete(id);
         reject(new MailError(smtp, { code: 'ETIMEDOUT', command: 'no answer in time' }));
-      }, opts.timeoutMs + WORKER_MARGIN_MS);
+      }, (request.type === 'verify' ? CHECK_BOUND_MS : sendBound(opts.timeoutMs, request.spentMs)) + WORKER_MARGIN_MS);
       pending.set(id, { resolve, reject, timer });
       worker ??= start();
       worker.postMessage({ ...request, id });
@@ -111,8 +116,8 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
   // Started now, so its start-up cost is not paid by the first request.
   worker = start();
   return {
-    send: (mail) => call({ type: 'send', mail }),
-    verify: () => call({ type: 'verify' }),
+    send: (mail, { spentMs } = {}) => call({ type: 'send', mail, spentMs }),
+    verify: ({ login }) => call({ type: 'verify', login }),
     ready: () => loaded,
     close() {
       closed = true;

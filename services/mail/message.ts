@@ -1,14 +1,18 @@
 import { mailTexts } from '../texts';
 import type { Company } from '../store/types';
 
-/** The validation email of CONTRACT §4: pt-BR, plain text and HTML, never the CPF/CNPJ. */
+/** The validation email of docs/api.md §4: pt-BR, plain text and HTML, never the CPF/CNPJ. */
 export interface OutgoingMail {
   from: { name: string; address: string };
   to: string;
   subject: string;
   text: string;
   html: string;
+  headers: Record<string, string>;
 }
+
+/** RFC 3834: an automatic message, which out-of-office robots do not answer. */
+const AUTO_SUBMITTED = { 'Auto-Submitted': 'auto-generated' };
 
 const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -31,5 +35,6 @@ export function validationMail(company: Company, to: string, code: string, ttlMi
     subject: mailTexts.subject(company.sigla),
     text: lines.join('\n') + '\n',
     html,
+    headers: AUTO_SUBMITTED,
   };
 }

@@ -1,20 +1,76 @@
 import nodemailer from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Mailer } from './mailer';
+import { signsFor, type DkimSettings } from './dkim';
+import { parseSmtpUrl, type SmtpEndpoint } from './smtpUrl';
 
 /** nodemailer's pooled SMTP transport with every step bounded. Runs inside the SMTP worker thread. */
 
 export interface SmtpMailerOptions {
-  /** `smtp://user:pass@host:port` or `smtps://…`. */
+  /** `smtp://user:pass@host:port` or `smtps://…`, already checked at start (services/config.ts). */
   url: string;
   /** Whole-send bound in ms; connection, greeting and socket timeouts are derived from it. */
   timeoutMs: number;
   maxConnections?: number;
+  /** `smtp://` without STARTTLS, for a relay on loopback and without credentials (checked at start). */
+  plainLoopback?: boolean;
+  /** The envelope sender (where bounces go); the mail's sender when unset. */
+  bounceAddress?: string;
+  /** Signs the mails whose sender is at its domain. */
+  dkim?: DkimSettings;
+}
+
+/**
+ * The start check and `/ready` (api/ops.ts): connecting and the greeting (with the TLS handshake)
+ * get 2 s each, so `/ready` can tell a silent server within its own 2.5 s; the login gets 10 s,
+ * since a server may hold a wrong password's answer back for seconds (Dovecot: 2–6 s).
+ */
+export const CHECK_STEP_MS = 2000;
+export const CHECK_LOGIN_MS = 10_000;
+/** The longest a check can take. */
+export const CHECK_BOUND_MS = 2 * CHECK_STEP_MS + CHECK_LOGIN_MS;
+
+/**
+ * How nodemailer reaches the server: from the checked URL's fields, never the URL itself (whose
+ * query could turn TLS off), `smtp://` with STARTTLS required unless it is a plain loopback relay.
+ */
+function connectionOptions(endpoint: SmtpEndpoint, plainLoopback: boolean) {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.secure,
+    requireTLS: !endpoint.secure && !plainLoopback,
+    ignoreTLS: plainLoopback,
+    ...(endpoint.servername ? { tls: { servername: endpoint.servername } } : {}),
+  };
+}
+
+function endpointOf(url: string): SmtpEndpoint {
+  const endpoint = parseSmtpUrl(url);
+  if ('problem' in endpoint) throw new Error('SMTP_URL not usable');
+  return endpoint;
+}
+
+/**
+ * The bound of one send: `SMTP_TIMEOUT_MS` less what the request already spent on it (the domain's
+ * lookup, docs/api.md §7), so the lookup and the mail together still fail before the answer's deadline.
+ */
+export function sendBound(timeoutMs: number, spentMs = 0): number {
+  return Math.max(100, Math.round(timeoutMs - spentMs));
+}
+
+/** The step a check failed in, for the cause of its failure (services/mail/mailError.ts). */
+export function loginFailure(err: unknown): Error {
+  return Object.assign(err instanceof Error ? err : new Error(String(err)), { smtpStep: 'login' });
 }
 
 export function createPooledSmtpMailer(opts: SmtpMailerOptions): Mailer {
+  const endpoint = endpointOf(opts.url);
+  const connection = connectionOptions(endpoint, opts.plainLoopback ?? false);
   const step = Math.max(100, Math.floor(opts.timeoutMs * 0.8));
   const transport = nodemailer.createTransport({
-    url: opts.url,
+    ...connection,
+    ...(endpoint.auth ? { auth: endpoint.auth } : {}),
     pool: true,
     maxConnections: opts.maxConnections ?? 5,
     maxMessages: Infinity,
@@ -23,21 +79,55 @@ export function createPooledSmtpMailer(opts: SmtpMailerOptions): Mailer {
     socketTimeout: step,
     dnsTimeout: step,
   });
+  const { dkim, bounceAddress } = opts;
   return {
-    async send(mail) {
+    async send(mail, { spentMs } = {}) {
       // The signal bounds the whole send, queueing in the pool included. A cleared timer rather
       // than AbortSignal.timeout, which would still fire (and build an error) after every send.
       const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), opts.timeoutMs);
+      const timer = setTimeout(() => abort.abort(), sendBound(opts.timeoutMs, spentMs));
       try {
-        await transport.sendMail({ ...mail, signal: abort.signal });
+        await transport.sendMail({
+          ...mail,
+          signal: abort.signal,
+          ...(bounceAddress ? { envelope: { from: bounceAddress, to: mail.to } } : {}),
+          ...(dkim && signsFor(dkim, mail.from.address)
+            ? { dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey: dkim.privateKey } }
+            : {}),
+        });
       } finally {
         clearTimeout(timer);
       }
     },
-    async verify() {
-      await transport.verify();
-    },
+    /** Connects, greets, sets TLS up and, with `login`, logs in; then quits. A failed login is marked as such. */
+    verify: ({ login }) =>
+      new Promise<void>((resolve, reject) => {
+        const probe = new SMTPConnection({
+          ...connection,
+          connectionTimeout: CHECK_STEP_MS,
+          greetingTimeout: CHECK_STEP_MS,
+          socketTimeout: CHECK_LOGIN_MS,
+          dnsTimeout: CHECK_STEP_MS,
+        });
+        let loggingIn = false;
+        const done = (err?: Error | null) => {
+          probe.removeAllListeners('error');
+          probe.on('error', () => {});
+          if (err) {
+            probe.close();
+            reject(loggingIn ? loginFailure(err) : err);
+          } else {
+            probe.quit();
+            resolve();
+          }
+        };
+        probe.on('error', done);
+        probe.connect(() => {
+          if (!login || !endpoint.auth) return done();
+          loggingIn = true;
+          probe.login(endpoint.auth, (err) => done(err));
+        });
+      }),
     ready: () => Promise.resolve(),
     close() {
       transport.close();

@@ -19,7 +19,7 @@ port.on('message', (request: WorkerRequest) => {
     port.close();
     return;
   }
-  const work = request.type === 'send' ? mailer.send(request.mail) : mailer.verify();
+  const work = request.type === 'send' ? mailer.send(request.mail, { spentMs: request.spentMs }) : mailer.verify({ login: request.login });
   work.then(
     () => port.postMessage({ id: request.id, ok: true } satisfies WorkerReply),
     (err: unknown) => {

@@ -9,7 +9,7 @@ import { ValidationNotifier } from '../../services/notify/notifier';
 import type { Stores } from '../../services/store/types';
 import { newValidation } from '../../services/validations';
 import { capture, captureIo } from '../admin/helpers';
-import { startDns, type TestDns } from '../support/dns';
+import { startDns, type DnsRecords, type TestDns } from '../support/dns';
 import { startReceiver, type TestReceiver } from '../support/receiver';
 import { openTestStores, TEST_PEPPER } from '../support/stores';
 import { eventually } from '../support/wait';
@@ -60,11 +60,17 @@ describe('notification destinations: what the service must never POST to', () =>
 describe('notification destinations through DNS', function () {
   this.timeout(30_000);
   let dns: TestDns;
+  let zone: Record<string, DnsRecords>;
   let stores: Stores;
   let receiver: TestReceiver;
 
   beforeEach(async () => {
-    dns = await startDns({ 'gsan.caer.com.br': ['192.168.64.111'], 'meta.caer.com.br': ['10.0.0.1', '169.254.169.254'], 'v6.caer.com.br': ['fe80::1'] });
+    zone = {
+      'gsan.caer.com.br': { a: ['192.168.64.111'] },
+      'meta.caer.com.br': { a: ['10.0.0.1', '169.254.169.254'] },
+      'v6.caer.com.br': { aaaa: ['fe80::1'] },
+    };
+    dns = await startDns(zone);
     stores = await openTestStores();
     await stores.companies.insert({ ...DEMO_COMPANY, keyHash: hashKey('k'), createdAt: new Date() });
     receiver = await startReceiver(204);
@@ -76,7 +82,7 @@ describe('notification destinations through DNS', function () {
   });
 
   it('refuses at configuration a name that resolves, even in part, to a forbidden address; accepts one on a private network', async () => {
-    const rules = destinationRules(undefined, dns.resolveAll);
+    const rules = destinationRules(undefined, (hostname) => dns.resolveAll(hostname));
     for (const url of ['https://meta.caer.com.br/x', 'https://v6.caer.com.br/x']) {
       const io = captureIo();
       await assert.rejects(configureNotification(stores, io, { sigla: 'CAER', url }, TEST_PEPPER, rules), /resolve para um endereço proibido/, url);
@@ -99,8 +105,8 @@ describe('notification destinations through DNS', function () {
   });
 
   it('checks again at each connection: a name that comes to resolve to the metadata service gets nothing', async () => {
-    dns.records.set('localhost', ['127.0.0.1']);
-    const rules = destinationRules(undefined, dns.resolveAll);
+    zone.localhost = { a: ['127.0.0.1'] };
+    const rules = destinationRules(undefined, (hostname) => dns.resolveAll(hostname));
     const url = receiver.url.replace('127.0.0.1', 'localhost');
     await configureNotification(stores, captureIo(), { sigla: 'CAER', url }, TEST_PEPPER, rules);
     const notifier = new ValidationNotifier({
@@ -119,7 +125,7 @@ describe('notification destinations through DNS', function () {
       await receiver.waitFor(1);
       await eventually(async () => (await stores.validations.list('CAER', maria))[0].delivery === 'delivered');
 
-      dns.records.set('localhost', ['169.254.169.254']);
+      zone.localhost = { a: ['169.254.169.254'] };
       await validate(joao);
       await eventually(async () => (await stores.validations.list('CAER', joao))[0].delivery === 'failed');
       const [record] = await stores.validations.list('CAER', joao);

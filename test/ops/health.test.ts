@@ -34,7 +34,7 @@ describe('GET /health and GET /ready', () => {
     assert.deepEqual(res.body, { status: 'ok', checks: { database: 'ok', mail: 'ok' } });
   });
 
-  it('/ready logs in to the SMTP server at most every 5 s, however often it is asked', async () => {
+  it('/ready connects to the SMTP server at most every 5 s, however often it is asked', async () => {
     smtp = await startSmtp('accept');
     app = await startTestApp({ SMTP_URL: smtp.url });
     const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
@@ -81,7 +81,7 @@ describe('GET /health and GET /ready', () => {
     app = await startTestApp({ SMTP_URL: smtp.url });
     const res = await get('/ready');
     assert.equal(res.status, 503);
-    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'timeout' } });
+    assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'greeting_timeout' } });
   });
 
   it('/ready answers 503 when the SMTP server refuses connections', async () => {

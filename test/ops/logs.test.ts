@@ -224,7 +224,7 @@ describe('an SMTP server that cannot be used, at start', () => {
   it('is named in one warning line with its host:port and the cause, while the service starts anyway', async () => {
     const port = await freePort();
     const logs = captureLogs();
-    const app = await startTestApp({ SMTP_URL: `smtp://usuario:senha@127.0.0.1:${port}` }, { logger: logs.logger });
+    const app = await startTestApp({ SMTP_URL: `smtp://usuario:senha@127.0.0.1:${port}`, SMTP_PLAIN_LOOPBACK: '' }, { logger: logs.logger });
     try {
       assert.equal((await request(`${app.baseUrl}/health`)).status, 200);
       await eventually(() => logs.lines().some((l) => l.msg.startsWith('SMTP server not usable')));

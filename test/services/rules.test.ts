@@ -3,6 +3,7 @@ import { generateCode, hashCode, parseCode, sameHash } from '../../services/code
 import { ConfigError, loadConfig } from '../../services/config';
 import { normalizeDocument, parseDocument } from '../../services/document';
 import { maskEmail, parseEmail, sameEmail } from '../../services/email';
+import { parseSmtpUrl } from '../../services/mail/smtpUrl';
 import { databaseName } from '../../services/store/mongo';
 
 describe('CPF/CNPJ', () => {
@@ -81,6 +82,15 @@ describe('configuration', () => {
       [{ PORT: 'abc' }, 'PORT'],
       [{ PORT: '70000' }, 'PORT'],
       [{ SMTP_URL: 'http://x' }, 'SMTP_URL'],
+      // docs/api.md §4: a password with a raw `#` or `%`, a query that would turn TLS off, plain text off loopback or with a password.
+      [{ SMTP_URL: 'smtp://gsan:ab#cd@mail.exemplo.com.br:587' }, 'SMTP_URL'],
+      [{ SMTP_URL: 'smtp://gsan:50%off@mail.exemplo.com.br:587' }, 'SMTP_URL'],
+      [{ SMTP_URL: 'smtp://mail.exemplo.com.br:587?ignoreTLS=true' }, 'SMTP_URL'],
+      [{ SMTP_URL: 'smtp://mail.exemplo.com.br:25', SMTP_PLAIN_LOOPBACK: 'true' }, 'SMTP_PLAIN_LOOPBACK'],
+      [{ SMTP_URL: 'smtp://gsan:segredo@127.0.0.1:25', SMTP_PLAIN_LOOPBACK: 'true' }, 'SMTP_PLAIN_LOOPBACK'],
+      [{ SMTP_BOUNCE_ADDRESS: 'devolucoes' }, 'SMTP_BOUNCE_ADDRESS'],
+      [{ DNS_SERVERS: 'dns.exemplo.com.br' }, 'DNS_SERVERS'],
+      [{ DKIM_DOMAIN: 'x_y' }, 'DKIM_DOMAIN'],
       [{ MONGODB_URI: 'mongodb://db' }, 'CODE_PEPPER'],
       [{ CODE_PEPPER: 'curto-demais' }, 'CODE_PEPPER'],
       [{ CODE_TTL_MINUTES: '999' }, 'CODE_TTL_MINUTES'],
@@ -97,6 +107,15 @@ describe('configuration', () => {
         JSON.stringify(env),
       );
     }
+  });
+
+  it('reads SMTP_URL once, percent-encoded password and all, and looks domains up only with SMTP (docs/api.md §7)', () => {
+    const c = loadConfig({ SMTP_URL: 'smtp://gsan:p%40ss%23%25@mail.exemplo.com.br:587', DNS_SERVERS: '10.0.0.2, [::1]:5353' });
+    assert.deepEqual(parseSmtpUrl(c.smtp!.url), { host: 'mail.exemplo.com.br', port: 587, secure: false, auth: { user: 'gsan', pass: 'p@ss#%' } });
+    assert.deepEqual(c.domainCheck, { servers: ['10.0.0.2', '[::1]:5353'] });
+    assert.equal(loadConfig({ SMTP_URL: 'smtps://mail.exemplo.com.br', MAIL_DOMAIN_CHECK: 'false' }).domainCheck, null);
+    assert.equal(loadConfig({ DNS_SERVERS: '10.0.0.2' }).domainCheck, null);
+    assert.equal(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525', SMTP_PLAIN_LOOPBACK: 'true' }).smtp!.plainLoopback, true);
   });
 
   it('requires the same pepper everywhere when state is shared', () => {

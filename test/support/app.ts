@@ -3,6 +3,7 @@ import pino from 'pino';
 import type { Envelope } from '../../api/schemas';
 import { startApp, type App, type AppOverrides } from '../../index';
 import { loadConfig } from '../../services/config';
+import { TEST_MAIL_ENV } from './smtp';
 import { dropOnClose, storeEnv } from './stores';
 
 /**
@@ -29,6 +30,7 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     OUTBOX_DIR: 'var/test-outbox',
+    ...TEST_MAIL_ENV,
     ...(overrides.stores ? {} : storeEnv()),
     ...env,
   });

@@ -21,7 +21,7 @@ export async function startServiceRig(mode: SmtpMode = 'accept'): Promise<Servic
   const smtp = await startSmtp(mode);
   const stores = await openTestStores();
   await seedDemo(stores);
-  const mailer = createSmtpMailer({ url: smtp.url, timeoutMs: 3000, maxConnections: 1 });
+  const mailer = createSmtpMailer({ url: smtp.url, timeoutMs: 3000, maxConnections: 1, plainLoopback: true });
   await mailer.ready();
   const service = new EmailValidationService({
     stores,

@@ -1,82 +1,89 @@
 import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import packet from 'dns-packet';
 
 /**
- * A DNS server on loopback (UDP) that answers A and AAAA queries from a table the test changes at
- * will (`records`), NXDOMAIN for any other name; and a resolver that asks it, as the system's would
- * ask the machine's DNS server.
+ * A real DNS server on loopback (UDP, dns-packet), for `DNS_SERVERS`: it answers from a zone the
+ * test (or `npm run bench`) gives (a name absent from it does not exist: NXDOMAIN), or, `silent`,
+ * never answers. It records every question it got. A zone given as records may be changed while the
+ * server runs: the next answer reads it.
  */
 
+export interface DnsRecords {
+  mx?: { preference: number; exchange: string }[];
+  a?: string[];
+  aaaa?: string[];
+}
+
 export interface TestDns {
-  /** Name → addresses (IPv4 and IPv6 mixed); changing it changes the next answer. */
-  records: Map<string, string[]>;
-  /** Every address `hostname` resolves to through this server (A and AAAA). */
-  resolveAll: (hostname: string) => Promise<string[]>;
+  /** `127.0.0.1:port`, as `DNS_SERVERS` takes it. */
+  server: string;
+  /** Every question so far, as `name TYPE`. */
+  queries(): string[];
+  /** Every address `hostname` has here (A and AAAA), as a resolver asking this server finds them. */
+  resolveAll(hostname: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
-const A = 1;
-const AAAA = 28;
+const NXDOMAIN = 3;
 
-export async function startDns(records: Record<string, string[]> = {}): Promise<TestDns> {
-  const table = new Map(Object.entries(records));
+/** A zone: its records by name, or a function that answers for any name (`undefined`: no such domain). */
+export type DnsZone = Record<string, DnsRecords> | ((name: string) => DnsRecords | undefined);
+
+export async function startDns(zone: DnsZone, mode: 'answer' | 'silent' = 'answer'): Promise<TestDns> {
+  const recordsOf = typeof zone === 'function' ? zone : (name: string) => zone[name];
   const socket = createSocket('udp4');
-  socket.on('message', (query, peer) => socket.send(answer(query, table), peer.port, peer.address));
+  const queries: string[] = [];
+  socket.on('message', (message, peer) => {
+    const query = packet.decode(message);
+    const question = query.questions?.[0];
+    if (!question) return;
+    queries.push(`${question.name} ${question.type}`);
+    if (mode === 'silent') return;
+    const records = recordsOf(question.name.toLowerCase());
+    const answers: packet.Answer[] = [];
+    if (records && question.type === 'MX') {
+      for (const mx of records.mx ?? []) answers.push({ type: 'MX', name: question.name, ttl: 300, data: mx });
+    } else if (records && question.type === 'A') {
+      for (const ip of records.a ?? []) answers.push({ type: 'A', name: question.name, ttl: 300, data: ip });
+    } else if (records && question.type === 'AAAA') {
+      for (const ip of records.aaaa ?? []) answers.push({ type: 'AAAA', name: question.name, ttl: 300, data: ip });
+    }
+    const response = packet.encode({
+      id: query.id,
+      type: 'response',
+      flags: packet.AUTHORITATIVE_ANSWER | packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (records ? 0 : NXDOMAIN),
+      questions: query.questions,
+      answers,
+    });
+    socket.send(response, peer.port, peer.address);
+  });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const { port } = socket.address();
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([`127.0.0.1:${port}`]);
   const none = (err: NodeJS.ErrnoException) => (err.code === 'ENODATA' || err.code === 'ENOTFOUND' ? [] : Promise.reject(err));
   return {
-    records: table,
+    server: `127.0.0.1:${port}`,
+    queries: () => [...queries],
     resolveAll: async (hostname) => {
       const [v4, v6] = await Promise.all([resolver.resolve4(hostname).catch(none), resolver.resolve6(hostname).catch(none)]);
       const all = [...v4, ...v6];
       if (all.length === 0) throw Object.assign(new Error(`${hostname} not found`), { code: 'ENOTFOUND' });
       return all;
     },
-    close: () => new Promise((resolve) => socket.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
 
-/** The response to one query: its question, and an answer per address of the asked family. */
-function answer(query: Buffer, table: Map<string, string[]>): Buffer {
-  let end = 12;
-  const labels: string[] = [];
-  while (query[end] !== 0) {
-    labels.push(query.subarray(end + 1, end + 1 + query[end]).toString('ascii'));
-    end += query[end] + 1;
-  }
-  const type = query.readUInt16BE(end + 1);
-  const question = query.subarray(12, end + 5);
-  const addresses = table.get(labels.join('.').toLowerCase());
-  const wanted = (addresses ?? []).filter((a) => isIP(a) === (type === A ? 4 : type === AAAA ? 6 : 0));
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(query.readUInt16BE(0), 0); // the query's id
-  header.writeUInt16BE(addresses ? 0x8180 : 0x8183, 2); // a response, recursion available; NXDOMAIN for an unknown name
-  header.writeUInt16BE(1, 4);
-  header.writeUInt16BE(wanted.length, 6);
-  const records = wanted.map((address) => {
-    const data = isIP(address) === 4 ? Buffer.from(address.split('.').map(Number)) : ipv6Bytes(address);
-    const record = Buffer.alloc(12);
-    record.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
-    record.writeUInt16BE(type, 2);
-    record.writeUInt16BE(1, 4); // class IN
-    record.writeUInt32BE(0, 6); // TTL 0: nothing is cached
-    record.writeUInt16BE(data.length, 10);
-    return Buffer.concat([record, data]);
-  });
-  return Buffer.concat([header, question, ...records]);
-}
-
-function ipv6Bytes(address: string): Buffer {
-  const [head, tail] = address.split('::');
-  const groups = (part: string | undefined) => (part ? part.split(':') : []);
-  const left = groups(head);
-  const right = groups(tail);
-  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const bytes = Buffer.alloc(16);
-  all.forEach((g, i) => bytes.writeUInt16BE(parseInt(g, 16), i * 2));
-  return bytes;
-}
+/** The domains the tests use, one of each kind. */
+export const TEST_ZONE: Record<string, DnsRecords> = {
+  'exemplo.com.br': { mx: [{ preference: 10, exchange: 'mx.exemplo.com.br' }] },
+  // No MX: its address stands in (RFC 5321 §5.1).
+  'so-endereco.com.br': { a: ['192.0.2.10'] },
+  'so-ipv6.com.br': { aaaa: ['2001:db8::10'] },
+  // Says it takes no mail (RFC 7505).
+  'nulo.com.br': { mx: [{ preference: 0, exchange: '.' }] },
+  // Exists, with no MX, A or AAAA.
+  'vazio.com.br': {},
+};

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { LogLine } from './logs';
+import { TEST_MAIL_ENV } from './smtp';
 
 /**
  * The real service as a child process, `node --import tsx index.ts` in the repository (the same
@@ -27,7 +28,7 @@ export interface ServiceProcess {
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'index.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', OUTBOX_DIR: 'var/test-outbox', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', OUTBOX_DIR: 'var/test-outbox', ...TEST_MAIL_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -82,7 +83,7 @@ export async function startService(env: Record<string, string>): Promise<Service
 export function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'index.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', OUTBOX_DIR: 'var/test-outbox', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', OUTBOX_DIR: 'var/test-outbox', ...TEST_MAIL_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -5,15 +5,40 @@ import { SMTPServer } from 'smtp-server';
 /**
  * Real SMTP peers on loopback for the tests: one that accepts and keeps every message,
  * one that refuses every recipient, one that accepts the connection and never greets,
- * and one that drops the connection in the middle of DATA.
+ * and one that drops the connection in the middle of DATA. Plain text by default (a relay on
+ * loopback, `SMTP_PLAIN_LOOPBACK`); with `tls` it offers STARTTLS with that certificate, and with
+ * `auth` it requires a login (over TLS only, as Postfix with Dovecot SASL does).
  */
 
+/**
+ * What every test app and service process starts with, unless the test says otherwise: the test
+ * SMTP servers are relays on loopback spoken to in plain text (docs/api.md §4), and no domain is
+ * looked up in DNS (docs/api.md §7), since a test reaches no DNS server but the one it runs itself.
+ */
+export const TEST_MAIL_ENV = { SMTP_PLAIN_LOOPBACK: 'true', MAIL_DOMAIN_CHECK: 'false' } as const;
+
 export type SmtpMode = 'accept' | 'reject' | 'silent' | 'dropInData';
+
+export interface SmtpOptions {
+  /** The certificate (and key, PEM) STARTTLS is offered with. */
+  tls?: { cert: string; key: string };
+  /**
+   * The only user and password accepted; `hang`: a login is never answered; `inClear`: a login is
+   * taken without TLS too (a server configured to accept passwords in clear).
+   */
+  auth?: { user: string; pass: string; hang?: boolean; inClear?: boolean };
+}
 
 export interface ReceivedMail {
   envelopeFrom: string;
   envelopeTo: string[];
   parsed: ParsedMail;
+  /** The message as it arrived, for a signature check. */
+  raw: Buffer;
+  /** It came over TLS. */
+  secure: boolean;
+  /** The user it logged in as, if it did. */
+  user?: string;
 }
 
 export interface TestSmtp {
@@ -22,23 +47,37 @@ export interface TestSmtp {
   mails: ReceivedMail[];
   /** Connections opened to it so far. */
   connections(): number;
+  /** Login attempts (`AUTH`) so far, and how many of them were refused. */
+  logins(): { attempts: number; refused: number };
   /** Resolves with the next mail that arrives (or one already waiting past `seen`). */
   nextMail(seen?: number, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
 }
 
-export async function startSmtp(mode: SmtpMode = 'accept'): Promise<TestSmtp> {
+export async function startSmtp(mode: SmtpMode = 'accept', options: SmtpOptions = {}): Promise<TestSmtp> {
   if (mode === 'silent') return startSilent();
   const mails: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
   let connections = 0;
+  const logins = { attempts: 0, refused: 0 };
+  const { tls, auth } = options;
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: !auth,
+    disabledCommands: [...(tls ? [] : ['STARTTLS']), ...(auth ? [] : ['AUTH'])],
+    ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+    authMethods: ['PLAIN', 'LOGIN'],
+    allowInsecureAuth: auth?.inClear ?? false,
     logger: false,
     onConnect(_session, cb) {
       connections++;
       cb();
+    },
+    onAuth(login, _session, cb) {
+      logins.attempts++;
+      if (auth?.hang) return;
+      if (auth && login.username === auth.user && login.password === auth.pass) return cb(null, { user: login.username });
+      logins.refused++;
+      cb(Object.assign(new Error('Authentication failed'), { responseCode: 535 }));
     },
     onRcptTo(_address, _session, cb) {
       if (mode === 'reject') return cb(Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 }));
@@ -50,12 +89,18 @@ export async function startSmtp(mode: SmtpMode = 'accept'): Promise<TestSmtp> {
         stream.resume();
         return;
       }
-      simpleParser(stream)
-        .then((parsed) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      new Promise((resolve) => stream.once('end', resolve))
+        .then(async () => {
+          const raw = Buffer.concat(chunks);
           mails.push({
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             envelopeTo: session.envelope.rcptTo.map((r) => r.address),
-            parsed,
+            parsed: await simpleParser(raw),
+            raw,
+            secure: session.secure,
+            ...(typeof session.user === 'string' ? { user: session.user } : {}),
           });
           waiters.splice(0).forEach((w) => w());
           cb();
@@ -70,6 +115,7 @@ export async function startSmtp(mode: SmtpMode = 'accept'): Promise<TestSmtp> {
     port,
     mails,
     connections: () => connections,
+    logins: () => ({ ...logins }),
     async nextMail(seen = mails.length, timeoutMs = 5000) {
       // A timer, not Date: tests may fake Date.
       let timedOut = false;
@@ -106,6 +152,7 @@ async function startSilent(): Promise<TestSmtp> {
     port,
     mails: [],
     connections: () => sockets.size,
+    logins: () => ({ attempts: 0, refused: 0 }),
     nextMail: () => Promise.reject(new Error('a silent server receives nothing')),
     close: () =>
       new Promise<void>((resolve) => {

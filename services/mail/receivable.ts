@@ -1,0 +1,124 @@
+import { promises as dns } from 'node:dns';
+
+/**
+ * Whether an address's domain can receive mail (docs/api.md §7, RFC 5321 §5.1): an MX record, or an
+ * A/AAAA record when it has none; a null MX (`0 .`, RFC 7505) or a domain that does not exist
+ * cannot. Asked of Node's resolver (the servers of `DNS_SERVERS`, or the system's), bounded, and
+ * cached in this process; a lookup that fails or times out says `failed`, and the mail is tried.
+ */
+
+export type DomainAnswer = 'found' | 'no_domain' | 'null_mx' | 'failed';
+
+export interface ReceivableDomains {
+  check(domain: string): Promise<DomainAnswer>;
+}
+
+export interface DomainCheckOptions {
+  /** `ip` or `ip:port` entries; none for the system's resolvers. */
+  servers?: string[];
+  /** Bound of one lookup (MX, then A and AAAA). */
+  timeoutMs?: number;
+  /** How long an answer is kept: found, and not found (no domain, null MX). Failures are not kept. */
+  foundTtlMs?: number;
+  missingTtlMs?: number;
+  /** Domains kept at most; the oldest entry goes first. */
+  maxEntries?: number;
+  /** Every answer, whether it came from the cache, and the resolver's error code of a failure. */
+  onAnswer?(answer: DomainAnswer, cached: boolean, errorCode?: string): void;
+}
+
+export const DOMAIN_CHECK_TIMEOUT_MS = 1500;
+const HOUR = 60 * 60 * 1000;
+
+/** A mail not tried because its domain cannot receive it: what the request's log line says. */
+export class UndeliverableDomainError extends Error {
+  constructor(readonly answer: 'no_domain' | 'null_mx') {
+    super(`the address's domain cannot receive mail (${answer})`);
+    this.name = 'UndeliverableDomainError';
+  }
+}
+
+/** The domain of an address, as the cache keys it. */
+export function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
+interface Entry {
+  answer: DomainAnswer;
+  expiresAt: number;
+}
+
+export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDomains {
+  const timeoutMs = opts.timeoutMs ?? DOMAIN_CHECK_TIMEOUT_MS;
+  const foundTtlMs = opts.foundTtlMs ?? HOUR;
+  const missingTtlMs = opts.missingTtlMs ?? 5 * 60 * 1000;
+  const maxEntries = opts.maxEntries ?? 10_000;
+  const cache = new Map<string, Entry>();
+  /** Lookups under way: concurrent sends to one domain share one. */
+  const inFlight = new Map<string, Promise<DomainAnswer>>();
+
+  const remember = (domain: string, answer: DomainAnswer) => {
+    if (answer === 'failed') return;
+    cache.delete(domain);
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+    cache.set(domain, { answer, expiresAt: Date.now() + (answer === 'found' ? foundTtlMs : missingTtlMs) });
+  };
+
+  const lookup = async (domain: string): Promise<DomainAnswer> => {
+    // A resolver of its own, so cancelling a late lookup cancels nothing else.
+    const resolver = new dns.Resolver({ timeout: timeoutMs, tries: 1 });
+    if (opts.servers?.length) resolver.setServers(opts.servers);
+    const timer = setTimeout(() => resolver.cancel(), timeoutMs);
+    try {
+      const answer = await ask(resolver, domain);
+      opts.onAnswer?.(answer, false);
+      remember(domain, answer);
+      return answer;
+    } catch (err) {
+      const code = codeOf(err);
+      opts.onAnswer?.('failed', false, typeof code === 'string' ? code : 'EUNKNOWN');
+      return 'failed';
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    check(rawDomain) {
+      const domain = rawDomain.toLowerCase();
+      const entry = cache.get(domain);
+      if (entry && entry.expiresAt > Date.now()) {
+        opts.onAnswer?.(entry.answer, true);
+        return Promise.resolve(entry.answer);
+      }
+      let pending = inFlight.get(domain);
+      if (!pending) {
+        pending = lookup(domain).finally(() => inFlight.delete(domain));
+        inFlight.set(domain, pending);
+      }
+      return pending;
+    },
+  };
+}
+
+/** Errors that are an answer about the domain, not a failure to get one. */
+const NO_SUCH_DOMAIN = 'ENOTFOUND';
+const NO_RECORDS = 'ENODATA';
+const codeOf = (err: unknown) => (err as { code?: unknown }).code;
+
+/** MX first; without MX, A and AAAA (RFC 5321 §5.1). Throws when the DNS could not answer. */
+async function ask(resolver: dns.Resolver, domain: string): Promise<Exclude<DomainAnswer, 'failed'>> {
+  try {
+    const mx = await resolver.resolveMx(domain);
+    if (mx.some((record) => record.exchange !== '' && record.exchange !== '.')) return 'found';
+    if (mx.length > 0) return 'null_mx';
+  } catch (err) {
+    if (codeOf(err) === NO_SUCH_DOMAIN) return 'no_domain';
+    if (codeOf(err) !== NO_RECORDS) throw err;
+  }
+  const addresses = await Promise.allSettled([resolver.resolve4(domain), resolver.resolve6(domain)]);
+  if (addresses.some((a) => a.status === 'fulfilled' && a.value.length > 0)) return 'found';
+  const failure = addresses.find((a) => a.status === 'rejected' && codeOf(a.reason) !== NO_SUCH_DOMAIN && codeOf(a.reason) !== NO_RECORDS);
+  if (failure?.status === 'rejected') throw failure.reason;
+  return 'no_domain';
+}
