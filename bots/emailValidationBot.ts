@@ -9,9 +9,7 @@ import {
   type UserState,
 } from 'botbuilder';
 import { SkillValidation, type ClaimsIdentity } from 'botframework-connector';
-import type { Logger } from 'pino';
 import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from 'botbuilder-dialogs';
-import { describeError } from '../services/logging';
 import { botTexts } from '../services/texts';
 import { isStartEvent } from '../dialogs/activityRouterDialog';
 import type { EmailValidationResult } from '../dialogs/emailValidationDialog';
@@ -28,7 +26,6 @@ export class EmailValidationBot extends ActivityHandler {
     private readonly conversationState: ConversationState,
     private readonly userState: UserState,
     private readonly rootDialog: Dialog,
-    private readonly logger: Logger,
   ) {
     super();
     this.dialogs = new DialogSet(conversationState.createProperty<DialogState>('DialogState')).add(rootDialog);
@@ -72,7 +69,7 @@ export class EmailValidationBot extends ActivityHandler {
 
     await this.conversationState.delete(context);
     const result = turn.result as EmailValidationResult | undefined;
-    if (result && isSkillCall(context)) await sendEndOfConversation(context, endOfConversation(result), this.logger);
+    if (result && isSkillCall(context)) await context.sendActivity(endOfConversation(result));
   }
 }
 
@@ -88,15 +85,6 @@ export function isSkillCall(context: TurnContext): boolean {
   // Without credentials botbuilder hands the turn an identity with no claims at all.
   const anonymous = (identity?.claims.length ?? 0) === 0;
   return anonymous && context.activity.recipient?.role === RoleTypes.Skill;
-}
-
-/** Sends the ending; a caller that refuses it changes nothing the person sees (logged, not thrown). */
-export async function sendEndOfConversation(context: TurnContext, activity: Partial<Activity>, logger: Logger): Promise<void> {
-  try {
-    await context.sendActivity(activity);
-  } catch (err) {
-    logger.warn({ error: describeError(err), code: activity.code }, 'endOfConversation refused by the caller');
-  }
 }
 
 /**

@@ -67,6 +67,7 @@ const schema = z
     ),
     ALLOW_ANONYMOUS_BOT: optionalText.pipe(bool.optional()),
     BOT_COMPANY: optionalText,
+    BOT_REPLY_TIMEOUT_MS: int(10000, 100, 60000),
   })
   .superRefine((env, ctx) => {
     if (env.MONGODB_URI && !env.CODE_PEPPER) {
@@ -109,6 +110,8 @@ export interface Config {
     company: string;
     /** Start with MongoDB and no credentials (the bot door then still answers loopback only). */
     allowAnonymous: boolean;
+    /** Bound of one reply posted to the channel or the root bot (docs/api.md §6). */
+    replyTimeoutMs: number;
   };
 }
 
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedTenantIds: list(e.ALLOWED_TENANT_IDS).map((id) => id.toLowerCase()),
       company: (e.BOT_COMPANY ?? 'CAER').toUpperCase(),
       allowAnonymous: e.ALLOW_ANONYMOUS_BOT ?? false,
+      replyTimeoutMs: e.BOT_REPLY_TIMEOUT_MS,
     },
   };
 }
