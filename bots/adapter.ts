@@ -145,7 +145,7 @@ export function createAdapter(opts: AdapterOptions): DoorAdapter {
     undefined,
     authenticationConfiguration(bot),
   );
-  const adapter = new DoorAdapter(auth, logger, bot.replyTimeoutMs, opts.onReplyFailed);
+  const adapter = new DoorAdapter(auth, logger, bot.replyTimeoutMs, (failure) => opts.onReplyFailed?.(failure));
   adapter.use(async (context, next) => {
     context.onSendActivities(async (_context, activities, send) => {
       // A typing indicator in the answer of an `expectReplies` turn would only arrive with the replies

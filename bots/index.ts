@@ -108,7 +108,7 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const userState = new UserState(storage);
   const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));
   const bot = new EmailValidationBot(conversationState, userState, router);
-  const adapter = createAdapter({ bot: config.bot, logger, conversationState, onReplyFailed: opts.onReplyFailed });
+  const adapter = createAdapter({ bot: config.bot, logger, conversationState, onReplyFailed: (failure) => opts.onReplyFailed?.(failure) });
   const manifests = loadManifests({ publicUrl: config.publicUrl, appId: config.bot.appId });
   const turnWindowMs = opts.turnWindowMs ?? TURN_WINDOW_MS;
   /** Turns answered `202` that still run. */
