@@ -102,18 +102,21 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
       assert.deepEqual(await app.bot.storage.read([chat.stateKey, `emulator/conversations/${'c'.repeat(2000)}/`]), {});
     });
 
-    it("replies to the Agents Playground's default connector address, http://localhost:<port>/_connector", async () => {
-      // The Playground builds its serviceUrl as `http://localhost:${port}/_connector` unless --su is given.
-      const playground = await startChannel({ host: 'localhost', basePath: '/_connector' });
-      try {
-        assert.match(playground.serviceUrl, /^http:\/\/localhost:\d+\/_connector$/);
-        const chat = new HttpConversation(app.baseUrl, playground);
-        const greeting = await chat.send({ type: 'conversationUpdate', membersAdded: [chat.user, chat.bot] });
-        assert.equal(greeting.status, 200);
-        assert.deepEqual(greeting.replies.map((a) => a.text), [botTexts.welcome]);
-        assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
-      } finally {
-        await playground.close();
+    it("replies to the Agents Playground's and the Emulator's default addresses, http://localhost:<port>[/_connector]", async () => {
+      // The Playground builds its serviceUrl as `http://localhost:${port}/_connector` unless --su is
+      // given; the Emulator sends `http://localhost:${port}` unless its "localhost override" is set.
+      for (const basePath of ['/_connector', '']) {
+        const client = await startChannel({ host: 'localhost', basePath });
+        try {
+          assert.match(client.serviceUrl, /^http:\/\/localhost:\d+(\/_connector)?$/);
+          const chat = new HttpConversation(app.baseUrl, client);
+          const greeting = await chat.send({ type: 'conversationUpdate', membersAdded: [chat.user, chat.bot] });
+          assert.equal(greeting.status, 200);
+          assert.deepEqual(greeting.replies.map((a) => a.text), [botTexts.welcome]);
+          assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
+        } finally {
+          await client.close();
+        }
       }
     });
 
