@@ -56,6 +56,8 @@ export interface AppOverrides {
   logger?: Logger;
   /** The notification worker's pace (tests retry in milliseconds, not minutes). */
   notifier?: Partial<NotifierTiming>;
+  /** When a bot turn still running is answered `202` (tests wait less than Bot Framework's window). */
+  botTurnWindowMs?: number;
 }
 
 /** Stopping the notification worker and closing the database client are bounded too, so a stop always ends. */
@@ -73,7 +75,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     : createOutboxMailer(config.outboxDir);
   let started: Awaited<ReturnType<typeof startServing>>;
   try {
-    started = await startServing(config, { logger, observability, stores, mailer, notifierTiming: overrides.notifier });
+    started = await startServing(config, {
+      logger,
+      observability,
+      stores,
+      mailer,
+      notifierTiming: overrides.notifier,
+      botTurnWindowMs: overrides.botTurnWindowMs,
+    });
   } catch (err) {
     // Nothing half-started stays behind: the SMTP worker and the database client go too.
     mailer.close();
@@ -86,6 +95,10 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   const close = (graceMs = config.shutdownGraceMs) =>
     (closing ??= (async () => {
       const clean = await http.stop(graceMs);
+      // A bot turn answered before it finished still saves its state (its replies are bounded).
+      await withDeadline(bot.settled(), graceMs, 'bot turns answered before they finished').catch((err: unknown) =>
+        logger.warn({ error: describeError(err) }, 'bot turns still running at stop: their state may not be saved'),
+      );
       // A notification in flight is cut and left for another instance, or the next start, to retry.
       await withDeadline(notifier.stop(), CLOSE_TIMEOUT_MS, 'stopping the notification worker').catch((err: unknown) =>
         logger.warn({ error: describeError(err) }, 'notification worker still busy at stop: its leases will lapse'),
@@ -102,7 +115,14 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
 /** Everything after the stores and the mailer: demo data, service, bot, server, listening. */
 async function startServing(
   config: Config,
-  parts: { logger: Logger; observability: Observability; stores: Stores; mailer: Mailer; notifierTiming?: Partial<NotifierTiming> },
+  parts: {
+    logger: Logger;
+    observability: Observability;
+    stores: Stores;
+    mailer: Mailer;
+    notifierTiming?: Partial<NotifierTiming>;
+    botTurnWindowMs?: number;
+  },
 ) {
   const { logger, observability, stores, mailer } = parts;
   if (config.seedDemo) await seedDemo(stores);
@@ -155,7 +175,9 @@ async function startServing(
     stores,
     logger,
     onTurn: (turn) => observability.botTurn(turn),
+    onReplyFailed: (failure) => observability.botReplyFailed(failure),
     requestId: (req) => observability.requestId(req),
+    turnWindowMs: parts.botTurnWindowMs,
   });
   const server = createServer({
     service: bounded,

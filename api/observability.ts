@@ -70,6 +70,7 @@ export class Observability {
   private readonly lookupMisses: Counter<'door'>;
   private readonly botTurns: Counter<'outcome'>;
   private readonly botTurnDuration: Histogram;
+  private readonly botRepliesFailed: Counter<'failure'>;
   private readonly notificationAttempts: Counter<'result'>;
   private readonly domainChecks: Counter<'result' | 'cached'>;
 
@@ -111,6 +112,12 @@ export class Observability {
       name: 'bot_turn_duration_seconds',
       help: 'Time a bot turn took.',
       buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.botRepliesFailed = new Counter({
+      name: 'bot_replies_failed_total',
+      help: 'Bot replies not delivered to the channel or the root bot, by failure: timeout (BOT_REPLY_TIMEOUT_MS) or failed.',
+      labelNames: ['failure'],
       registers,
     });
 
@@ -235,6 +242,11 @@ export class Observability {
       { reqId: turn.req && this.requestId(turn.req), event: 'botTurn', outcome, durationMs: roundMs(turn.durationMs) },
       'bot turn',
     );
+  }
+
+  /** A bot reply that did not reach the channel or the root bot (the bot's adapter logs its line). */
+  botReplyFailed(failure: 'timeout' | 'failed'): void {
+    this.botRepliesFailed.inc({ failure });
   }
 
   private begin(req: Request, res: Response): void {

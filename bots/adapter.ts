@@ -1,25 +1,33 @@
 import {
   ActivityTypes,
+  Channels,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
+  DeliveryModes,
   TextFormatTypes,
   type Activity,
   type InvokeResponse,
   type BotState,
+  type ResourceResponse,
   type TurnContext,
 } from 'botbuilder';
-import { AuthenticationConfiguration, allowedCallersClaimsValidator } from 'botframework-connector';
+import {
+  AuthenticationConfiguration,
+  allowedCallersClaimsValidator,
+  type BotFrameworkAuthentication,
+  type ConnectorClient,
+} from 'botframework-connector';
 // Not re-exported by botbuilder's index: the same parsing of timestamps `CloudAdapter.process` does.
 import { validateAndFixActivity } from 'botbuilder/lib/activityValidator';
 import type { Logger } from 'pino';
 import type { Config } from '../services/config';
 import { botTexts } from '../services/texts';
 import { isSkillCall } from '../dialogs/skillCall';
-import { sendEndOfConversation } from './emailValidationBot';
 
 /**
  * The Bot Framework adapter: authentication from the `MicrosoftApp*` variables, callers limited by
- * `ALLOWED_CALLERS`, and the one place an unexpected error in a turn is caught.
+ * `ALLOWED_CALLERS`, each reply posted within its own bound, and the one place an unexpected error in
+ * a turn is caught.
  */
 
 /** Where a turn keeps the id of the HTTP request that carried it (`TurnContext.turnState`). */
@@ -28,22 +36,101 @@ export const REQUEST_ID = Symbol('requestId');
 /** `endOfConversation` code a skill uses for its own failure (as the Bot Framework skill samples). */
 export const SKILL_ERROR = 'SkillError';
 
+/** Why a reply did not reach the channel or the root bot: no answer within its bound, or a failure. */
+export type ReplyFailure = 'timeout' | 'failed';
+
 export interface AdapterOptions {
   bot: Config['bot'];
   logger: Logger;
   /** Cleared when a turn fails, so the next message starts afresh. */
   conversationState: BotState;
+  /** Called once per reply that was not delivered (for the metrics). */
+  onReplyFailed?(failure: ReplyFailure): void;
 }
 
 /**
  * botbuilder's `CloudAdapter`, with each turn run for the door (`bots/index.ts`), which writes the
  * answer and words its refusals: no stack printed for a caller whose token is refused.
+ *
+ * Each reply is its own POST to the caller's `serviceUrl` (the channel, or the root bot that forwards
+ * it to its own channel before it answers), bounded by `BOT_REPLY_TIMEOUT_MS`, retries included.
+ * That time is the caller's, not the service's (docs/api.md §6): a reply that times out or fails is
+ * logged and counted, and the turn goes on, so its work is kept and its state saved.
  */
 export class DoorAdapter extends CloudAdapter {
+  constructor(
+    auth: BotFrameworkAuthentication,
+    private readonly logger: Logger,
+    private readonly replyTimeoutMs: number,
+    private readonly onReplyFailed: (failure: ReplyFailure) => void = () => {},
+  ) {
+    super(auth);
+  }
+
   /** Authenticates `authHeader` and runs one turn; the invoke response, if any. Throws `AuthenticationError` for a refused caller. */
   runTurn(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
     return this.processActivity(authHeader, validateAndFixActivity(activity), logic);
   }
+
+  override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const responses: ResourceResponse[] = [];
+    for (const activity of activities) {
+      responses.push(isPost(activity) ? await this.post(context, activity) : (await super.sendActivities(context, [activity]))[0]);
+    }
+    return responses;
+  }
+
+  /** One reply, as botbuilder posts it, within its bound; a reply not delivered is logged, never thrown. */
+  private async post(context: TurnContext, activity: Partial<Activity>): Promise<ResourceResponse> {
+    delete activity.id;
+    const { conversations } = context.turnState.get<ConnectorClient>(this.ConnectorClientKey);
+    const conversationId = activity.conversation!.id;
+    const options = { abortSignal: AbortSignal.timeout(this.replyTimeoutMs) };
+    try {
+      return activity.replyToId
+        ? await conversations.replyToActivity(conversationId, activity.replyToId, activity, options)
+        : await conversations.sendToConversation(conversationId, activity, options);
+    } catch (err) {
+      const failure: ReplyFailure = options.abortSignal.aborted ? 'timeout' : 'failed';
+      // Never the error's message: a channel's answer may quote what it was sent.
+      const { name, code, statusCode } = err as { name?: string; code?: string; statusCode?: number };
+      this.logger.warn(
+        {
+          reqId: context.turnState.get(REQUEST_ID),
+          activityType: activity.type,
+          failure,
+          timeoutMs: this.replyTimeoutMs,
+          status: statusCode,
+          error: { type: name, code },
+        },
+        'reply not delivered',
+      );
+      this.onReplyFailed(failure);
+      return { id: '' };
+    }
+  }
+}
+
+/**
+ * Whether botbuilder would POST `activity` to the `serviceUrl`: not a delay, not an invoke's own
+ * answer, not a trace outside the Emulator (the rule of botbuilder's `CloudAdapterBase`). Replies in
+ * the `expectReplies` delivery mode never come here: botbuilder buffers them for the answer.
+ */
+function isPost(activity: Partial<Activity>): boolean {
+  switch (activity.type) {
+    case 'delay':
+    case ActivityTypes.InvokeResponse:
+      return false;
+    case ActivityTypes.Trace:
+      return activity.channelId === Channels.Emulator;
+    default:
+      return true;
+  }
+}
+
+/** Whether the caller takes the turn's replies in the answer (`expectReplies`) rather than as posts. */
+function expectsReplies(context: TurnContext): boolean {
+  return context.activity.deliveryMode === DeliveryModes.ExpectReplies;
 }
 
 export function createAdapter(opts: AdapterOptions): DoorAdapter {
@@ -58,11 +145,15 @@ export function createAdapter(opts: AdapterOptions): DoorAdapter {
     undefined,
     authenticationConfiguration(bot),
   );
-  const adapter = new DoorAdapter(auth);
-  // Every text is plain: a masked email (`aaa*****bbb@email.com`) read as markdown turns into bold
-  // and a link to another address. Nothing the bot says uses markdown.
+  const adapter = new DoorAdapter(auth, logger, bot.replyTimeoutMs, (failure) => opts.onReplyFailed?.(failure));
   adapter.use(async (context, next) => {
     context.onSendActivities(async (_context, activities, send) => {
+      // A typing indicator in the answer of an `expectReplies` turn would only arrive with the replies
+      // it announces: left out (botbuilder sends what is left of this same array).
+      if (expectsReplies(context)) removeWhere(activities, (activity) => activity.type === ActivityTypes.Typing);
+      if (activities.length === 0) return [];
+      // Every text is plain: a masked email (`aaa*****bbb@email.com`) read as markdown turns into bold
+      // and a link to another address. Nothing the bot says uses markdown.
       for (const activity of activities) if (activity.type === ActivityTypes.Message) activity.textFormat ??= TextFormatTypes.Plain;
       return send();
     });
@@ -83,11 +174,9 @@ export function createAdapter(opts: AdapterOptions): DoorAdapter {
     );
     try {
       await context.sendActivity(botTexts.unexpectedError);
+      if (isSkillCall(context)) await context.sendActivity({ type: ActivityTypes.EndOfConversation, code: SKILL_ERROR });
     } catch (err) {
       logger.error({ err }, 'could not answer a failed bot turn');
-    }
-    if (isSkillCall(context)) {
-      await sendEndOfConversation(context, { type: ActivityTypes.EndOfConversation, code: SKILL_ERROR }, logger);
     }
     try {
       await opts.conversationState.delete(context);
@@ -96,6 +185,11 @@ export function createAdapter(opts: AdapterOptions): DoorAdapter {
     }
   };
   return adapter;
+}
+
+/** Removes, in place, the items of `items` that `match`. */
+function removeWhere<T>(items: T[], match: (item: T) => boolean): void {
+  for (let i = items.length - 1; i >= 0; i--) if (match(items[i])) items.splice(i, 1);
 }
 
 /**

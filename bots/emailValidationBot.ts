@@ -7,9 +7,7 @@ import {
   type TurnContext,
   type UserState,
 } from 'botbuilder';
-import type { Logger } from 'pino';
 import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from 'botbuilder-dialogs';
-import { describeError } from '../services/logging';
 import { botTexts } from '../services/texts';
 import { isStartEvent } from '../dialogs/activityRouterDialog';
 import { isSkillCall } from '../dialogs/skillCall';
@@ -27,7 +25,6 @@ export class EmailValidationBot extends ActivityHandler {
     private readonly conversationState: ConversationState,
     private readonly userState: UserState,
     private readonly rootDialog: Dialog,
-    private readonly logger: Logger,
   ) {
     super();
     this.dialogs = new DialogSet(conversationState.createProperty<DialogState>('DialogState')).add(rootDialog);
@@ -71,16 +68,7 @@ export class EmailValidationBot extends ActivityHandler {
 
     await this.conversationState.delete(context);
     const result = turn.result as EmailValidationResult | undefined;
-    if (result && isSkillCall(context)) await sendEndOfConversation(context, endOfConversation(result), this.logger);
-  }
-}
-
-/** Sends the ending; a caller that refuses it changes nothing the person sees (logged, not thrown). */
-export async function sendEndOfConversation(context: TurnContext, activity: Partial<Activity>, logger: Logger): Promise<void> {
-  try {
-    await context.sendActivity(activity);
-  } catch (err) {
-    logger.warn({ error: describeError(err), code: activity.code }, 'endOfConversation refused by the caller');
+    if (result && isSkillCall(context)) await context.sendActivity(endOfConversation(result));
   }
 }
 

@@ -10,9 +10,9 @@ import { describeError } from '../services/logging';
 import { readJsonBody, type BodyRefusal, type BodyResult } from '../services/httpBody';
 import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
-import { createAdapter, REQUEST_ID, type DoorAdapter } from './adapter';
+import { createAdapter, REQUEST_ID, type DoorAdapter, type ReplyFailure } from './adapter';
 import { EmailValidationBot } from './emailValidationBot';
-import { isLoopbackAddress, isLoopbackServiceUrl } from './loopback';
+import { isLoopbackAddress, loopbackReplyUrl } from './loopback';
 import { loadManifests } from './manifest';
 
 /**
@@ -25,11 +25,12 @@ export const MANIFEST_PATH = '/manifest';
 /** Activities are small (a channel's message, a skill's event): this bounds what is buffered. */
 const MAX_ACTIVITY_BYTES = 64 * 1024;
 /**
- * A turn, its replies to the channel included, is answered within this (CONTRACT §6's 5 s); past it
- * the caller gets a 503. The turn itself is not cancelled: its replies are botbuilder's connector
- * client's, with that client's own retries and no bound of ours.
+ * When a turn still running is answered `202` and left to finish (docs/api.md §6): Bot Framework gives
+ * a bot 15 s to answer an activity, and the answer still has to travel. The service's own work in a
+ * turn is bounded by 5 s (services/port.ts); the rest is the replies, each posted within its own
+ * bound (`BOT_REPLY_TIMEOUT_MS`), whose time is the caller's.
  */
-const BOT_TURN_DEADLINE_MS = 4500;
+export const TURN_WINDOW_MS = 14_000;
 /** Ids of channels are short (Teams' longest are about 150 characters); longer ones would only fill the state store. */
 const MAX_ID_LENGTH = 512;
 
@@ -52,6 +53,10 @@ export interface BotDoorOptions {
   onTurn?(turn: BotTurnReport): void;
   /** The id the request's log line carries, for the log line of a turn that fails. */
   requestId?(req: Request): string | undefined;
+  /** Called once per reply that did not reach the channel or the root bot, for the metrics. */
+  onReplyFailed?(failure: ReplyFailure): void;
+  /** When a turn still running is answered `202`; `TURN_WINDOW_MS` unless a test shortens it. */
+  turnWindowMs?: number;
 }
 
 export interface BotDoor {
@@ -60,6 +65,8 @@ export interface BotDoor {
   adapter: DoorAdapter;
   /** Registers the bot's routes (`createServer`'s `extend`). */
   register(server: Server): void;
+  /** Resolves when every turn answered `202` before it finished has finished too (for a clean stop). */
+  settled(): Promise<void>;
 }
 
 interface ActivityShape {
@@ -100,26 +107,39 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const conversationState = new ConversationState(storage);
   const userState = new UserState(storage);
   const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));
-  const bot = new EmailValidationBot(conversationState, userState, router, logger);
-  const adapter = createAdapter({ bot: config.bot, logger, conversationState });
+  const bot = new EmailValidationBot(conversationState, userState, router);
+  const adapter = createAdapter({ bot: config.bot, logger, conversationState, onReplyFailed: (failure) => opts.onReplyFailed?.(failure) });
   const manifests = loadManifests({ publicUrl: config.publicUrl, appId: config.bot.appId });
+  const turnWindowMs = opts.turnWindowMs ?? TURN_WINDOW_MS;
+  /** Turns answered `202` that still run. */
+  const late = new Set<Promise<void>>();
+
+  /** A turn answered before it finished: it runs on, and how it ends is logged. */
+  const finishLate = (turn: Promise<unknown>, reqId: string | undefined, started: number) => {
+    const done = turn.then(
+      () => logger.info({ reqId, durationMs: Date.now() - started }, 'bot turn finished after its answer'),
+      (err: unknown) => logger.error({ reqId, error: describeError(err) }, 'bot turn failed after its answer'),
+    );
+    late.add(done);
+    void done.finally(() => late.delete(done));
+  };
 
   const messages = async (req: Request, res: Response): Promise<void> => {
     const started = Date.now();
-    const checked = checkActivity(await readJsonBody(req, res, MAX_ACTIVITY_BYTES), anonymous, req.socket.remoteAddress);
+    const checked = await checkActivity(await readJsonBody(req, res, MAX_ACTIVITY_BYTES), anonymous, req.socket.remoteAddress);
     if ('refusal' in checked) {
       refuse(res, checked.refusal);
       opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
       return;
     }
+    const reqId = opts.requestId?.(req);
+    const logic = (context: TurnContext) => {
+      context.turnState.set(REQUEST_ID, reqId);
+      return bot.run(context);
+    };
+    const turn = adapter.runTurn(req.headers.authorization ?? '', checked.activity as Activity, logic);
     try {
-      const authHeader = req.headers.authorization ?? '';
-      const logic = (context: TurnContext) => {
-        context.turnState.set(REQUEST_ID, opts.requestId?.(req));
-        return bot.run(context);
-      };
-      // Within the turn's deadline, whatever the channel's endpoint does with the replies meanwhile.
-      const invoke = await withDeadline(adapter.runTurn(authHeader, checked.activity as Activity, logic), BOT_TURN_DEADLINE_MS, 'bot turn');
+      const invoke = await withDeadline(turn, turnWindowMs, 'bot turn');
       if (invoke?.body === undefined) {
         res.writeHead(invoke?.status ?? 200);
         res.end();
@@ -127,11 +147,19 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
         sendJson(res, invoke.status, invoke.body);
       }
     } catch (err) {
-      const [status, error] = turnFailure(err);
-      const line = { reqId: opts.requestId?.(req), status, error: describeError(err) };
-      if (status === 500) logger.error(line, 'bot turn failed');
-      else logger.warn({ ...line, error: { type: line.error.type, message: line.error.message } }, 'bot turn refused');
-      sendJson(res, status, { error });
+      if (err instanceof DeadlineError) {
+        // The caller was slow to take the replies, not the service to do its work: never an error status.
+        res.writeHead(202);
+        res.end();
+        logger.warn({ reqId, windowMs: turnWindowMs }, 'bot turn still running at the end of the window: answered 202, left to finish');
+        finishLate(turn, reqId, started);
+      } else {
+        const [status, error] = turnFailure(err);
+        const line = { reqId, status, error: describeError(err) };
+        if (status === 500) logger.error(line, 'bot turn failed');
+        else logger.warn({ ...line, error: { type: line.error.type, message: line.error.message } }, 'bot turn refused');
+        sendJson(res, status, { error });
+      }
     }
     // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type, and
     // only a type Bot Framework defines (a metric label per invented type would grow without bound).
@@ -154,6 +182,9 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
       server.post(MESSAGES_PATH, messages);
       server.get(`${MANIFEST_PATH}/:name`, manifest);
     },
+    settled: async () => {
+      while (late.size > 0) await Promise.all(late);
+    },
   };
 }
 
@@ -170,28 +201,31 @@ const REFUSALS: Record<Refusal, [number, string]> = {
   idTooLong: [400, `an activity's ids are at most ${MAX_ID_LENGTH} characters`],
   badServiceUrl: [400, 'serviceUrl must be an http(s) URL'],
   notLoopbackClient: [403, 'without bot credentials, /api/messages answers requests from this machine (loopback) only'],
-  notLoopbackServiceUrl: [400, 'without bot credentials, serviceUrl must be http(s) to 127.0.0.0/8 or [::1]'],
+  notLoopbackServiceUrl: [400, 'without bot credentials, serviceUrl must be http(s) to 127.0.0.0/8, [::1] or localhost (resolving to loopback only)'],
 };
 
 /**
  * The activity a body holds, or why it is refused before the adapter sees it: unreadable, not an
  * activity, a `serviceUrl` that is not a URL, and, without credentials, a caller or a `serviceUrl`
- * off this machine. Decided before any outbound call.
+ * off this machine. Decided before any outbound call; without credentials, `localhost` in the
+ * `serviceUrl` is replaced by the loopback address it was checked to resolve to (bots/loopback.ts).
  */
-function checkActivity(
+async function checkActivity(
   read: BodyResult,
   anonymous: boolean,
   remoteAddress: string | undefined,
-): { activity: ActivityShape } | { refusal: Refusal } {
+): Promise<{ activity: ActivityShape } | { refusal: Refusal }> {
   if (!read.ok) return { refusal: read.refusal };
   const activity = read.value;
   if (!isActivity(activity)) return { refusal: 'notAnActivity' };
   if (longestId(activity) > MAX_ID_LENGTH) return { refusal: 'idTooLong' };
   const { serviceUrl } = activity;
   if (serviceUrl !== undefined && (typeof serviceUrl !== 'string' || !URL.canParse(serviceUrl))) return { refusal: 'badServiceUrl' };
-  if (anonymous && !isLoopbackAddress(remoteAddress)) return { refusal: 'notLoopbackClient' };
-  if (anonymous && (typeof serviceUrl !== 'string' || !isLoopbackServiceUrl(serviceUrl))) return { refusal: 'notLoopbackServiceUrl' };
-  return { activity };
+  if (!anonymous) return { activity };
+  if (!isLoopbackAddress(remoteAddress)) return { refusal: 'notLoopbackClient' };
+  const replyUrl = typeof serviceUrl === 'string' ? await loopbackReplyUrl(serviceUrl) : null;
+  if (replyUrl === null) return { refusal: 'notLoopbackServiceUrl' };
+  return { activity: { ...activity, serviceUrl: replyUrl } };
 }
 
 function refuse(res: Response, why: Refusal): void {
@@ -202,7 +236,6 @@ function refuse(res: Response, why: Refusal): void {
 /** A turn that did not run to its answer: the status and the one-line reason the caller gets. */
 function turnFailure(err: unknown): [number, string] {
   if (err instanceof AuthenticationError) return [401, 'the caller is not authenticated for this bot'];
-  if (err instanceof DeadlineError) return [503, `the turn did not finish within ${BOT_TURN_DEADLINE_MS} ms`];
   return [500, 'the turn failed'];
 }
 

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 
 /**
@@ -14,17 +15,36 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return address === '::1';
 }
 
+/** The addresses a name resolves to, in the resolver's order. */
+export type Resolve = (hostname: string) => Promise<string[]>;
+
+const resolveWithSystem: Resolve = async (hostname) => (await lookup(hostname, { all: true, order: 'verbatim' })).map((a) => a.address);
+
 /**
- * A `serviceUrl` the bot may reply to without credentials: http(s) to a literal loopback address,
- * as the URL parser reads it (so `http://2130706433/` is 127.0.0.1), never `0.0.0.0` or a name.
+ * Where to reply, without credentials, for `serviceUrl`; `null` when it may not be replied to.
+ * http(s) only; a literal loopback address as the URL parser reads it (so `http://2130706433/` is
+ * 127.0.0.1; never `0.0.0.0`) as it is; the exact name `localhost` (what the Emulator and the Agents
+ * Playground send by default) when every address it resolves to is loopback (RFC 6761), rewritten to
+ * the first of them, so the replies connect to the address checked and the name is never resolved
+ * again. Any other name is refused.
  */
-export function isLoopbackServiceUrl(serviceUrl: string): boolean {
+export async function loopbackReplyUrl(serviceUrl: string, resolve: Resolve = resolveWithSystem): Promise<string | null> {
   let url: URL;
   try {
     url = new URL(serviceUrl);
   } catch {
-    return false;
+    return null;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  return url.hostname === '[::1]' || (isIPv4(url.hostname) && url.hostname.startsWith('127.'));
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (isLoopbackHost(url.hostname)) return serviceUrl;
+  if (url.hostname !== 'localhost') return null;
+  const addresses = await resolve(url.hostname).catch(() => []);
+  if (addresses.length === 0 || !addresses.every(isLoopbackAddress)) return null;
+  url.hostname = isIPv4(addresses[0]) ? addresses[0] : `[${addresses[0]}]`;
+  return url.href;
+}
+
+/** A URL's hostname that is a literal loopback address. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === '[::1]' || (isIPv4(hostname) && hostname.startsWith('127.'));
 }

@@ -107,6 +107,7 @@ const schema = z
     ),
     ALLOW_ANONYMOUS_BOT: optionalText.pipe(bool.optional()),
     BOT_COMPANY: optionalText,
+    BOT_REPLY_TIMEOUT_MS: int(10000, 100, 60000),
   })
   .superRefine((env, ctx) => {
     const plain = env.SMTP_PLAIN_LOOPBACK && env.SMTP_URL ? parseSmtpUrl(env.SMTP_URL) : undefined;
@@ -175,6 +176,8 @@ export interface Config {
     company: string;
     /** Start with MongoDB and no credentials (the bot door then still answers loopback only). */
     allowAnonymous: boolean;
+    /** Bound of one reply posted to the channel or the root bot (docs/api.md §6). */
+    replyTimeoutMs: number;
   };
 }
 
@@ -232,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedTenantIds: list(e.ALLOWED_TENANT_IDS).map((id) => id.toLowerCase()),
       company: (e.BOT_COMPANY ?? 'CAER').toUpperCase(),
       allowAnonymous: e.ALLOW_ANONYMOUS_BOT ?? false,
+      replyTimeoutMs: e.BOT_REPLY_TIMEOUT_MS,
     },
   };
 }

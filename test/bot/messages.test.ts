@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { strict as assert } from 'node:assert';
 import type { ConversationAccount } from 'botbuilder';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { cpf } from 'cpf-cnpj-validator';
 import { botTexts } from '../../services/texts';
@@ -69,11 +68,13 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     const post = (body: string, base = app.baseUrl) =>
       request<{ error: string }>(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
-    it('refuses a serviceUrl that is not a literal loopback address with 400, before any outbound call', async () => {
+    it('refuses a serviceUrl that is not a loopback address or localhost with 400, before any outbound call', async () => {
       const trap = await startChannel();
       const port = new URL(trap.serviceUrl).port;
       try {
-        for (const serviceUrl of [`http://localhost:${port}`, `http://0.0.0.0:${port}`, `http://0:${port}`, 'http://10.0.0.1/', `ftp://127.0.0.1:${port}`]) {
+        const refused = [`http://0.0.0.0:${port}`, `http://0:${port}`, 'http://10.0.0.1/', `ftp://127.0.0.1:${port}`,
+          `http://localhost.:${port}`, `http://app.localhost:${port}`, `http://localhost.localdomain:${port}`];
+        for (const serviceUrl of refused) {
           const res = await post(activity(serviceUrl));
           assert.equal(res.status, 400, serviceUrl);
           assert.match(res.body.error, /127\.0\.0\.0\/8/);
@@ -101,19 +102,21 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
       assert.deepEqual(await app.bot.storage.read([chat.stateKey, `emulator/conversations/${'c'.repeat(2000)}/`]), {});
     });
 
-    it('answers within the turn deadline when the channel never answers the replies', async () => {
-      // Accepts connections and never says a word: each reply would wait for ever.
-      const sockets = new Set<Socket>();
-      const silent = createServer((socket) => sockets.add(socket));
-      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      const { port } = silent.address() as AddressInfo;
-      try {
-        const chat = new HttpConversation(app.baseUrl, { ...channel, serviceUrl: `http://127.0.0.1:${port}` });
-        const turn = await chat.send({ type: 'message', text: 'oi' });
-        assert.equal(turn.status, 503);
-      } finally {
-        sockets.forEach((socket) => socket.destroy());
-        await new Promise((resolve) => silent.close(resolve));
+    it("replies to the Agents Playground's and the Emulator's default addresses, http://localhost:<port>[/_connector]", async () => {
+      // The Playground builds its serviceUrl as `http://localhost:${port}/_connector` unless --su is
+      // given; the Emulator sends `http://localhost:${port}` unless its "localhost override" is set.
+      for (const basePath of ['/_connector', '']) {
+        const client = await startChannel({ host: 'localhost', basePath });
+        try {
+          assert.match(client.serviceUrl, /^http:\/\/localhost:\d+(\/_connector)?$/);
+          const chat = new HttpConversation(app.baseUrl, client);
+          const greeting = await chat.send({ type: 'conversationUpdate', membersAdded: [chat.user, chat.bot] });
+          assert.equal(greeting.status, 200);
+          assert.deepEqual(greeting.replies.map((a) => a.text), [botTexts.welcome]);
+          assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
+        } finally {
+          await client.close();
+        }
       }
     });
 

@@ -87,13 +87,14 @@ describe('the skill, played by a root bot over HTTP (no credentials)', () => {
   });
 
   it('a root that refuses the endOfConversation changes nothing the person sees: no apology follows', async () => {
-    const refusing = await startChannel((activity) => activity.type === 'endOfConversation');
+    const refusing = await startChannel({ refuse: (activity) => activity.type === 'endOfConversation' });
     try {
       const caller = new HttpConversation(app.baseUrl, refusing, 'emulator', 'skill');
       const { status, replies } = await caller.send(start({ cpfCnpj: '52998224725', email: EMAIL }));
       assert.equal(status, 200);
       assert.deepEqual(replies.map((a) => a.text ?? a.type), ['Cliente não encontrado para o CPF/CNPJ informado.']);
-      assert.ok(logs.lines().some((l) => l.msg === 'endOfConversation refused by the caller' && l.level === 'warn'));
+      const refused = logs.lines().filter((l) => l.msg === 'reply not delivered');
+      assert.deepEqual(refused.map((l) => [l.level, l.activityType, l.status]), [['warn', 'endOfConversation', 400]]);
       assert.ok(!logs.lines().some((l) => l.msg === 'unexpected error in a bot turn'));
     } finally {
       await refusing.close();

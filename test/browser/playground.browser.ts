@@ -35,7 +35,8 @@ describe('the conversation in the Agents Playground (headless Chromium)', functi
     const port = await freePort();
     playground = spawn(
       join(ROOT, 'node_modules/.bin/agentsplayground'),
-      ['-e', `${service.baseUrl}/api/messages`, '-c', 'emulator', '-p', String(port), '--su', `http://127.0.0.1:${port}/_connector`],
+      // No --su: the Playground's own connector address, http://localhost:<port>/_connector (docs/api.md §5).
+      ['-e', `${service.baseUrl}/api/messages`, '-c', 'emulator', '-p', String(port)],
       { env: { ...process.env, TEAMSAPPTESTER_BROWSER: 'none' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise<void>((ready) => playground.stdout!.on('data', (chunk: Buffer) => /Listening on/.test(String(chunk)) && ready()));

@@ -239,10 +239,11 @@ describe('an SMTP server that cannot be used, at start', () => {
 
 describe('ids a bot activity brings', () => {
   it('pass the same censoring as the rest of a log line when the turn fails', async () => {
-    // The channel refuses the bot's replies, so the turn fails and its error is logged with the conversation's id.
-    const channel = await startChannel(() => true);
+    // The conversation's state cannot be saved, so the turn fails and its error is logged with the conversation's id.
+    const channel = await startChannel();
     const logs = captureLogs();
     const app = await startTestApp({ SEED_DEMO: 'true' }, { logger: logs.logger });
+    const write = sinon.stub(app.bot.storage, 'write').rejects(new Error('the database is gone'));
     try {
       const chat = new HttpConversation(app.baseUrl, channel);
       const conversationId = `conv ${CPF} ${EMAIL} 12.ABC.345/01DE-35`;
@@ -252,6 +253,7 @@ describe('ids a bot activity brings', () => {
       assert.equal(line.conversationId, 'conv [cpfCnpj] [email] [cpfCnpj]');
       for (const secret of [CPF, EMAIL, '12.ABC.345/01DE-35']) assert.ok(!logs.text().includes(secret), secret);
     } finally {
+      write.restore();
       await app.close();
       await channel.close();
     }

@@ -18,17 +18,36 @@ export interface ChannelReply {
 export interface TestChannel {
   serviceUrl: string;
   replies: ChannelReply[];
+  /** How long the channel takes to answer each post (a real channel: a few hundred ms to over a second). */
+  delayMs: number;
+  /** While set, posts are received and never answered (until `release()`). */
+  holding: boolean;
+  /** Posts received and not answered yet. */
+  held(): number;
+  /** Answers the posts held, as late as that, and stops holding. */
+  release(): void;
   close(): Promise<void>;
 }
 
-const REPLY_PATH = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
+export interface ChannelOptions {
+  /**
+   * Activities the channel answers `400 Invalid input` instead of taking, as Teams and the Agents
+   * Playground do with a bot's `endOfConversation`.
+   */
+  refuse?(activity: Partial<Activity>): boolean;
+  delayMs?: number;
+  /** Where it listens: `127.0.0.1` unless given (`localhost`: the first address the name resolves to). */
+  host?: string;
+  /** Before `/v3/conversations/…`, as the Agents Playground's `/_connector`. */
+  basePath?: string;
+}
 
-/**
- * `refuse` names activities the channel answers `400 Invalid input` instead of taking, as Teams and
- * the Agents Playground do with a bot's `endOfConversation`.
- */
-export async function startChannel(refuse: (activity: Partial<Activity>) => boolean = () => false): Promise<TestChannel> {
+/** The Bot Framework connector's reply routes, under any base path. */
+const REPLY_PATH = /\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/;
+
+export async function startChannel(options: ChannelOptions = {}): Promise<TestChannel> {
   const replies: ChannelReply[] = [];
+  const parked: (() => void)[] = [];
   const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const match = req.method === 'POST' ? REPLY_PATH.exec(req.url ?? '') : null;
     if (!match) {
@@ -38,7 +57,11 @@ export async function startChannel(refuse: (activity: Partial<Activity>) => bool
       return;
     }
     const activity = JSON.parse(await readBody(req)) as Partial<Activity>;
-    if (refuse(activity)) {
+    if (channel.holding) await new Promise<void>((resolve) => parked.push(resolve));
+    else if (channel.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, channel.delayMs));
+    // The bot gave up waiting: nothing was delivered.
+    if (req.socket.destroyed) return;
+    if (options.refuse?.(activity)) {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'BadArgument', message: 'Invalid input' } }));
       return;
@@ -52,13 +75,27 @@ export async function startChannel(refuse: (activity: Partial<Activity>) => bool
     res.end(JSON.stringify({ id: randomUUID() }));
   };
   const server: Server = createServer((req, res) => void answer(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    serviceUrl: `http://127.0.0.1:${port}`,
+  await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', resolve));
+  const { address, port } = server.address() as AddressInfo;
+  const host = options.host === 'localhost' ? 'localhost' : address.includes(':') ? `[${address}]` : address;
+  const channel: TestChannel = {
+    serviceUrl: `http://${host}:${port}${options.basePath ?? ''}`,
     replies,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    delayMs: options.delayMs ?? 0,
+    holding: false,
+    held: () => parked.length,
+    release() {
+      channel.holding = false;
+      parked.splice(0).forEach((answerNow) => answerNow());
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        channel.release();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
+  return channel;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -72,6 +109,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export interface TurnResult {
   status: number;
+  /** The answer's body, parsed: an `expectReplies` turn's `{ activities }`, or a refusal's `{ error }`. */
+  body: unknown;
   /** The activities the bot sent back during this turn, in order, typing indicators left out. */
   replies: Partial<Activity>[];
   /** Whether the bot showed a typing indicator during the turn. */
@@ -118,13 +157,14 @@ export class HttpConversation {
       body: JSON.stringify(body),
     });
     const answer = await res.text();
+    const parsed: unknown = answer === '' ? undefined : JSON.parse(answer);
     const all = this.deliveryMode
-      ? ((JSON.parse(answer || '{}') as { activities?: Partial<Activity>[] }).activities ?? [])
+      ? ((parsed as { activities?: Partial<Activity>[] } | undefined)?.activities ?? [])
       : this.channel.replies
           .slice(seen)
           .filter((r) => r.conversationId === this.id)
           .map((r) => r.activity);
-    return { status: res.status, replies: all.filter((a) => a.type !== 'typing'), typing: all.some((a) => a.type === 'typing') };
+    return { status: res.status, body: parsed, replies: all.filter((a) => a.type !== 'typing'), typing: all.some((a) => a.type === 'typing') };
   }
 
   /** Sends a message and returns the reply texts (non-message replies as `<type>`). */

@@ -1,0 +1,44 @@
+import { strict as assert } from 'node:assert';
+import { lookup } from 'node:dns/promises';
+import { loopbackReplyUrl, type Resolve } from '../../bots/loopback';
+
+/** A resolver that answers `addresses` for `localhost` and fails for any other name. */
+const resolving =
+  (addresses: string[]): Resolve =>
+  async (hostname) => {
+    if (hostname !== 'localhost') throw new Error(`unexpected lookup of ${hostname}`);
+    return addresses;
+  };
+
+describe('where the bot replies without credentials (bots/loopback.ts)', () => {
+  it('keeps a literal loopback serviceUrl as it is, without any lookup', async () => {
+    for (const url of ['http://127.0.0.1:3978/', 'http://127.8.9.10/_connector', 'https://[::1]:56150/_connector', 'http://2130706433:80/']) {
+      assert.equal(await loopbackReplyUrl(url, resolving([])), url);
+    }
+  });
+
+  it('accepts the name localhost when it resolves to loopback only, and replies to the address checked', async () => {
+    assert.equal(await loopbackReplyUrl('http://localhost:56150/_connector', resolving(['127.0.0.1', '::1'])), 'http://127.0.0.1:56150/_connector');
+    assert.equal(await loopbackReplyUrl('http://LOCALHOST:56150/_connector', resolving(['::1', '127.0.0.1'])), 'http://[::1]:56150/_connector');
+    assert.equal(await loopbackReplyUrl('https://localhost/v3/', resolving(['127.0.0.2'])), 'https://127.0.0.2/v3/');
+  });
+
+  it('refuses localhost when any address it resolves to is not loopback, or when it does not resolve', async () => {
+    assert.equal(await loopbackReplyUrl('http://localhost:56150/', resolving(['127.0.0.1', '10.0.0.5'])), null);
+    assert.equal(await loopbackReplyUrl('http://localhost:56150/', resolving(['192.168.1.10'])), null);
+    assert.equal(await loopbackReplyUrl('http://localhost:56150/', resolving([])), null);
+    assert.equal(await loopbackReplyUrl('http://localhost:56150/', () => Promise.reject(new Error('ENOTFOUND'))), null);
+  });
+
+  it('refuses every other name, without looking it up, and anything but http(s)', async () => {
+    const urls = ['http://localhost.:1/', 'http://app.localhost:1/', 'http://localhost.localdomain:1/', 'http://example.com/',
+      'http://0.0.0.0:1/', 'ftp://127.0.0.1/', 'file:///etc/passwd', 'not a url'];
+    for (const url of urls) assert.equal(await loopbackReplyUrl(url, resolving(['127.0.0.1'])), null, url);
+  });
+
+  it("on this machine, localhost is taken and rewritten to the first address the system resolves it to", async () => {
+    const [first] = await lookup('localhost', { all: true, order: 'verbatim' });
+    const host = first.family === 6 ? `[${first.address}]` : first.address;
+    assert.equal(await loopbackReplyUrl('http://localhost:56150/_connector'), `http://${host}:56150/_connector`);
+  });
+});
