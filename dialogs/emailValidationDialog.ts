@@ -1,13 +1,14 @@
 import { ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
 import { WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
-import { maskEmail } from '../services/email';
+import { maskEmail, sameEmail } from '../services/email';
+import { suggestEmail } from '../services/emailSuggestion';
 import type { CompanyRef, ConversationRef } from '../services/emailValidation';
 import type { Outcome } from '../services/outcome';
 import type { EmailValidationPort } from '../services/port';
 import { botTexts, texts } from '../services/texts';
 import { InterruptibleDialog } from './interruptibleDialog';
 import { question, SentencePrompt, type PromptResult, type SentencePromptOptions } from './sentencePrompt';
-import { readCodeAnswer, readDocumentAnswer, readEmail, type CodeAnswer, type DocumentAnswer } from './sentences';
+import { readCodeAnswer, readDocumentAnswer, readEmail, readYesNo, type CodeAnswer, type DocumentAnswer } from './sentences';
 
 /**
  * The conversation of docs/api.md §5: CPF/CNPJ, email, the service's send, the code, the service's
@@ -22,6 +23,7 @@ const CODE_STEPS = 'codeSteps';
 export const DOCUMENT_PROMPT = 'documentPrompt';
 export const EMAIL_PROMPT = 'emailPrompt';
 export const CODE_PROMPT = 'codePrompt';
+export const SPELLING_PROMPT = 'spellingPrompt';
 
 /** What the dialog can be started with; each is asked for when missing or invalid. */
 export interface EmailValidationDialogOptions {
@@ -33,6 +35,8 @@ export interface EmailValidationDialogOptions {
   text?: string;
   /** Back from the code step to a new address: asked for as a correction. */
   otherEmail?: boolean;
+  /** Addresses the person kept as typed when asked `Você quis dizer …?`: not asked about again. */
+  kept?: string[];
 }
 
 /** How the dialog ended: the skill's `endOfConversation` value, and whether the person cancelled. */
@@ -53,6 +57,11 @@ interface ChangeEmail {
 /** What the main steps remember between turns. */
 interface StepValues {
   document: string;
+  email: string;
+  /** The address asked about (`Você quis dizer …?`), when one was. */
+  suggestion?: string;
+  /** Addresses kept as typed when asked about (`EmailValidationDialogOptions.kept`). */
+  kept: string[];
 }
 
 /** How the code is asked for: the first time, after a wrong code, or after a refused `reenviar`. */
@@ -101,10 +110,12 @@ export class EmailValidationDialog extends InterruptibleDialog {
     this.addDialog(new SentencePrompt(DOCUMENT_PROMPT, readDocumentAnswer))
       .addDialog(new SentencePrompt(EMAIL_PROMPT, readEmail))
       .addDialog(new SentencePrompt(CODE_PROMPT, readCodeAnswer))
+      .addDialog(new SentencePrompt(SPELLING_PROMPT, readYesNo))
       .addDialog(
         new WaterfallDialog(MAIN_STEPS, [
           this.askDocument.bind(this),
           this.askEmail.bind(this),
+          this.checkSpelling.bind(this),
           this.sendCode.bind(this),
           this.finish.bind(this),
         ]),
@@ -158,14 +169,29 @@ export class EmailValidationDialog extends InterruptibleDialog {
     } satisfies SentencePromptOptions);
   }
 
-  private async sendCode(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
+  /** docs/api.md §7: a domain that looks misspelt is asked about, once per address, before anything is sent. */
+  private async checkSpelling(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
     const answer = step.result as PromptResult<string>;
     if (!('value' in answer)) {
       await step.context.sendActivity(offerRestart(botTexts.emailTriesSpent));
       return step.endDialog(refused(texts.invalidEmail));
     }
-    const email = answer.value;
-    const { document } = step.values as StepValues;
+    const values = step.values as StepValues;
+    values.email = answer.value;
+    values.kept = step.options?.kept ?? [];
+    const suggestion = values.kept.some((email) => sameEmail(email, answer.value)) ? undefined : suggestEmail(answer.value);
+    if (!suggestion) return step.next();
+    values.suggestion = suggestion;
+    const ask = question(botTexts.didYouMean(suggestion), botTexts.yesNoActions);
+    return step.beginDialog(SPELLING_PROMPT, { ask, invalid: ask, ambiguous: ask, none: ask } satisfies SentencePromptOptions);
+  }
+
+  private async sendCode(step: WaterfallStepContext<EmailValidationDialogOptions>): Promise<DialogTurnResult> {
+    const values = step.values as StepValues;
+    const { document, email: typed, suggestion } = values;
+    const accepted = suggestion !== undefined && (step.result as { value?: boolean }).value === true;
+    const email = accepted ? suggestion : typed;
+    if (suggestion && !accepted) values.kept = [...values.kept, typed];
     const outcome = await this.mailCode(step.context, document, email);
     if (outcome.validado !== 'S') return this.endRelaying(step, outcome);
     await step.context.sendActivity(botTexts.codeSent(maskEmail(email), this.service.codeTtlMinutes));
@@ -176,8 +202,9 @@ export class EmailValidationDialog extends InterruptibleDialog {
   private async finish(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const result = step.result as EmailValidationResult | ChangeEmail;
     if (!('changeEmail' in result)) return step.endDialog(result);
-    const { document } = step.values as StepValues;
-    return step.replaceDialog(MAIN_STEPS, { cpfCnpj: document, email: result.email, otherEmail: true } satisfies EmailValidationDialogOptions);
+    const { document, kept } = step.values as StepValues;
+    const again: EmailValidationDialogOptions = { cpfCnpj: document, email: result.email, otherEmail: true, kept };
+    return step.replaceDialog(MAIN_STEPS, again);
   }
 
   private async askCode(step: WaterfallStepContext<CodeStepsOptions>): Promise<DialogTurnResult> {

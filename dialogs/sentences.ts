@@ -139,3 +139,10 @@ export function readCodeAnswer(text: string): Reading<CodeAnswer> {
   if (holdsPhrase(text, botTexts.words.resend)) return { kind: 'value', value: { resend: true } };
   return { kind: 'none' };
 }
+
+/** The answer to a yes-or-no question: the whole message (`Sim!`, `não`, `s`, `N`). */
+export function readYesNo(text: string): Reading<boolean> {
+  if (isPhrase(text, botTexts.words.yes)) return { kind: 'value', value: true };
+  if (isPhrase(text, botTexts.words.no)) return { kind: 'value', value: false };
+  return { kind: 'none' };
+}

@@ -35,9 +35,6 @@ export const texts = {
   tooManySends: (minutes: number) => `Muitas solicitações. Aguarde ${counted(minutes, 'minuto', 'minutos')} e tente novamente.`,
 
   wrongCode: (attemptsLeft: number) => `Código inválido. Você ainda tem ${counted(attemptsLeft, 'tentativa', 'tentativas')}.`,
-
-  /** docs/api.md §7: an address that looks misspelt (services/emailSuggestion.ts), asked about with `sim`/`não`. */
-  didYouMean: (suggestion: string) => `Você quis dizer ${suggestion}?`,
 } as const;
 
 /** The validation email (CONTRACT §4). */
@@ -74,6 +71,9 @@ export const botTexts = {
     thanks: ['obrigado', 'obrigada', 'muito obrigado', 'muito obrigada', 'valeu', 'tchau', 'ok', 'okay', 'beleza', 'ate logo', 'ate mais'],
     /** Anywhere in the message at the code step: a new code. */
     resend: ['reenviar', 'reenvia', 'reenvie', 'nao recebi', 'nao chegou', 'manda de novo', 'mande de novo', 'envia de novo', 'envie de novo', 'manda outro', 'mande outro', 'outro codigo', 'novo codigo'],
+    /** The whole message, to `Você quis dizer …?`. */
+    yes: ['s', 'sim', 'isso', 'isso mesmo', 'correto', 'certo', 'sim obrigado', 'sim obrigada'],
+    no: ['n', 'nao', 'nao obrigado', 'nao obrigada', 'nao e', 'errado'],
     /** Anywhere in the message at the code step: back to the email question. */
     changeEmail: ['errei o email', 'trocar o email', 'troca o email', 'trocar email', 'mudar o email', 'corrigir o email', 'outro email', 'email errado', 'email esta errado'],
   },
@@ -90,6 +90,10 @@ export const botTexts = {
   documentTriesSpent: 'CPF/CNPJ inválido outra vez. Encerrei o atendimento; quando quiser, é só recomeçar.',
 
   askEmail: 'Agora informe o email que você deseja validar.',
+  /** docs/api.md §7: an address that looks misspelt (services/emailSuggestion.ts), asked about once. */
+  didYouMean: (suggestion: string) => `Você quis dizer ${suggestion}?`,
+  /** The buttons of that question; typing `s`, `sim`, `n`, `não` works everywhere. */
+  yesNoActions: ['sim', 'não'],
   askOtherEmail: 'Tudo bem. Informe o email correto que você deseja validar.',
   noEmail: 'Não encontrei um email na sua mensagem. Informe o email que deseja validar, por exemplo nome@exemplo.com.br.',
   twoEmails: 'Encontrei mais de um email na sua mensagem. Informe apenas o que você deseja validar.',

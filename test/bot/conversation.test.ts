@@ -4,6 +4,7 @@ import { maskEmail } from '../../services/email';
 import { botTexts, texts } from '../../services/texts';
 import { startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
+import { startDns, TEST_ZONE, type TestDns } from '../support/dns';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
 
 /**
@@ -93,7 +94,7 @@ for (const mode of ['normal', 'expectReplies'] as const) {
     it('"errei o email" at the code step asks for the right one, which gets a new code', async () => {
       const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
       await say('02789078220');
-      await say('maria@exemplo.com.bt');
+      await say('maria@exemplo.org.br');
       const back = await say('errei o email');
       assert.deepEqual(back.texts, [botTexts.askOtherEmail]);
       assert.equal(back.hint, 'expectingInput');
@@ -102,7 +103,7 @@ for (const mode of ['normal', 'expectReplies'] as const) {
         botTexts.codeSent('m*****a@exemplo.com.br', 10),
         botTexts.askCode,
       ]);
-      assert.deepEqual(smtp.mails.map((m) => m.envelopeTo[0]), ['maria@exemplo.com.bt', 'maria@exemplo.com.br']);
+      assert.deepEqual(smtp.mails.map((m) => m.envelopeTo[0]), ['maria@exemplo.org.br', 'maria@exemplo.com.br']);
       const code = codeIn(await smtp.nextMail(1));
       assert.deepEqual((await say(code)).texts, [botTexts.validated('m*****a@exemplo.com.br')]);
     });
@@ -117,6 +118,82 @@ for (const mode of ['normal', 'expectReplies'] as const) {
       assert.deepEqual(last.texts, [texts.lastAttemptSpent]);
       const message = last.replies.find((a) => a.type === 'message');
       assert.deepEqual(message?.suggestedActions?.actions.map((a) => String(a.value)), [botTexts.restartAction]);
+    });
+
+    describe('an address that looks misspelt (docs/api.md §7)', () => {
+      const asked = async (text: string) => {
+        const turn = await say(text);
+        const message = turn.replies.find((a) => a.type === 'message');
+        assert.deepEqual(turn.texts, [botTexts.didYouMean('maria@gmail.com')]);
+        assert.equal(turn.hint, 'expectingInput');
+        assert.deepEqual(message?.suggestedActions?.actions.map((a) => String(a.value)), [...botTexts.yesNoActions]);
+        assert.equal(smtp.mails.length, 0, 'nothing sent before the answer');
+      };
+
+      for (const yes of ['sim', 'S', 'Sim!']) {
+        it(`uses the suggestion after "${yes}"`, async () => {
+          await say('02789078220');
+          await asked('meu email é maria@gmial.com');
+          assert.deepEqual((await say(yes)).texts, [botTexts.codeSent('m*****a@gmail.com', 10), botTexts.askCode]);
+          assert.deepEqual((await smtp.nextMail(0)).envelopeTo, ['maria@gmail.com']);
+        });
+      }
+
+      for (const no of ['não', 'nao', 'N']) {
+        it(`keeps what was typed after "${no}", and does not ask about it again`, async () => {
+          const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+          await say('02789078220');
+          await asked('maria@gmial.com');
+          assert.deepEqual((await say(no)).texts, [botTexts.codeSent('m*****a@gmial.com', 10), botTexts.askCode]);
+          assert.deepEqual((await smtp.nextMail(0)).envelopeTo, ['maria@gmial.com']);
+          // Back to the email question and the same address again: kept, not asked about.
+          assert.deepEqual((await say('errei o email')).texts, [botTexts.askOtherEmail]);
+          clock.tick(61_000);
+          assert.deepEqual((await say('maria@gmial.com')).texts, [botTexts.codeSent('m*****a@gmial.com', 10), botTexts.askCode]);
+        });
+      }
+
+      it('asks again, without sending, for an answer that is neither', async () => {
+        await say('02789078220');
+        await asked('maria@gmial.com');
+        await asked('talvez');
+      });
+
+      it("asks about the skill event's value.email the same way", async () => {
+        const started = await chat.send({ type: 'event', name: 'enviarCodigoValidacaoEmailCliente', value: { cpfCnpj: '02789078220', email: 'maria@gmial.com' } });
+        assert.deepEqual(started.replies.filter((a) => a.type === 'message').map((a) => a.text), [botTexts.didYouMean('maria@gmail.com')]);
+        assert.deepEqual((await say('sim')).texts, [botTexts.codeSent('m*****a@gmail.com', 10), botTexts.askCode]);
+      });
+
+      it('asks nothing about a real domain', async () => {
+        await say('02789078220');
+        assert.deepEqual((await say('maria@hotmail.com.br')).texts, [botTexts.codeSent('m*****a@hotmail.com.br', 10), botTexts.askCode]);
+      });
+    });
+
+    describe('an address whose domain cannot receive mail (docs/api.md §7)', () => {
+      let dns: TestDns;
+      beforeEach(async () => {
+        await app.close();
+        dns = await startDns(TEST_ZONE);
+        app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true', MAIL_DOMAIN_CHECK: 'true', DNS_SERVERS: dns.server });
+        chat = mode === 'normal' ? new HttpConversation(app.baseUrl, channel) : new HttpConversation(app.baseUrl, channel, 'emulator', 'skill', 'expectReplies');
+      });
+      afterEach(() => dns.close());
+
+      it('is told as a refused mail, without an SMTP connection or a send used, and offers to start again', async () => {
+        await say('02789078220');
+        const connections = smtp.connections(); // the start's own check of the server
+        const turn = await say('maria@nao-existe.com.br');
+        assert.deepEqual(turn.texts, [texts.mailFailed('m*****a@nao-existe.com.br')]);
+        const message = turn.replies.find((a) => a.type === 'message');
+        assert.deepEqual(message?.suggestedActions?.actions.map((a) => String(a.value)), [botTexts.restartAction]);
+        assert.equal(smtp.connections(), connections, 'no SMTP connection');
+        // No send used: the next address goes out at once, with no one-minute wait.
+        await say(botTexts.restartAction);
+        await say('02789078220');
+        assert.deepEqual((await say('maria@exemplo.com.br')).texts, [botTexts.codeSent('m*****a@exemplo.com.br', 10), botTexts.askCode]);
+      });
     });
   });
 }

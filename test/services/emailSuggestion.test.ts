@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { COMMON_DOMAINS, suggestEmail } from '../../services/emailSuggestion';
-import { texts } from '../../services/texts';
+import { botTexts } from '../../services/texts';
 
 /** docs/api.md §7: "Você quis dizer {sugestão}?", the pure part: which address is suggested, if any. */
 
@@ -61,6 +61,6 @@ describe('suggestEmail: the address a person probably meant', () => {
   }
 
   it('asks in the words of docs/api.md §7', () => {
-    assert.equal(texts.didYouMean('maria@gmail.com'), 'Você quis dizer maria@gmail.com?');
+    assert.equal(botTexts.didYouMean('maria@gmail.com'), 'Você quis dizer maria@gmail.com?');
   });
 });
