@@ -9,6 +9,7 @@ import { createBotStorage } from './bots/storage';
 import { checkServiceConfig, ConfigError, loadConfig, type Config } from './services/config';
 import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
+import { loadEnvFile } from './services/envFile';
 import { StartError } from './services/startError';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  loadEnvFile();
   main().catch((err) => {
     process.stderr.write(`Falha ao iniciar: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

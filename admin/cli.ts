@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, loadConfig, type Config } from '../services/config';
+import { loadEnvFile } from '../services/envFile';
 import { StartError } from '../services/startError';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
@@ -12,7 +13,7 @@ import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rota
 import { importClients, importClientsArgs } from './importClients';
 import { configureNotification, configureNotificationArgs, removeNotification, removeNotificationArgs } from './notifications';
 import { exportValidations, periodArgs, requeueValidations } from './validations';
-import { adminTexts as t, commandHelp, usage } from './texts';
+import { adminTexts as t, commandHelp, usage, type CommandName } from './texts';
 
 /** Bound of socket reads for the admin commands (connecting keeps the service's bound). */
 const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
@@ -56,7 +57,8 @@ const simple = <S extends z.ZodType>(
 /** Discards what it is given: the person's summary when `--json` already says it all. */
 const nowhere: Output = { write: () => true };
 
-const commands: Record<string, CommandSpec> = {
+/** Every command, by its words; `commandUsage` (admin/texts.ts) has the help of each. */
+export const commands: Record<CommandName, CommandSpec> = {
   'empresa criar': {
     options: ['sigla', 'nome', 'assistente', 'site', 'remetente'],
     bind: (values) => {
@@ -107,11 +109,12 @@ const HELP_FLAGS = new Set(['-h', '--help']);
 
 /** Reads the command line; throws `UsageError` on anything wrong with it. `cwd` is where relative files are. */
 export function parseCommand(argv: readonly string[], cwd = process.cwd()): AdminCommand {
-  const name = argv.slice(0, 2).join(' ');
-  const spec = commands[name];
+  const words = argv.slice(0, 2).join(' ');
+  const name = Object.hasOwn(commands, words) ? (words as CommandName) : undefined;
   const help = argv[0] === 'ajuda' || argv.some((a) => HELP_FLAGS.has(a));
-  if (help) return { kind: 'help', text: spec ? commandHelp(name) : usage };
-  if (!spec) throw new UsageError(t.unknownCommand(name));
+  if (help) return { kind: 'help', text: name ? commandHelp(name) : usage };
+  if (!name) throw new UsageError(t.unknownCommand(words));
+  const spec = commands[name];
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -223,6 +226,7 @@ if (require.main === module) {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
+  loadEnvFile();
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

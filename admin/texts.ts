@@ -10,8 +10,12 @@ const fmt = (n: number) => n.toLocaleString('pt-BR');
 /** A time to the minute, as the CLI shows it: `2026-11-30 14:05`. */
 const utc = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
 
-/** Each command's line and what it does, for `--help` (all) and `<comando> --help` (one). */
-export const commandUsage: Record<string, string> = {
+/**
+ * Each command's line and what it does, for `--help` (all, in this order) and `<comando> --help`
+ * (one). Its names are the CLI's table (`admin/cli.ts` is typed by them): a command cannot be added
+ * to one without the other.
+ */
+export const commandUsage = {
   'empresa criar':
     'empresa criar --sigla SIGLA --nome NOME --assistente ASSISTENTE --site SITE --remetente EMAIL\n' +
     '      Cria a empresa e imprime a sua chave: só ela na saída padrão, uma única vez.',
@@ -39,7 +43,17 @@ export const commandUsage: Record<string, string> = {
     'clientes importar --sigla SIGLA ARQUIVO.csv\n' +
     '      Importa os clientes do CSV (caminho relativo à pasta de onde o comando foi chamado): cabeçalho com\n' +
     '      cpfCnpj, nome e email, separados por ";" ou ",", em UTF-8 ou Latin-1. O resumo vai para a saída de erros.',
-};
+  'clientes consultar':
+    'clientes consultar --sigla SIGLA --cpf CPF_OU_CNPJ\n' +
+    '      LGPD (acesso): mostra o que o serviço guarda do cliente: nome, email, validações e as suas\n' +
+    '      notificações, e quando vencem os seus códigos (nunca um código).',
+  'clientes esquecer':
+    'clientes esquecer --sigla SIGLA --cpf CPF_OU_CNPJ\n' +
+    '      LGPD (eliminação): apaga o email do cliente, as suas validações, as notificações pendentes e os\n' +
+    '      códigos. O nome e o CPF/CNPJ ficam, como vieram do GSAN.',
+} satisfies Record<string, string>;
+
+export type CommandName = keyof typeof commandUsage;
 
 const usageOf = (lines: string[]) => `Uso: npx gsan-email-admin <comando> [opções] [--json]   (num clone: npm run admin -- …)
 
@@ -53,7 +67,7 @@ MONGODB_URI (e precisam de CODE_PEPPER), lidos do ambiente ou do arquivo .env.
 export const usage = usageOf(Object.values(commandUsage));
 
 /** The help of one command. */
-export const commandHelp = (name: string) => usageOf([commandUsage[name]]);
+export const commandHelp = (name: CommandName) => usageOf([commandUsage[name]]);
 
 export const adminTexts = {
   // Arguments

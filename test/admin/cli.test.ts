@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { dirname, join } from 'node:path';
-import { main, type MainDeps } from '../../admin/cli';
+import { commands, main, type MainDeps } from '../../admin/cli';
 import { hashKey } from '../../services/code';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
@@ -113,6 +113,17 @@ describe('admin: the command line (npm run admin)', () => {
     assert.equal(one.code, 0);
     assert.match(one.out, /^ {2}empresa nova-chave --sigla SIGLA \[--manter-anterior 24h\]$/m);
     assert.doesNotMatch(one.out, /clientes importar/);
+  });
+
+  it('lists every command of its table on --help, and each one\'s own help on <comando> --help, nothing undefined', async () => {
+    const all = (await admin(['--help'], { env: {} })).out;
+    for (const name of Object.keys(commands)) {
+      assert.match(all, new RegExp(`^ {2}${name}( |$)`, 'm'), `--help lists ${name}`);
+      const one = await admin([...name.split(' '), '--help'], { env: {} });
+      assert.equal(one.code, 0);
+      assert.match(one.out, new RegExp(`^ {2}${name}( |$)`, 'm'), `${name} --help shows its line`);
+      assert.doesNotMatch(one.out, /undefined/, `${name} --help`);
+    }
   });
 
   it('answers --json with one JSON document on standard output, for scripts', async () => {
