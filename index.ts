@@ -116,12 +116,14 @@ async function startServing(
     stores,
     mailer,
     pepper: config.codePepper,
+    fallbackPepper: config.codePepperFallback,
     codeTtlMinutes: config.codeTtlMinutes,
     lookupsPerMinute: config.lookupsPerMinute,
   });
   const notifier = new ValidationNotifier({
     stores,
     pepper: config.codePepper,
+    fallbackPepper: config.codePepperFallback,
     logger,
     timing: { timeoutMs: config.notifyTimeoutMs, ...parts.notifierTiming },
     onAttempt: (outcome) => observability.notificationAttempt(outcome),

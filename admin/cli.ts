@@ -11,7 +11,7 @@ import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminI
 import { clientArgs, consultClient, forgetClient } from './clients';
 import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
-import { configureNotification, configureNotificationArgs, removeNotification, removeNotificationArgs } from './notifications';
+import { configureNotification, configureNotificationArgs, reencryptSecrets, removeNotification, removeNotificationArgs } from './notifications';
 import { exportValidations, periodArgs, requeueValidations } from './validations';
 import { adminTexts as t, commandHelp, usage, type CommandName } from './texts';
 
@@ -26,8 +26,11 @@ const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
  * reads goes on standard error.
  */
 
-/** What a command runs with: the stores, its outputs, and `CODE_PEPPER` (the key notification secrets are encrypted under). */
-type Run = (stores: Stores, io: AdminIo, pepper: string) => Promise<unknown>;
+/**
+ * What a command runs with: the stores, its outputs, `CODE_PEPPER` (the key notification secrets are
+ * encrypted under) and, during its rotation, `CODE_PEPPER_FALLBACK`.
+ */
+type Run = (stores: Stores, io: AdminIo, pepper: string, fallbackPepper?: string) => Promise<unknown>;
 
 export type AdminCommand = { kind: 'help'; text: string } | { kind: 'run'; json: boolean; run: Run };
 
@@ -78,11 +81,15 @@ export const commands: Record<CommandName, CommandSpec> = {
     bind: () => (stores, io) => listCompanies(stores, io.out, { json: io.json }),
   },
   'empresa configurar-notificacao': {
-    options: ['sigla', 'url'],
+    options: ['sigla', 'url', 'manter-anterior'],
     bind: (values) => {
       const args = validateArgs(configureNotificationArgs, values);
       return (stores, io, pepper) => configureNotification(stores, io, args, pepper);
     },
+  },
+  'empresa recifrar-segredos': {
+    options: [],
+    bind: () => (stores, io, pepper, fallbackPepper) => reencryptSecrets(stores, io, pepper, fallbackPepper),
   },
   'empresa remover-notificacao': simple(['sigla'], removeNotificationArgs, removeNotification),
   'validacoes reenviar': simple(['sigla', 'desde', 'ate'], periodArgs, requeueValidations),
@@ -211,7 +218,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);
   }
   try {
-    await command.run(stores, io, config.codePepper);
+    await command.run(stores, io, config.codePepper, config.codePepperFallback);
     return 0;
   } catch (err) {
     if (err instanceof AdminError) return fail(err.message, err.exitCode);

@@ -25,9 +25,14 @@ export const commandUsage = {
     '      dado em horas (24h) ou minutos (30min), no máximo 168h.',
   'empresa listar': 'empresa listar\n      Lista as empresas, sem chaves nem hashes, com o destino das notificações e o que falta entregar.',
   'empresa configurar-notificacao':
-    'empresa configurar-notificacao --sigla SIGLA --url https://…\n' +
+    'empresa configurar-notificacao --sigla SIGLA --url https://… [--manter-anterior 24h]\n' +
     '      Passa a notificar cada validação da empresa nessa URL (https; http só para localhost) e imprime o\n' +
-    '      segredo de assinatura: só ele na saída padrão, uma única vez. Rodar de novo troca a URL e o segredo.',
+    '      segredo de assinatura: só ele na saída padrão, uma única vez. Rodar de novo troca a URL e o segredo;\n' +
+    '      com --manter-anterior, cada notificação leva também a assinatura do segredo anterior por esse tempo.',
+  'empresa recifrar-segredos':
+    'empresa recifrar-segredos\n' +
+    '      Na troca do CODE_PEPPER: cifra de novo, sob o CODE_PEPPER, os segredos de assinatura cifrados sob\n' +
+    '      CODE_PEPPER_FALLBACK. Os segredos não mudam: nada a entregar às empresas.',
   'empresa remover-notificacao':
     'empresa remover-notificacao --sigla SIGLA\n' +
     '      Deixa de notificar a empresa. As validações que faltavam entregar ficam guardadas (validacoes reenviar).',
@@ -116,6 +121,9 @@ export const adminTexts = {
       `  criada em:  ${utc(c.createdAt)} UTC`,
       ...(c.previousKeyUntil && c.previousKeyUntil > now ? [`  chave anterior vale até: ${utc(c.previousKeyUntil)} UTC`] : []),
       `  notificação: ${c.notification ? c.notification.url : 'não configurada'}`,
+      ...(c.notification?.previousSecretUntil && c.notification.previousSecretUntil > now
+        ? [`  segredo anterior assina até: ${utc(c.notification.previousSecretUntil)} UTC`]
+        : []),
       ...(backlog
         ? [
             `  a entregar:  ${fmt(backlog.pending)} pendentes, ${fmt(backlog.failed)} com falha` +
@@ -126,9 +134,17 @@ export const adminTexts = {
 
   // Notifications
   notificationConfigured: (sigla: string, url: string) => `Notificações da empresa ${sigla} configuradas: cada validação será enviada para ${url}.`,
-  secretWarning:
+  secretWarning: (previousUntil?: Date) =>
     'Guarde este segredo agora, no sistema que recebe as notificações: ele não será mostrado de novo. ' +
-    'O segredo anterior, se havia, deixou de valer.',
+    (previousUntil
+      ? `O segredo anterior continua assinando cada notificação até ${utc(previousUntil)} UTC.`
+      : 'O segredo anterior, se havia, deixou de valer.'),
+  secretUnreadable: (sigla: string) =>
+    `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo.`,
+  secretChangedMeanwhile: (sigla: string) => `Empresa ${sigla}: a notificação mudou durante o comando; rode-o de novo.`,
+  secretsReencrypted: (count: number) =>
+    `Segredos de assinatura de ${fmt(count)} ${count === 1 ? 'empresa' : 'empresas'} cifrados de novo sob o CODE_PEPPER.`,
+  secretsNotReencrypted: (count: number) => `${fmt(count)} ${count === 1 ? 'empresa ficou' : 'empresas ficaram'} sem recifrar (acima).`,
   invalidUrl: (problem: string) => `URL inválida: ${problem}.`,
   notificationRemoved: (sigla: string) => `A empresa ${sigla} não será mais notificada.`,
   noNotification: (sigla: string) =>

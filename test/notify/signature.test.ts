@@ -25,7 +25,7 @@ describe('notification signatures (Standard Webhooks)', () => {
   const secret = generateSigningSecret();
   const body = '{"id":"e1","cpfCnpj":"02789078220","email":"maria@exemplo.com.br"}';
   const now = 1_764_700_000;
-  const headers: Record<string, string> = { ...signatureHeaders(secret, 'e1', now, body) };
+  const headers: Record<string, string> = { ...signatureHeaders([secret], 'e1', now, body) };
   const verifyFromReadme = readmeVerify();
 
   const cases: [string, string, Record<string, unknown>, string, number, boolean][] = [
