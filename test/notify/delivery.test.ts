@@ -63,7 +63,7 @@ describe('notifications of validations to the company system', function () {
   });
 
   /** Validates MARIA's email (or another client's) through both webhooks, as GSAN's assistant would. */
-  async function validateThroughWebhooks(email = 'maria@exemplo.com.br', document = MARIA): Promise<void> {
+  async function validateThroughWebhooks(email = 'maria@exemplo.com.br', document: string = MARIA): Promise<void> {
     const seen = smtp.mails.length;
     const body = { key: DEMO_KEY, cpfCnpj: document, email };
     assert.equal((await app.post(SEND_PATH, body)).body.body.validado, 'S');
