@@ -53,7 +53,7 @@ export async function removeNotification(stores: Stores, io: AdminIo, rawArgs: z
 }
 
 /**
- * A step of changing `CODE_PEPPER` (docs/operations.md): every destination's signing secrets (and a
+ * A step of changing `CODE_PEPPER` (docs/rotation.md): every destination's signing secrets (and a
  * previous one still kept), read under `CODE_PEPPER` or `CODE_PEPPER_FALLBACK`, are encrypted again
  * under `CODE_PEPPER`. The secrets themselves stay: receivers change nothing.
  */

@@ -23,7 +23,7 @@ export function hashCode(code: string, pepper: string): string {
 
 /**
  * The server secrets a stored code hash or signing secret is recognized under: `CODE_PEPPER`, and
- * during its rotation `CODE_PEPPER_FALLBACK` (docs/operations.md, "Rotating secrets"). New ones are
+ * during its rotation `CODE_PEPPER_FALLBACK` (docs/rotation.md). New ones are
  * always made under the first.
  */
 export function recognizedPeppers(pepper: string, fallbackPepper?: string): string[] {
