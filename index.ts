@@ -9,6 +9,7 @@ import { createBotStorage } from './bots/storage';
 import { checkServiceConfig, ConfigError, loadConfig, type Config } from './services/config';
 import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
+import { loadEnvFile } from './services/envFile';
 import { StartError } from './services/startError';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/logging';
@@ -148,12 +149,14 @@ async function startServing(
       ? createDomainCheck({ servers: config.domainCheck.servers, onAnswer: (...answer) => observability.domainAnswer(...answer) })
       : undefined,
     pepper: config.codePepper,
+    fallbackPepper: config.codePepperFallback,
     codeTtlMinutes: config.codeTtlMinutes,
     lookupsPerMinute: config.lookupsPerMinute,
   });
   const notifier = new ValidationNotifier({
     stores,
     pepper: config.codePepper,
+    fallbackPepper: config.codePepperFallback,
     logger,
     timing: { timeoutMs: config.notifyTimeoutMs, ...parts.notifierTiming },
     onAttempt: (outcome) => observability.notificationAttempt(outcome),
@@ -268,6 +271,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  loadEnvFile();
   main().catch((err) => {
     process.stderr.write(`Falha ao iniciar: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, loadConfig, type Config } from '../services/config';
+import { loadEnvFile } from '../services/envFile';
 import { StartError } from '../services/startError';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
@@ -10,10 +11,10 @@ import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminI
 import { clientArgs, consultClient, forgetClient } from './clients';
 import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
-import { configureNotification, configureNotificationArgs, removeNotification, removeNotificationArgs } from './notifications';
+import { configureNotification, configureNotificationArgs, reencryptSecrets, removeNotification, removeNotificationArgs } from './notifications';
 import { destinationRules } from '../services/notify/destination';
 import { exportValidations, periodArgs, requeueValidations } from './validations';
-import { adminTexts as t, commandHelp, usage } from './texts';
+import { adminTexts as t, commandHelp, usage, type CommandName } from './texts';
 
 /** Bound of socket reads for the admin commands (connecting keeps the service's bound). */
 const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
@@ -26,7 +27,10 @@ const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
  * reads goes on standard error.
  */
 
-/** What a command runs with: the stores, its outputs, and the configuration (`CODE_PEPPER`, the database). */
+/**
+ * What a command runs with: the stores, its outputs, and the configuration (`CODE_PEPPER`, the key
+ * notification secrets are encrypted under, with `CODE_PEPPER_FALLBACK` during its rotation; the database).
+ */
 type Run = (stores: Stores, io: AdminIo, config: Config) => Promise<unknown>;
 
 export type AdminCommand = { kind: 'help'; text: string } | { kind: 'run'; json: boolean; run: Run };
@@ -57,7 +61,8 @@ const simple = <S extends z.ZodType>(
 /** Discards what it is given: the person's summary when `--json` already says it all. */
 const nowhere: Output = { write: () => true };
 
-const commands: Record<string, CommandSpec> = {
+/** Every command, by its words; `commandUsage` (admin/texts.ts) has the help of each. */
+export const commands: Record<CommandName, CommandSpec> = {
   'empresa criar': {
     options: ['sigla', 'nome', 'assistente', 'site', 'remetente'],
     bind: (values) => {
@@ -77,11 +82,15 @@ const commands: Record<string, CommandSpec> = {
     bind: () => (stores, io) => listCompanies(stores, io.out, { json: io.json }),
   },
   'empresa configurar-notificacao': {
-    options: ['sigla', 'url'],
+    options: ['sigla', 'url', 'manter-anterior'],
     bind: (values) => {
       const args = validateArgs(configureNotificationArgs, values);
       return (stores, io, config) => configureNotification(stores, io, args, config.codePepper, destinationRules(config.mongo?.uri));
     },
+  },
+  'empresa recifrar-segredos': {
+    options: [],
+    bind: () => (stores, io, config) => reencryptSecrets(stores, io, config.codePepper, config.codePepperFallback),
   },
   'empresa remover-notificacao': simple(['sigla'], removeNotificationArgs, removeNotification),
   'validacoes reenviar': simple(['sigla', 'desde', 'ate'], periodArgs, requeueValidations),
@@ -108,11 +117,12 @@ const HELP_FLAGS = new Set(['-h', '--help']);
 
 /** Reads the command line; throws `UsageError` on anything wrong with it. `cwd` is where relative files are. */
 export function parseCommand(argv: readonly string[], cwd = process.cwd()): AdminCommand {
-  const name = argv.slice(0, 2).join(' ');
-  const spec = commands[name];
+  const words = argv.slice(0, 2).join(' ');
+  const name = Object.hasOwn(commands, words) ? (words as CommandName) : undefined;
   const help = argv[0] === 'ajuda' || argv.some((a) => HELP_FLAGS.has(a));
-  if (help) return { kind: 'help', text: spec ? commandHelp(name) : usage };
-  if (!spec) throw new UsageError(t.unknownCommand(name));
+  if (help) return { kind: 'help', text: name ? commandHelp(name) : usage };
+  if (!name) throw new UsageError(t.unknownCommand(words));
+  const spec = commands[name];
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -224,6 +234,7 @@ if (require.main === module) {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
+  loadEnvFile();
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

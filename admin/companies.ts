@@ -49,14 +49,18 @@ const MAX_KEEP_MINUTES = 7 * 24 * 60;
 /** `24h` or `30min`, in minutes. */
 const minutesOf = (duration: string) => Number.parseInt(duration, 10) * (duration.endsWith('h') ? 60 : 1);
 
-/** `24h`, `30min`: at least a minute, at most a week. */
-const keepSchema = z
+/** `--manter-anterior`, of a key or a signing secret: `24h`, `30min`; at least a minute, at most a week. */
+export const keepSchema = z
   .string()
   .trim()
   .regex(/^\d+(h|min)$/, t.invalidKeep)
   .refine((s) => minutesOf(s) >= 1 && minutesOf(s) <= MAX_KEEP_MINUTES, t.invalidKeep);
 
 export const rotateKeyArgs = z.object({ sigla: siglaSchema, 'manter-anterior': keepSchema.optional() });
+
+/** Until when `--manter-anterior` keeps the previous key or secret, from `now`; `undefined` without it. */
+export const keptUntil = (keep: string | undefined, now: Date) =>
+  keep === undefined ? undefined : new Date(now.getTime() + minutesOf(keep) * 60_000);
 
 export interface CompanyCommandOptions {
   /** Source of new keys; tests may fix it. */
@@ -104,7 +108,7 @@ export async function rotateCompanyKey(
   const { sigla, 'manter-anterior': keep } = validateArgs(rotateKeyArgs, rawArgs);
   const key = (opts.generateKey ?? generateKey)();
   const now = (opts.now ?? (() => new Date()))();
-  const until = keep === undefined ? undefined : new Date(now.getTime() + minutesOf(keep) * 60_000);
+  const until = keptUntil(keep, now);
   if (!(await stores.companies.setKeyHash(sigla, hashKey(key), until))) throw new AdminError(t.companyNotFound(sigla));
   writeLine(io.err, until ? t.keyRotatedKeeping(sigla, until) : t.keyRotated(sigla));
   printKey(io, sigla, key, until);
@@ -129,7 +133,13 @@ export async function listCompanies(stores: Stores, out: Output, opts: { json?: 
           remetente,
           criadaEm: createdAt.toISOString(),
           chaveAnteriorValeAte: previousKeyUntil && previousKeyUntil > now ? previousKeyUntil.toISOString() : null,
-          notificacao: notification ? { url: notification.url, configuradaEm: notification.configuredAt.toISOString() } : null,
+          notificacao: notification
+            ? {
+                url: notification.url,
+                configuradaEm: notification.configuredAt.toISOString(),
+                segredoAnteriorValeAte: notification.previousSecretUntil && notification.previousSecretUntil > now ? notification.previousSecretUntil.toISOString() : null,
+              }
+            : null,
           aEntregar: {
             pendentes: b?.pending ?? 0,
             comFalha: b?.failed ?? 0,

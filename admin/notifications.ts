@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { destinationProblem, destinationProblemNow, destinationRules, type DestinationRules } from '../services/notify/destination';
-import { encryptSecret, generateSigningSecret } from '../services/notify/secret';
-import type { Stores } from '../services/store/types';
+import { decryptSecret, encryptSecret, generateSigningSecret, secretsInUse } from '../services/notify/secret';
+import type { NotificationSecrets, Stores } from '../services/store/types';
 import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminIo } from './common';
-import { siglaSchema } from './companies';
+import { keepSchema, keptUntil, siglaSchema } from './companies';
 import { adminTexts as t } from './texts';
 
 /**
- * `empresa configurar-notificacao | remover-notificacao`: where a company's validations are sent
- * (services/notify/). The signing secret is shown once, when it is made, and kept only encrypted.
+ * `empresa configurar-notificacao | remover-notificacao | recifrar-segredos`: where a company's
+ * validations are sent (services/notify/). The signing secret is shown once, when it is made, and
+ * kept only encrypted.
  */
 
 export const configureNotificationArgs = z.object({
@@ -20,6 +21,7 @@ export const configureNotificationArgs = z.object({
       const problem = destinationProblem(url);
       if (problem) ctx.addIssue({ code: 'custom', message: t.invalidUrl(problem) });
     }),
+  'manter-anterior': keepSchema.optional(),
 });
 
 export async function configureNotification(
@@ -30,17 +32,19 @@ export async function configureNotification(
   rules: DestinationRules = destinationRules(undefined),
   now = new Date(),
 ): Promise<void> {
-  const { sigla, url } = validateArgs(configureNotificationArgs, rawArgs);
+  const { sigla, url, 'manter-anterior': keep } = validateArgs(configureNotificationArgs, rawArgs);
   // What the URL alone cannot tell: the service's database, and where the name resolves now.
   const problem = await destinationProblemNow(url, rules);
   if (problem) throw new UsageError(t.invalidUrl(problem));
   const secret = generateSigningSecret();
-  const stored = await stores.companies.setNotification(sigla, { url, secret: encryptSecret(secret, pepper), configuredAt: now });
-  if (!stored) throw new AdminError(t.companyNotFound(sigla));
+  const target = { url, secret: encryptSecret(secret, pepper), configuredAt: now };
+  if (!(await stores.companies.setNotification(sigla, target, keptUntil(keep, now)))) throw new AdminError(t.companyNotFound(sigla));
+  // What was kept, as stored: nothing when there was no secret before.
+  const until = (await stores.companies.findBySigla(sigla))?.notification?.previousSecretUntil ?? undefined;
   writeLine(io.err, t.notificationConfigured(sigla, url));
-  if (io.json) writeJson(io.out, { sigla, url, segredo: secret });
+  if (io.json) writeJson(io.out, { sigla, url, segredo: secret, ...(until ? { segredoAnteriorValeAte: until.toISOString() } : {}) });
   else writeLine(io.out, secret);
-  writeLine(io.err, t.secretWarning);
+  writeLine(io.err, t.secretWarning(until));
 }
 
 export const removeNotificationArgs = z.object({ sigla: siglaSchema });
@@ -50,4 +54,35 @@ export async function removeNotification(stores: Stores, io: AdminIo, rawArgs: z
   if (!(await stores.companies.setNotification(sigla, null))) throw new AdminError(t.companyNotFound(sigla));
   writeLine(io.err, t.notificationRemoved(sigla));
   if (io.json) writeJson(io.out, { sigla, notificacao: null });
+}
+
+/**
+ * A step of changing `CODE_PEPPER` (docs/rotation.md): every destination's signing secrets (and a
+ * previous one still kept), read under `CODE_PEPPER` or `CODE_PEPPER_FALLBACK`, are encrypted again
+ * under `CODE_PEPPER`. The secrets themselves stay: receivers change nothing.
+ */
+export async function reencryptSecrets(stores: Stores, io: AdminIo, pepper: string, fallbackPepper?: string, now = new Date()): Promise<void> {
+  const result = { recifradas: [] as string[], ilegiveis: [] as string[], alteradas: [] as string[] };
+  for (const { sigla, notification } of await stores.companies.list()) {
+    if (!notification) continue;
+    let to: NotificationSecrets;
+    try {
+      const [secret, previous] = secretsInUse(notification, now).map((s) => encryptSecret(decryptSecret(s, pepper, fallbackPepper), pepper));
+      to = { secret, previousSecret: previous ?? null, previousSecretUntil: previous ? notification.previousSecretUntil : null };
+    } catch {
+      result.ilegiveis.push(sigla);
+      writeLine(io.err, t.secretUnreadable(sigla));
+      continue;
+    }
+    // Compared with what was read: a destination configured meanwhile is already under CODE_PEPPER.
+    if (await stores.companies.replaceSecrets(sigla, notification, to)) result.recifradas.push(sigla);
+    else {
+      result.alteradas.push(sigla);
+      writeLine(io.err, t.secretChangedMeanwhile(sigla));
+    }
+  }
+  writeLine(io.err, t.secretsReencrypted(result.recifradas.length));
+  if (io.json) writeJson(io.out, result);
+  const missed = result.ilegiveis.length + result.alteradas.length;
+  if (missed > 0) throw new AdminError(t.secretsNotReencrypted(missed));
 }

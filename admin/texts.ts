@@ -11,8 +11,12 @@ const fmt = (n: number) => n.toLocaleString('pt-BR');
 /** A time to the minute, as the CLI shows it: `2026-11-30 14:05`. */
 const utc = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
 
-/** Each command's line and what it does, for `--help` (all) and `<comando> --help` (one). */
-export const commandUsage: Record<string, string> = {
+/**
+ * Each command's line and what it does, for `--help` (all, in this order) and `<comando> --help`
+ * (one). Its names are the CLI's table (`admin/cli.ts` is typed by them): a command cannot be added
+ * to one without the other.
+ */
+export const commandUsage = {
   'empresa criar':
     'empresa criar --sigla SIGLA --nome NOME --assistente ASSISTENTE --site SITE --remetente EMAIL\n' +
     '      Cria a empresa e imprime a sua chave: só ela na saída padrão, uma única vez.',
@@ -22,9 +26,14 @@ export const commandUsage: Record<string, string> = {
     '      dado em horas (24h) ou minutos (30min), no máximo 168h.',
   'empresa listar': 'empresa listar\n      Lista as empresas, sem chaves nem hashes, com o destino das notificações e o que falta entregar.',
   'empresa configurar-notificacao':
-    'empresa configurar-notificacao --sigla SIGLA --url https://…\n' +
+    'empresa configurar-notificacao --sigla SIGLA --url https://… [--manter-anterior 24h]\n' +
     '      Passa a notificar cada validação da empresa nessa URL (https; http só para localhost) e imprime o\n' +
-    '      segredo de assinatura: só ele na saída padrão, uma única vez. Rodar de novo troca a URL e o segredo.',
+    '      segredo de assinatura: só ele na saída padrão, uma única vez. Rodar de novo troca a URL e o segredo;\n' +
+    '      com --manter-anterior, cada notificação leva também a assinatura do segredo anterior por esse tempo.',
+  'empresa recifrar-segredos':
+    'empresa recifrar-segredos\n' +
+    '      Na troca do CODE_PEPPER: cifra de novo, sob o CODE_PEPPER, os segredos de assinatura cifrados sob\n' +
+    '      CODE_PEPPER_FALLBACK. Os segredos não mudam: nada a entregar às empresas.',
   'empresa remover-notificacao':
     'empresa remover-notificacao --sigla SIGLA\n' +
     '      Deixa de notificar a empresa. As validações que faltavam entregar ficam guardadas (validacoes reenviar).',
@@ -40,7 +49,17 @@ export const commandUsage: Record<string, string> = {
     'clientes importar --sigla SIGLA ARQUIVO.csv\n' +
     '      Importa os clientes do CSV (caminho relativo à pasta de onde o comando foi chamado): cabeçalho com\n' +
     '      cpfCnpj, nome e email, separados por ";" ou ",", em UTF-8 ou Latin-1. O resumo vai para a saída de erros.',
-};
+  'clientes consultar':
+    'clientes consultar --sigla SIGLA --cpf CPF_OU_CNPJ\n' +
+    '      LGPD (acesso): mostra o que o serviço guarda do cliente: nome, email, validações e as suas\n' +
+    '      notificações, e quando vencem os seus códigos (nunca um código).',
+  'clientes esquecer':
+    'clientes esquecer --sigla SIGLA --cpf CPF_OU_CNPJ\n' +
+    '      LGPD (eliminação): apaga o email do cliente, as suas validações, as notificações pendentes e os\n' +
+    '      códigos. O nome e o CPF/CNPJ ficam, como vieram do GSAN.',
+} satisfies Record<string, string>;
+
+export type CommandName = keyof typeof commandUsage;
 
 const usageOf = (lines: string[]) => `Uso: npx gsan-email-admin <comando> [opções] [--json]   (num clone: npm run admin -- …)
 
@@ -54,7 +73,7 @@ MONGODB_URI (e precisam de CODE_PEPPER), lidos do ambiente ou do arquivo .env.
 export const usage = usageOf(Object.values(commandUsage));
 
 /** The help of one command. */
-export const commandHelp = (name: string) => usageOf([commandUsage[name]]);
+export const commandHelp = (name: CommandName) => usageOf([commandUsage[name]]);
 
 export const adminTexts = {
   // Arguments
@@ -103,6 +122,9 @@ export const adminTexts = {
       `  criada em:  ${utc(c.createdAt)} UTC`,
       ...(c.previousKeyUntil && c.previousKeyUntil > now ? [`  chave anterior vale até: ${utc(c.previousKeyUntil)} UTC`] : []),
       `  notificação: ${c.notification ? printable(c.notification.url) : 'não configurada'}`,
+      ...(c.notification?.previousSecretUntil && c.notification.previousSecretUntil > now
+        ? [`  segredo anterior assina até: ${utc(c.notification.previousSecretUntil)} UTC`]
+        : []),
       ...(backlog
         ? [
             `  a entregar:  ${fmt(backlog.pending)} pendentes, ${fmt(backlog.failed)} com falha` +
@@ -113,9 +135,17 @@ export const adminTexts = {
 
   // Notifications
   notificationConfigured: (sigla: string, url: string) => `Notificações da empresa ${sigla} configuradas: cada validação será enviada para ${url}.`,
-  secretWarning:
+  secretWarning: (previousUntil?: Date) =>
     'Guarde este segredo agora, no sistema que recebe as notificações: ele não será mostrado de novo. ' +
-    'O segredo anterior, se havia, deixou de valer.',
+    (previousUntil
+      ? `O segredo anterior continua assinando cada notificação até ${utc(previousUntil)} UTC.`
+      : 'O segredo anterior, se havia, deixou de valer.'),
+  secretUnreadable: (sigla: string) =>
+    `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo.`,
+  secretChangedMeanwhile: (sigla: string) => `Empresa ${sigla}: a notificação mudou durante o comando; rode-o de novo.`,
+  secretsReencrypted: (count: number) =>
+    `Segredos de assinatura de ${fmt(count)} ${count === 1 ? 'empresa' : 'empresas'} cifrados de novo sob o CODE_PEPPER.`,
+  secretsNotReencrypted: (count: number) => `${fmt(count)} ${count === 1 ? 'empresa ficou' : 'empresas ficaram'} sem recifrar (acima).`,
   invalidUrl: (problem: string) => `URL inválida: ${problem}.`,
   notificationRemoved: (sigla: string) => `A empresa ${sigla} não será mais notificada.`,
   noNotification: (sigla: string) =>

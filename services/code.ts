@@ -27,6 +27,20 @@ export function keyedHash(text: string, pepper: string): string {
 /** What a code is stored as (docs/api.md §3). */
 export const hashCode = keyedHash;
 
+/**
+ * The server secrets a stored code hash or signing secret is recognized under: `CODE_PEPPER`, and
+ * during its rotation `CODE_PEPPER_FALLBACK` (docs/rotation.md). New ones are
+ * always made under the first.
+ */
+export function recognizedPeppers(pepper: string, fallbackPepper?: string): string[] {
+  return fallbackPepper ? [pepper, fallbackPepper] : [pepper];
+}
+
+/** Whether `code` is the one stored as `codeHash`, under any recognized pepper; in constant time for each. */
+export function codeMatches(code: string, codeHash: string, pepper: string, fallbackPepper?: string): boolean {
+  return recognizedPeppers(pepper, fallbackPepper).some((candidate) => sameHash(hashCode(code, candidate), codeHash));
+}
+
 /** Constant-time comparison of two hex digests. */
 export function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');

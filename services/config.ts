@@ -88,6 +88,7 @@ const schema = z
     DKIM_PRIVATE_KEY_FILE: optionalText,
 
     CODE_PEPPER: optionalText.pipe(z.string().min(32, 'deve ter ao menos 32 caracteres').optional()),
+    CODE_PEPPER_FALLBACK: optionalText.pipe(z.string().min(32, 'deve ter ao menos 32 caracteres').optional()),
     CODE_TTL_MINUTES: int(10, 1, 60),
     LOOKUPS_PER_MINUTE: int(DEFAULT_LOOKUPS_PER_MINUTE, 1, 1_000_000),
     SEED_DEMO: optionalText.pipe(bool.optional()),
@@ -129,6 +130,9 @@ const schema = z
         message: 'é obrigatório quando MONGODB_URI está definido (todas as instâncias precisam do mesmo segredo)',
       });
     }
+    if (env.CODE_PEPPER_FALLBACK && (!env.CODE_PEPPER || env.CODE_PEPPER_FALLBACK === env.CODE_PEPPER)) {
+      ctx.addIssue({ code: 'custom', path: ['CODE_PEPPER_FALLBACK'], message: 'só vale durante a troca do CODE_PEPPER, ao lado dele e diferente dele' });
+    }
   });
 
 export interface Config {
@@ -155,6 +159,8 @@ export interface Config {
   domainCheck: { servers: string[] } | null;
   outboxDir: string;
   codePepper: string;
+  /** During a rotation of `CODE_PEPPER`: the other one, whose codes and signing secrets are still recognized. */
+  codePepperFallback: string | undefined;
   codeTtlMinutes: number;
   /** Lookups per company in any rolling 60 s, both doors together (anti-automation, docs/api.md §3). */
   lookupsPerMinute: number;
@@ -221,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxDir: e.OUTBOX_DIR,
     // Without a database the codes live in this process only, so a per-process secret is enough.
     codePepper: e.CODE_PEPPER ?? randomBytes(32).toString('hex'),
+    codePepperFallback: e.CODE_PEPPER_FALLBACK,
     codeTtlMinutes: e.CODE_TTL_MINUTES,
     lookupsPerMinute: e.LOOKUPS_PER_MINUTE,
     notifyTimeoutMs: e.NOTIFY_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import { parseDocument } from './document';
 import { emailKey, mailboxKey, maskEmail, parseEmail, sameEmail } from './email';
-import { generateCode, hashCode, hashKey, keyedHash, parseCode, sameHash } from './code';
+import { codeMatches, generateCode, hashCode, hashKey, keyedHash, parseCode } from './code';
 import { outcomes, type Outcome } from './outcome';
 import { validationMail } from './mail/message';
 import { newValidation } from './validations';
@@ -62,6 +62,8 @@ export interface EmailValidationServiceOptions {
   mailer: Mailer;
   /** Server secret of the code HMAC. */
   pepper: string;
+  /** `CODE_PEPPER_FALLBACK`, during its rotation: codes hashed under it are still recognized. */
+  fallbackPepper?: string;
   codeTtlMinutes: number;
   /** Lookups per company in any rolling 60 s, both doors together (docs/api.md §3); 600 when unset. */
   lookupsPerMinute?: number;
@@ -73,6 +75,7 @@ export class EmailValidationService {
   private readonly stores: Stores;
   private readonly mailer: Mailer;
   private readonly pepper: string;
+  private readonly fallbackPepper: string | undefined;
   readonly codeTtlMinutes: number;
   private readonly companyLookups: WindowLimit;
   private readonly domains: ReceivableDomains | undefined;
@@ -82,6 +85,7 @@ export class EmailValidationService {
     this.domains = opts.domains;
     this.mailer = opts.mailer;
     this.pepper = opts.pepper;
+    this.fallbackPepper = opts.fallbackPepper;
     this.codeTtlMinutes = opts.codeTtlMinutes;
     this.companyLookups = companyLookupLimit(opts.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE);
   }
@@ -160,7 +164,7 @@ export class EmailValidationService {
     const live = await this.stores.codes.findLive(key, now, MAX_ATTEMPTS_PER_CODE);
     if (!live) return outcomes.noLiveCode();
 
-    if (sameHash(hashCode(code, this.pepper), live.codeHash)) {
+    if (codeMatches(code, live.codeHash, this.pepper, this.fallbackPepper)) {
       // Only one of any number of concurrent confirmations gets to delete the code.
       if (!(await this.stores.codes.consume(key, live.codeHash, now, MAX_ATTEMPTS_PER_CODE))) {
         return outcomes.noLiveCode();

@@ -5,7 +5,7 @@ import { atMostEvery } from '../throttle';
 import type { ClaimedValidation, Company, DeliveryResult, Stores } from '../store/types';
 import { destinationProblem, destinationRules, ForbiddenAddressError, guardedLookup, type DestinationRules } from './destination';
 import { post } from './post';
-import { decryptSecret } from './secret';
+import { decryptSecret, secretsInUse } from './secret';
 import { signatureHeaders } from './signature';
 
 /**
@@ -55,6 +55,8 @@ export interface NotifierOptions {
   stores: Stores;
   /** `CODE_PEPPER`: the key the signing secrets are encrypted under. */
   pepper: string;
+  /** `CODE_PEPPER_FALLBACK`, during its rotation: secrets still encrypted under it are read too. */
+  fallbackPepper?: string;
   logger: Logger;
   timing?: Partial<NotifierTiming>;
   /** Each attempt's outcome, for the metrics. */
@@ -86,7 +88,20 @@ export class ValidationNotifier {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.rules = opts.destinations ?? destinationRules(undefined);
     this.lookup = guardedLookup(this.rules.resolve);
-    this.destinations = atMostEvery(this.timing.pollMs, async () => (await opts.stores.companies.list()).filter((c) => c.notification));
+    this.destinations = atMostEvery(this.timing.pollMs, async () => {
+      const companies = (await opts.stores.companies.list()).filter((c) => c.notification);
+      await this.dropExpiredSecrets(companies, new Date());
+      return companies;
+    });
+  }
+
+  /** A secret kept by `--manter-anterior` leaves the database once its time is over, not only the signatures. */
+  private async dropExpiredSecrets(companies: Company[], now: Date): Promise<void> {
+    for (const { sigla, notification: n } of companies) {
+      if (!n?.previousSecret || secretsInUse(n, now).includes(n.previousSecret)) continue;
+      // Compared with what was read: a destination changed meanwhile is left as it is now.
+      await this.opts.stores.companies.replaceSecrets(sigla, n, { secret: n.secret, previousSecret: null, previousSecretUntil: null });
+    }
   }
 
   start(): void {
@@ -179,9 +194,9 @@ export class ValidationNotifier {
     const target = company.notification!;
     const problem = destinationProblem(target.url, this.rules.database);
     if (problem) return { kind: 'failed', error: `destino inválido: ${problem}` };
-    let secret: string;
+    let secrets: string[];
     try {
-      secret = decryptSecret(target.secret, this.opts.pepper);
+      secrets = secretsInUse(target, new Date()).map((secret) => decryptSecret(secret, this.opts.pepper, this.opts.fallbackPepper));
     } catch {
       return { kind: 'failed', error: 'segredo de assinatura ilegível (CODE_PEPPER mudou?): configure a notificação de novo' };
     }
@@ -201,7 +216,7 @@ export class ValidationNotifier {
       const headers = {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
-        ...signatureHeaders(secret, v.eventId, Math.floor(Date.now() / 1000), body),
+        ...signatureHeaders(secrets, v.eventId, Math.floor(Date.now() / 1000), body),
       };
       // Only the configured address: a redirect is not followed.
       const answer = await post(target.url, body, { headers, signal, lookup: this.lookup });

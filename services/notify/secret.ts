@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { recognizedPeppers } from '../code';
+import type { NotificationTarget } from '../store/types';
 
 /**
  * A company's signing secret: shown once to the operator, kept encrypted (AES-256-GCM) under a key
@@ -30,11 +32,30 @@ export function encryptSecret(secret: string, pepper: string): string {
   return [VERSION, iv, cipher.getAuthTag(), data].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
 }
 
-/** The secret; throws when `stored` was not encrypted under this pepper (or was altered). */
-export function decryptSecret(stored: string, pepper: string): string {
+/**
+ * The secret; throws when `stored` was encrypted under neither `pepper` nor `fallbackPepper`
+ * (`CODE_PEPPER_FALLBACK`, during a rotation of `CODE_PEPPER`), or was altered.
+ */
+export function decryptSecret(stored: string, pepper: string, fallbackPepper?: string): string {
   const [version, iv, tag, data] = stored.split('.');
   if (version !== VERSION || !iv || !tag || !data) throw new Error('unknown secret format');
-  const decipher = createDecipheriv('aes-256-gcm', encryptionKey(pepper), Buffer.from(iv, 'base64url'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+  for (const candidate of recognizedPeppers(pepper, fallbackPepper)) {
+    const decipher = createDecipheriv('aes-256-gcm', encryptionKey(candidate), Buffer.from(iv, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      // Not this pepper (or altered): the next one, if any.
+    }
+  }
+  throw new Error('secret not encrypted under CODE_PEPPER nor CODE_PEPPER_FALLBACK, or altered');
+}
+
+/**
+ * The encrypted secrets a notification is signed with at `now`: the destination's, and the one
+ * before it while `--manter-anterior` keeps it (so a receiver holding either verifies).
+ */
+export function secretsInUse(target: NotificationTarget, now: Date): string[] {
+  const kept = target.previousSecret && target.previousSecretUntil && target.previousSecretUntil > now;
+  return kept ? [target.secret, target.previousSecret!] : [target.secret];
 }

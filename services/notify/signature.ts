@@ -18,9 +18,11 @@ function sign(secret: string, id: string, timestamp: string, body: string): stri
   return createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64');
 }
 
-export function signatureHeaders(secret: string, id: string, timestampSeconds: number, body: string): SignatureHeaders {
+/** The headers of one attempt, signed under each of `secrets` (several while a change keeps the previous one), space-separated. */
+export function signatureHeaders(secrets: readonly string[], id: string, timestampSeconds: number, body: string): SignatureHeaders {
   const timestamp = String(timestampSeconds);
-  return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${sign(secret, id, timestamp, body)}` };
+  const signatures = secrets.map((secret) => `v1,${sign(secret, id, timestamp, body)}`);
+  return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures.join(' ') };
 }
 
 /** How far a timestamp may be from the receiver's clock, as the specification recommends. */
@@ -36,7 +38,7 @@ export function verifySignature(secret: string, headers: Record<string, string |
   // Written so that a timestamp that is not a number fails too (NaN compares false).
   if (!(Math.abs(nowSeconds - Number(timestamp)) <= TIMESTAMP_TOLERANCE_SECONDS)) return false;
   const expected = Buffer.from(sign(secret, id, timestamp, body));
-  // The header may carry several signatures (during a secret's rotation), separated by spaces.
+  // The header may carry several signatures (while a changed secret's previous one is kept), separated by spaces.
   return signatures.split(' ').some((s) => {
     const given = Buffer.from(s.startsWith('v1,') ? s.slice(3) : '');
     return given.length === expected.length && timingSafeEqual(given, expected);

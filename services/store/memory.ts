@@ -11,6 +11,7 @@ import {
   type CompanyStore,
   type DeliveryResult,
   type ExportRow,
+  type NotificationSecrets,
   type NotificationTarget,
   type Stores,
   type UpsertCounts,
@@ -65,10 +66,25 @@ export class MemoryCompanyStore implements CompanyStore {
     return true;
   }
 
-  async setNotification(sigla: string, notification: NotificationTarget | null): Promise<boolean> {
+  async setNotification(sigla: string, notification: NotificationTarget | null, keepPreviousUntil?: Date): Promise<boolean> {
     const c = this.bySigla.get(sigla);
     if (!c) return false;
-    c.notification = notification ? { ...notification } : null;
+    if (!notification) {
+      c.notification = null;
+      return true;
+    }
+    const { url, secret, configuredAt } = notification;
+    const previous = keepPreviousUntil ? c.notification?.secret : undefined;
+    c.notification = { url, secret, configuredAt, ...(previous ? { previousSecret: previous, previousSecretUntil: keepPreviousUntil } : {}) };
+    return true;
+  }
+
+  async replaceSecrets(sigla: string, from: NotificationSecrets, to: NotificationSecrets): Promise<boolean> {
+    const c = this.bySigla.get(sigla);
+    const n = c?.notification;
+    if (!c || !n || n.secret !== from.secret || (n.previousSecret ?? null) !== (from.previousSecret ?? null)) return false;
+    // A new object: a company read before keeps what it read.
+    c.notification = { ...n, secret: to.secret, previousSecret: to.previousSecret ?? null, previousSecretUntil: to.previousSecretUntil ?? null };
     return true;
   }
 

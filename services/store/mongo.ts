@@ -12,6 +12,7 @@ import {
   type CompanyStore,
   type DeliveryResult,
   type ExportRow,
+  type NotificationSecrets,
   type NotificationTarget,
   type Stores,
   type UpsertCounts,
@@ -100,8 +101,41 @@ export class MongoCompanyStore implements CompanyStore {
     }
   }
 
-  async setNotification(sigla: string, notification: NotificationTarget | null): Promise<boolean> {
-    const r = await this.col.updateOne({ sigla }, { $set: { notification } });
+  async setNotification(sigla: string, notification: NotificationTarget | null, keepPreviousUntil?: Date): Promise<boolean> {
+    const target = notification && { url: notification.url, secret: notification.secret, configuredAt: notification.configuredAt };
+    if (!target || !keepPreviousUntil) {
+      const r = await this.col.updateOne({ sigla }, { $set: { notification: target } });
+      return r.matchedCount === 1;
+    }
+    // One update reads the secret it replaces, as setKeyHash reads the key: the one stored at that moment.
+    const kept = { $ifNull: ['$notification.secret', null] };
+    const r = await this.col.updateOne({ sigla }, [
+      {
+        $set: {
+          notification: {
+            url: { $literal: target.url },
+            secret: { $literal: target.secret },
+            configuredAt: { $literal: target.configuredAt },
+            previousSecret: kept,
+            previousSecretUntil: { $cond: [{ $eq: [kept, null] }, null, { $literal: keepPreviousUntil }] },
+          },
+        },
+      },
+    ]);
+    return r.matchedCount === 1;
+  }
+
+  async replaceSecrets(sigla: string, from: NotificationSecrets, to: NotificationSecrets): Promise<boolean> {
+    const r = await this.col.updateOne(
+      { sigla, 'notification.secret': from.secret, 'notification.previousSecret': from.previousSecret ?? null },
+      {
+        $set: {
+          'notification.secret': to.secret,
+          'notification.previousSecret': to.previousSecret ?? null,
+          'notification.previousSecretUntil': to.previousSecretUntil ?? null,
+        },
+      },
+    );
     return r.matchedCount === 1;
   }
 

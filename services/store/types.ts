@@ -30,7 +30,13 @@ export interface NotificationTarget {
   /** The signing secret, encrypted under a key derived from `CODE_PEPPER` (`services/notify/secret.ts`). */
   secret: string;
   configuredAt: Date;
+  /** After a change that kept it (`--manter-anterior`): the secret before, encrypted the same way, also signing until `previousSecretUntil`. */
+  previousSecret?: string | null;
+  previousSecretUntil?: Date | null;
 }
+
+/** The encrypted secrets of a destination, as `CompanyStore.replaceSecrets` compares and writes them. */
+export type NotificationSecrets = Pick<NotificationTarget, 'secret' | 'previousSecret' | 'previousSecretUntil'>;
 
 /** A customer of a company, found by normalized CPF/CNPJ. */
 export interface Client {
@@ -71,8 +77,17 @@ export interface CompanyStore {
    * with `keepPreviousUntil`, at that time (a key kept from an earlier rotation stops at once).
    */
   setKeyHash(sigla: string, keyHash: string, keepPreviousUntil?: Date): Promise<boolean>;
-  /** Sets (or, with `null`, removes) the notification destination; `false` when no such company. */
-  setNotification(sigla: string, notification: NotificationTarget | null): Promise<boolean>;
+  /**
+   * Sets (or, with `null`, removes) the notification destination; `false` when no such company. The
+   * secret it replaces stops signing at once, or, with `keepPreviousUntil`, at that time (a secret
+   * kept from an earlier change stops at once): as `setKeyHash` for keys.
+   */
+  setNotification(sigla: string, notification: NotificationTarget | null, keepPreviousUntil?: Date): Promise<boolean>;
+  /**
+   * Writes `to` over the destination's secrets when they are still `from` (compared by their
+   * encrypted forms, previous one included); `false` when they changed meanwhile or there is none.
+   */
+  replaceSecrets(sigla: string, from: NotificationSecrets, to: NotificationSecrets): Promise<boolean>;
   list(): Promise<Company[]>;
 }
 

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { dirname, join } from 'node:path';
-import { main, type MainDeps } from '../../admin/cli';
+import { commands, main, type MainDeps } from '../../admin/cli';
 import { hashKey } from '../../services/code';
+import { decryptSecret } from '../../services/notify/secret';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
 import { CAER, capture, keyIn, tempDir } from './helpers';
@@ -78,6 +79,41 @@ describe('admin: the command line (npm run admin)', () => {
     assert.match(listed.out, new RegExp(`^  chave anterior vale até: ${until} UTC$`, 'm'));
   });
 
+  it('changes the signing secret keeping the previous one for a stated time, and lists until when it signs', async () => {
+    await admin(createArgs);
+    const notify = ['empresa', 'configurar-notificacao', '--sigla', 'CAER', '--url', 'https://gsan.caer.com.br/validacoes'];
+    const first = await admin(notify);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.err, /O segredo anterior, se havia, deixou de valer\.$/m);
+    const changed = await admin([...notify, '--manter-anterior', '24h', '--json']);
+    assert.equal(changed.code, 0, changed.err);
+    const { segredo, segredoAnteriorValeAte } = JSON.parse(changed.out) as { segredo: string; segredoAnteriorValeAte: string };
+    const until = /O segredo anterior continua assinando cada notificação até (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\.$/m.exec(changed.err)?.[1];
+    assert.ok(until, changed.err);
+    const stored = (await stores.companies.findBySigla('CAER'))!.notification!;
+    assert.equal(decryptSecret(stored.secret, MONGO_ENV.CODE_PEPPER), segredo);
+    assert.equal(decryptSecret(stored.previousSecret!, MONGO_ENV.CODE_PEPPER), first.out.trim(), 'the previous one, encrypted the same way');
+    assert.equal(stored.previousSecretUntil?.toISOString(), segredoAnteriorValeAte);
+    assert.match((await admin(['empresa', 'listar'])).out, new RegExp(`^  segredo anterior assina até: ${until} UTC$`, 'm'));
+  });
+
+  it('encrypts the signing secrets again under CODE_PEPPER, reading those under CODE_PEPPER_FALLBACK, and names any it cannot read', async () => {
+    const [oldPepper, newPepper, unknownPepper] = ['a', 'b', 'z'].map((c) => c.repeat(32));
+    const withPepper = (CODE_PEPPER: string, CODE_PEPPER_FALLBACK?: string) => ({ env: { ...MONGO_ENV, CODE_PEPPER, ...(CODE_PEPPER_FALLBACK ? { CODE_PEPPER_FALLBACK } : {}) } });
+    const notify = (sigla: string) => ['empresa', 'configurar-notificacao', '--sigla', sigla, '--url', 'https://gsan.exemplo.com.br/v'];
+    await admin(createArgs);
+    await admin(['empresa', 'criar', '--sigla', 'OUTRA', ...createArgs.slice(4)]);
+    const secret = (await admin(notify('CAER'), withPepper(oldPepper))).out.trim();
+    await admin(notify('OUTRA'), withPepper(unknownPepper));
+
+    const r = await admin(['empresa', 'recifrar-segredos', '--json'], withPepper(newPepper, oldPepper));
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.out), { recifradas: ['CAER'], ilegiveis: ['OUTRA'], alteradas: [] });
+    assert.match(r.err, /^Empresa OUTRA: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo\.$/m);
+    assert.match(r.err, /^Erro: 1 empresa ficou sem recifrar \(acima\)\.$/m);
+    assert.equal(decryptSecret((await stores.companies.findBySigla('CAER'))!.notification!.secret, newPepper), secret, 'the same secret, under the new pepper alone');
+  });
+
   it('refuses to run without MONGODB_URI, since the in-memory store would vanish', async () => {
     const r = await admin(createArgs, { env: {} });
     assert.equal(r.code, 1);
@@ -113,6 +149,17 @@ describe('admin: the command line (npm run admin)', () => {
     assert.equal(one.code, 0);
     assert.match(one.out, /^ {2}empresa nova-chave --sigla SIGLA \[--manter-anterior 24h\]$/m);
     assert.doesNotMatch(one.out, /clientes importar/);
+  });
+
+  it('lists every command of its table on --help, and each one\'s own help on <comando> --help, nothing undefined', async () => {
+    const all = (await admin(['--help'], { env: {} })).out;
+    for (const name of Object.keys(commands)) {
+      assert.match(all, new RegExp(`^ {2}${name}( |$)`, 'm'), `--help lists ${name}`);
+      const one = await admin([...name.split(' '), '--help'], { env: {} });
+      assert.equal(one.code, 0);
+      assert.match(one.out, new RegExp(`^ {2}${name}( |$)`, 'm'), `${name} --help shows its line`);
+      assert.doesNotMatch(one.out, /undefined/, `${name} --help`);
+    }
   });
 
   it('answers --json with one JSON document on standard output, for scripts', async () => {
@@ -154,6 +201,9 @@ describe('admin: the command line (npm run admin)', () => {
       ['a bad time to keep the key', ['empresa', 'nova-chave', '--sigla', 'CAER', '--manter-anterior', '2 dias'],
         'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).'],
       ['too long a time to keep the key', ['empresa', 'nova-chave', '--sigla', 'CAER', '--manter-anterior', '169h'],
+        'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).'],
+      ['a bad time to keep the signing secret',
+        ['empresa', 'configurar-notificacao', '--sigla', 'CAER', '--url', 'https://gsan.caer.com.br/v', '--manter-anterior', '0min'],
         'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).'],
       ['a bad sigla', ['empresa', 'nova-chave', '--sigla', 'C'], 'A sigla deve ter de 2 a 20 letras ou dígitos, sem espaços (ex.: CAER).'],
       ['a bad sender', [...createArgs.slice(0, 3), 'NOVA', ...createArgs.slice(4, -1), 'nao-responda'],

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import sinon from 'sinon';
 import { requeueValidations } from '../../admin/validations';
 import { configureNotification } from '../../admin/notifications';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
@@ -28,9 +29,9 @@ const CAER = DEMO_COMPANY.sigla;
 const MARIA = DEMO_CLIENTS[0].document;
 
 /** Points CAER's notifications at `receiver`, as the admin command does; answers the secret it printed. */
-async function configure(stores: Stores, pepper: string, receiver: TestReceiver): Promise<string> {
+async function configure(stores: Stores, pepper: string, receiver: TestReceiver, keep?: string): Promise<string> {
   const io = captureIo();
-  await configureNotification(stores, io, { sigla: CAER, url: receiver.url }, pepper);
+  await configureNotification(stores, io, { sigla: CAER, url: receiver.url, 'manter-anterior': keep }, pepper);
   return io.out.text.trim();
 }
 
@@ -61,10 +62,10 @@ describe('notifications of validations to the company system', function () {
     await smtp.close();
   });
 
-  /** Validates MARIA's email through both webhooks, as GSAN's assistant would. */
-  async function validateThroughWebhooks(email = 'maria@exemplo.com.br'): Promise<void> {
+  /** Validates MARIA's email (or another client's) through both webhooks, as GSAN's assistant would. */
+  async function validateThroughWebhooks(email = 'maria@exemplo.com.br', document: string = MARIA): Promise<void> {
     const seen = smtp.mails.length;
-    const body = { key: DEMO_KEY, cpfCnpj: MARIA, email };
+    const body = { key: DEMO_KEY, cpfCnpj: document, email };
     assert.equal((await app.post(SEND_PATH, body)).body.body.validado, 'S');
     const code = codeIn(await smtp.nextMail(seen));
     assert.equal((await app.post(CONFIRM_PATH, { ...body, codigo: code })).body.body.validado, 'S');
@@ -93,6 +94,34 @@ describe('notifications of validations to the company system', function () {
     await eventually(async () => /validation_notifications_total\{result="delivered"\} 1\n/.test(await metricsText(app)));
     await eventually(async () => /validation_notifications_pending\{company="CAER"\} 0\n/.test(await metricsText(app)));
     assert.equal((await stateOf(app.stores))[0].delivery, 'delivered');
+  });
+
+  it('with a secret changed under --manter-anterior, signs with both until then: a receiver holding either verifies; after, only the new one', async () => {
+    const previous = secret;
+    const current = await configure(app.stores, app.config.codePepper, receiver, '60min');
+    // Time runs as it does, and jumps the hour when told (the worker's pace is timed by Date too).
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'], shouldAdvanceTime: true });
+    try {
+      const verifies = (holding: string, n: number) =>
+        verifySignature(holding, receiver.received[n].headers, receiver.received[n].body, Math.floor(Date.now() / 1000));
+      await validateThroughWebhooks('maria@exemplo.com.br');
+      await receiver.waitFor(1);
+      assert.equal(String(receiver.received[0].headers['webhook-signature']).split(' ').length, 2);
+      assert.ok(verifies(previous, 0), 'a receiver still holding the previous secret');
+      assert.ok(verifies(current, 0), 'a receiver already holding the new one');
+
+      clock.tick(60 * 60_000);
+      // Gone from the database too, not only from the signatures.
+      await eventually(async () => (await app.stores.companies.findBySigla(CAER))?.notification?.previousSecret == null);
+      await validateThroughWebhooks('padaria@exemplo.com.br', DEMO_CLIENTS[2].document);
+      await receiver.waitFor(2);
+      assert.equal(String(receiver.received[1].headers['webhook-signature']).split(' ').length, 1);
+      assert.ok(!verifies(previous, 1), 'the previous secret, past its time');
+      assert.ok(verifies(current, 1));
+      assert.deepEqual(receiver.delivered().map((d) => d.email), ['maria@exemplo.com.br', 'padaria@exemplo.com.br']);
+    } finally {
+      clock.restore();
+    }
   });
 
   it('loses nothing while the receiver refuses, then hangs, then fails with 500, and delivers each validation once it is back', async () => {

@@ -25,7 +25,7 @@ describe('notification signatures (Standard Webhooks)', () => {
   const secret = generateSigningSecret();
   const body = '{"id":"e1","cpfCnpj":"02789078220","email":"maria@exemplo.com.br"}';
   const now = 1_764_700_000;
-  const headers: Record<string, string> = { ...signatureHeaders(secret, 'e1', now, body) };
+  const headers: Record<string, string> = { ...signatureHeaders([secret], 'e1', now, body) };
   const verifyFromReadme = readmeVerify();
 
   const cases: [string, string, Record<string, unknown>, string, number, boolean][] = [
@@ -47,6 +47,17 @@ describe('notification signatures (Standard Webhooks)', () => {
       assert.equal(verifyFromReadme(key, h, b, at), expected);
     });
   }
+
+  it('signs under each secret given, space-separated, so a receiver holding either verifies', () => {
+    const other = generateSigningSecret();
+    const both: Record<string, string> = { ...signatureHeaders([secret, other], 'e1', now, body) };
+    assert.match(both['webhook-signature'], /^v1,\S+ v1,\S+$/);
+    for (const holding of [secret, other]) {
+      assert.equal(verifySignature(holding, both, body, now), true);
+      assert.equal(verifyFromReadme(holding, both, body, now), true);
+    }
+    assert.equal(verifySignature(generateSigningSecret(), both, body, now), false);
+  });
 
   it('signs in the format the specification gives: v1, and a base64 HMAC-SHA-256', () => {
     assert.equal(headers['webhook-id'], 'e1');
@@ -71,6 +82,14 @@ describe('signing secrets at rest', () => {
     flipped[0] ^= 1;
     assert.throws(() => decryptSecret([version, iv, tag, flipped.toString('base64url')].join('.'), pepper));
     assert.throws(() => decryptSecret('texto', pepper));
+  });
+
+  it('are read under CODE_PEPPER_FALLBACK too, during a rotation', () => {
+    const secret = generateSigningSecret();
+    const underOld = encryptSecret(secret, pepper);
+    assert.equal(decryptSecret(underOld, 'n'.repeat(32), pepper), secret);
+    assert.equal(decryptSecret(encryptSecret(secret, 'n'.repeat(32)), 'n'.repeat(32), pepper), secret);
+    assert.throws(() => decryptSecret(underOld, 'n'.repeat(32), 'q'.repeat(32)));
   });
 });
 

@@ -93,6 +93,9 @@ describe('configuration', () => {
       [{ DKIM_DOMAIN: 'x_y' }, 'DKIM_DOMAIN'],
       [{ MONGODB_URI: 'mongodb://db' }, 'CODE_PEPPER'],
       [{ CODE_PEPPER: 'curto-demais' }, 'CODE_PEPPER'],
+      [{ CODE_PEPPER: 'p'.repeat(32), CODE_PEPPER_FALLBACK: 'curto-demais' }, 'CODE_PEPPER_FALLBACK'],
+      [{ CODE_PEPPER_FALLBACK: 'f'.repeat(32) }, 'CODE_PEPPER_FALLBACK'],
+      [{ CODE_PEPPER: 'p'.repeat(32), CODE_PEPPER_FALLBACK: 'p'.repeat(32) }, 'CODE_PEPPER_FALLBACK'],
       [{ CODE_TTL_MINUTES: '999' }, 'CODE_TTL_MINUTES'],
       [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
     ];
@@ -121,7 +124,10 @@ describe('configuration', () => {
   it('requires the same pepper everywhere when state is shared', () => {
     const c = loadConfig({ MONGODB_URI: 'mongodb://db:27017/x', CODE_PEPPER: 'p'.repeat(32) });
     assert.equal(c.codePepper, 'p'.repeat(32));
+    assert.equal(c.codePepperFallback, undefined);
     assert.equal(c.seedDemo, false);
+    const rotating = loadConfig({ MONGODB_URI: 'mongodb://db:27017/x', CODE_PEPPER: 'p'.repeat(32), CODE_PEPPER_FALLBACK: 'f'.repeat(32) });
+    assert.equal(rotating.codePepperFallback, 'f'.repeat(32));
   });
 });
 

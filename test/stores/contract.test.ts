@@ -76,6 +76,41 @@ forEachStore('CompanyStore', (stores) => {
       clock.restore();
     }
   });
+
+  it('changes a destination keeping the previous secret until a time, only the latest one, and only when there was one', async () => {
+    const target = (secret: string) => ({ url: 'https://gsan.exemplo.com.br/v', secret, configuredAt: T0 });
+    const secretsOf = async () => {
+      const n = (await stores().companies.findBySigla('CAER'))?.notification;
+      return n && { secret: n.secret, previousSecret: n.previousSecret ?? null, previousSecretUntil: n.previousSecretUntil?.getTime() ?? null };
+    };
+    await stores().companies.insert(company('CAER', 'h1'));
+    assert.equal(await stores().companies.setNotification('CAER', target('s1'), at(3600)), true);
+    assert.deepEqual(await secretsOf(), { secret: 's1', previousSecret: null, previousSecretUntil: null }, 'nothing to keep');
+    await stores().companies.setNotification('CAER', target('s2'), at(3600));
+    assert.deepEqual(await secretsOf(), { secret: 's2', previousSecret: 's1', previousSecretUntil: at(3600).getTime() });
+    await stores().companies.setNotification('CAER', target('s3'), at(1800));
+    assert.deepEqual(await secretsOf(), { secret: 's3', previousSecret: 's2', previousSecretUntil: at(1800).getTime() }, 's1 is gone');
+    await stores().companies.setNotification('CAER', target('s4'));
+    assert.deepEqual(await secretsOf(), { secret: 's4', previousSecret: null, previousSecretUntil: null }, 'without a time, at once');
+    assert.equal(await stores().companies.setNotification('NENHUMA', target('x'), at(60)), false);
+  });
+
+  it('replaces the secrets only while they are still the ones read', async () => {
+    await stores().companies.insert(company('CAER', 'h1'));
+    await stores().companies.setNotification('CAER', { url: 'https://gsan.exemplo.com.br/v', secret: 's1', configuredAt: T0 });
+    await stores().companies.setNotification('CAER', { url: 'https://gsan.exemplo.com.br/v', secret: 's2', configuredAt: T0 }, at(60));
+    const read = (await stores().companies.findBySigla('CAER'))!.notification!;
+    const to = { secret: 'S2', previousSecret: 'S1', previousSecretUntil: at(60) };
+    assert.equal(await stores().companies.replaceSecrets('CAER', { ...read, previousSecret: 'other' }, to), false, 'another previous secret');
+    assert.equal(await stores().companies.replaceSecrets('CAER', { ...read, secret: 'other' }, to), false, 'another secret');
+    assert.equal(await stores().companies.replaceSecrets('CAER', read, to), true);
+    assert.deepEqual((await stores().companies.findBySigla('CAER'))!.notification, { ...read, ...to });
+    const dropped = { secret: 'S2', previousSecret: null, previousSecretUntil: null };
+    assert.equal(await stores().companies.replaceSecrets('CAER', read, dropped), false, 'no longer what was read');
+    assert.equal(await stores().companies.replaceSecrets('CAER', to, dropped), true);
+    assert.equal((await stores().companies.findBySigla('CAER'))!.notification!.previousSecret, null);
+    assert.equal(await stores().companies.replaceSecrets('NENHUMA', to, dropped), false);
+  });
 });
 
 forEachStore('ClientStore', (stores) => {

@@ -1,14 +1,28 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { LogLine } from './logs';
 import { TEST_MAIL_ENV } from './smtp';
 
 /**
- * The real service as a child process, `node --import tsx index.ts` in the repository (the same
+ * The real service as a child process, `node --import tsx index.ts` of the repository (the same
  * code `node dist/index.js` runs once compiled), with its JSON log read line by line.
  */
 
 const ROOT = resolve(__dirname, '../..');
+
+/** Where it runs unless told: a folder of its own with no `.env`, so a developer's `.env` in the clone never reaches it. */
+const SERVICE_CWD = join(ROOT, 'var', 'test-service');
+
+/** Spawns the service in `cwd` (where it reads `.env` from) with only `env`, `PATH` and the test defaults. */
+function spawnService(env: Record<string, string>, cwd = SERVICE_CWD) {
+  mkdirSync(cwd, { recursive: true });
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'index.ts')], {
+    cwd,
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', OUTBOX_DIR: 'var/test-outbox', ...TEST_MAIL_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -25,12 +39,8 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'index.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', OUTBOX_DIR: 'var/test-outbox', ...TEST_MAIL_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startService(env: Record<string, string>, cwd?: string): Promise<ServiceProcess> {
+  const child = spawnService({ LOG_LEVEL: 'info', ...env }, cwd);
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
@@ -80,12 +90,8 @@ export async function startService(env: Record<string, string>): Promise<Service
 }
 
 /** Runs the service until it exits by itself (a start that fails): its exit code and output. */
-export function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'index.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', OUTBOX_DIR: 'var/test-outbox', ...TEST_MAIL_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function runToExit(env: Record<string, string>, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnService(env, cwd);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
