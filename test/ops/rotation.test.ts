@@ -116,9 +116,11 @@ describe('rotating CODE_PEPPER (docs/operations.md)', function () {
     const stored = (await after.stores.companies.findBySigla(CAER))!.notification!.secret;
     assert.equal(decryptSecret(stored, NEW), secret, 'the same secret, now under NEW alone');
 
-    await eventually(() => receiver.delivered().length === 4);
+    // At least once: an instance stopped mid-delivery leaves its validation for the next one, which may send it again.
     const emails = [inFlight, mailedUnderNew, mailedUnderOld, mailedBeforeLast].map((r) => r.email);
-    assert.deepEqual(new Set(receiver.delivered().map((d) => d.email)), new Set(emails), 'each validation notified');
+    const notified = () => new Set(receiver.delivered().map((d) => d.email));
+    await eventually(() => emails.every((email) => notified().has(email)));
+    assert.deepEqual(notified(), new Set(emails), 'each validation notified');
     for (const got of receiver.received) {
       assert.ok(verifySignature(secret, got.headers, got.body, Math.floor(Date.now() / 1000)), 'under the secret the receiver already had');
     }
