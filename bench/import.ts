@@ -10,7 +10,7 @@ import { createMemoryStores } from '../services/store/memory';
  * `npm run bench:import`: generates a CSV of 100 000 clients (`;`, UTF-8, one in three without
  * email) in a temporary directory, imports it into the in-memory store the way
  * `clientes importar` does, and prints the time taken and rows per second. Not a test: a figure
- * for the README. Rows: first argument, default 100 000.
+ * for docs/administration.md. Rows: first argument, default 100 000.
  */
 
 const ROWS = Number(process.argv[2] ?? 100_000);

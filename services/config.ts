@@ -135,6 +135,9 @@ const schema = z
     }
   });
 
+/** Every variable the service reads: each has a row in the README's configuration table and a line in `.env.example`. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   port: number;
   host: string;

@@ -15,7 +15,7 @@ import { signatureHeaders } from './signature';
  * `id` again after a lost answer, never a validation out of its client's order.
  */
 
-/** What a notification says; the receiver's documentation is the README's "Receiving validations". */
+/** What a notification says; the receiver's documentation is docs/notifications.md. */
 export interface NotificationBody {
   id: string;
   tipo: 'email.validado';

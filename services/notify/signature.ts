@@ -30,7 +30,7 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 
 /**
  * The receiver's check: a `v1` signature of these headers and body under `secret`, with a timestamp
- * within five minutes of `nowSeconds`. What the README's example does, for the tests to hold it to.
+ * within five minutes of `nowSeconds`. What docs/notifications.md's example does, for the tests to hold it to.
  */
 export function verifySignature(secret: string, headers: Record<string, string | string[] | undefined>, body: string, nowSeconds: number): boolean {
   const { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures } = headers;

@@ -5,15 +5,15 @@ import { destinationProblem } from '../../services/notify/destination';
 import { decryptSecret, encryptSecret, generateSigningSecret } from '../../services/notify/secret';
 import { signatureHeaders, verifySignature } from '../../services/notify/signature';
 
-/** Signing, the README's verification example, secrets at rest, and where notifications may go. */
+/** Signing, docs/notifications.md's verification example, secrets at rest, and where notifications may go. */
 
 type Verify = (secret: string, headers: Record<string, unknown>, body: string, nowSeconds?: number) => boolean;
 
-/** The README's `// verify-webhook.js` block, run as the receiver would run it. */
+/** docs/notifications.md's `// verify-webhook.js` block, run as the receiver would run it. */
 function readmeVerify(): Verify {
-  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+  const readme = readFileSync(join(__dirname, '../../docs/notifications.md'), 'utf8');
   const code = /```js\n(\/\/ verify-webhook\.js\n[\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(code, 'the README has the verification example');
+  assert.ok(code, 'docs/notifications.md has the verification example');
   const module = { exports: {} as { verify?: Verify } };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const run = new Function('require', 'module', code) as (req: NodeJS.Require, mod: typeof module) => void;
@@ -42,7 +42,7 @@ describe('notification signatures (Standard Webhooks)', () => {
   ];
 
   for (const [what, key, h, b, at, expected] of cases) {
-    it(`${expected ? 'accepts' : 'refuses'} ${what}, in the service and in the README's example alike`, () => {
+    it(`${expected ? 'accepts' : 'refuses'} ${what}, in the service and in docs/notifications.md's example alike`, () => {
       assert.equal(verifySignature(key, h as Record<string, string | undefined>, b, at), expected);
       assert.equal(verifyFromReadme(key, h, b, at), expected);
     });

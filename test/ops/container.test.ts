@@ -49,9 +49,9 @@ describe('the container files', () => {
     }
   });
 
-  it('are started by the README with the command compose.yaml gives', () => {
+  it('are started by docs/operations.md with the command compose.yaml gives', () => {
     const command = /^#\s+(CODE_PEPPER=.*docker compose up.*)$/m.exec(read('compose.yaml'))?.[1];
     assert.ok(command, 'compose.yaml says how to start it');
-    assert.ok(read('README.md').includes(`\`${command}\``), command);
+    assert.ok(read('docs/operations.md').includes(`\`${command}\``), command);
   });
 });
