@@ -163,7 +163,8 @@ export class MemoryValidationStore implements ValidationStore {
     }
     if (!oldest) return null;
     oldest.client.lease = { owner, until: leaseUntil };
-    return { companyId: oldest.client.companyId, document: oldest.client.document, owner, validation: { ...oldest.validation } };
+    // Its result is recorded in one step under the lease: nothing read here is needed then.
+    return { companyId: oldest.client.companyId, document: oldest.client.document, owner, validation: { ...oldest.validation }, token: null };
   }
 
   async settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean> {

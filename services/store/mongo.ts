@@ -219,15 +219,7 @@ export class MongoClientStore implements ClientStore {
 /** A claim that found its client's next validation not yet due (or none) tries the next client, this many times. */
 const CLAIM_TRIES = 10;
 
-/** What a claim read, for its result to set `deliveryDue` right: the client's version then, and when the validation after this one is due. */
-interface ClaimRead {
-  version: number;
-  following: Date | null;
-}
-
 export class MongoValidationStore implements ValidationStore {
-  private readonly reads = new WeakMap<ClaimedValidation, ClaimRead>();
-
   constructor(private readonly col: Collection<ClientDoc>) {}
 
   /*
@@ -250,9 +242,8 @@ export class MongoValidationStore implements ValidationStore {
       const version = doc.deliveryVersion ?? -1;
       const [next, following] = pendingInOrder(doc.validations ?? []);
       if (next?.nextAttemptAt && next.nextAttemptAt <= now) {
-        const claim = { companyId, document, owner, validation: next };
-        this.reads.set(claim, { version, following: following?.nextAttemptAt ?? null });
-        return claim;
+        // The token lets the result set `deliveryDue` right (`settle`).
+        return { companyId, document, owner, validation: next, token: { version, following: following?.nextAttemptAt ?? null } };
       }
       // Due too early (a newer validation was queued while the next one waits for its retry), or
       // nothing pending: set it right, unless something changed since the read.
@@ -269,7 +260,7 @@ export class MongoValidationStore implements ValidationStore {
   }
 
   async settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean> {
-    const read = this.reads.get(claim) ?? { version: -1, following: null };
+    const read = claim.token ?? { version: -1, following: null };
     const record = settled(claim.validation, result, now);
     const leased = { companyId: claim.companyId, document: claim.document, 'deliveryLease.owner': claim.owner, 'validations.eventId': record.eventId };
     if (result.kind === 'release') return (await this.col.updateOne(leased, { $unset: { deliveryLease: '' } })).matchedCount === 1;

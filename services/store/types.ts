@@ -146,13 +146,23 @@ export interface ClientStore {
   forget(companyId: string, document: string): Promise<{ email: string | null; validations: ValidationRecord[] } | null>;
 }
 
-/** A pending validation leased to one instance for delivery. */
+/** A pending validation leased to one instance for delivery; handed back to `settle` as it came. */
 export interface ClaimedValidation {
   companyId: string;
   document: string;
   /** The instance holding the lease. */
   owner: string;
   validation: ValidationRecord;
+  /** What the store read when it claimed, for `settle`; `null` from a store that needs none. */
+  token: ClaimToken | null;
+}
+
+/** What a claim read of its client, for `settle` to record the result without reading again. */
+export interface ClaimToken {
+  /** The client's delivery version then: `settle` moves its next due time later only when it is unchanged. */
+  version: number;
+  /** When the client's pending validation after this one is due, or `null`. */
+  following: Date | null;
 }
 
 /** What a delivery attempt came to. `release` gives the lease back without counting an attempt. */

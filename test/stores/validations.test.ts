@@ -134,6 +134,24 @@ forEachStore('ValidationStore', (stores) => {
     assert.equal(again.validation.attempts, 0);
   });
 
+  it('settles a claim by what it carries: a copy of it records the result as the claim itself would', async () => {
+    // Twelve clients, each settled from a copy of its claim (as a queue or another process would
+    // hand it back) to wait an hour for its retry; then Maria's validation is the one due.
+    const documents = Array.from({ length: 12 }, (_, i) => String(10_000_000_000 + i));
+    await stores().clients.upsertMany(documents.map((document) => ({ companyId: 'CAER', document, nome: 'Cliente', email: null })));
+    for (const document of documents) await validate(stores(), document, 'cliente@x.com', 0);
+    const v = stores().validations;
+    const settledFromCopies = new Set<string>();
+    for (let i = 0; i < documents.length; i++) {
+      const claim = (await v.claim(['CAER'], at(5), 'a', LEASE))!;
+      assert.equal(await v.settle(structuredClone(claim), { kind: 'retry', at: at(3600), error: 'HTTP 500' }, at(5)), true);
+      settledFromCopies.add(claim.document);
+    }
+    assert.equal(settledFromCopies.size, documents.length);
+    await validate(stores(), MARIA, 'maria@x.com', 6);
+    assert.equal((await v.claim(['CAER'], at(10), 'a', LEASE))?.document, MARIA, 'none of the twelve stands in its way');
+  });
+
   it('claims only for the companies asked, and never a validation recorded without a destination', async () => {
     await validate(stores(), MARIA, 'maria@x.com', 0, true, 'OUTRA');
     await validate(stores(), JOAO, 'joao@x.com', 0, false);
