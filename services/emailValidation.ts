@@ -19,7 +19,7 @@ import {
 import type { CodeKey, Company, Stores, ValidationOrigin, WindowLimit } from './store/types';
 
 /**
- * The two use cases of the product (CONTRACT §1–§3): send a validation code, confirm it.
+ * The two use cases of the product (docs/api.md §1–§3): send a validation code, confirm it.
  * The webhooks and the conversation call these same functions; every business rule is here.
  */
 
@@ -86,7 +86,7 @@ export class EmailValidationService {
     this.companyLookups = companyLookupLimit(opts.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE);
   }
 
-  /** CONTRACT §1. */
+  /** docs/api.md §1. */
   async sendCode(ref: CompanyRef, input: SendCodeInput): Promise<Outcome> {
     const request = await this.accept(ref, input);
     if ('kind' in request) return request;
@@ -144,7 +144,7 @@ export class EmailValidationService {
     return outcomes.codeSent();
   }
 
-  /** CONTRACT §2. */
+  /** docs/api.md §2. */
   async confirmCode(ref: CompanyRef, input: ConfirmCodeInput): Promise<Outcome> {
     const code = parseCode(input.codigo) ?? '';
     const request = await this.accept(ref, input, code ? undefined : outcomes.invalidCode());

@@ -181,7 +181,7 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
 
 describe('the send webhook when the SMTP server misbehaves', () => {
   for (const mode of ['reject', 'silent', 'dropInData'] as const) {
-    // Within the contract's 5 s: the mail's own bound answers (the test's timeout would catch a hang).
+    // Within the 5 s of docs/api.md §6: the mail's own bound answers (the test's timeout would catch a hang).
     it(`answers 500 when the SMTP server is ${mode}, leaving no live code`, async () => {
       const smtp = await startSmtp(mode);
       const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' });

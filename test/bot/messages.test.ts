@@ -145,7 +145,7 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     assert.doesNotMatch(metrics, /invented/);
   });
 
-  describe('anti-automation (CONTRACT §3)', () => {
+  describe('anti-automation (docs/api.md §3)', () => {
     const NOT_FOUND = ['Cliente não encontrado para o CPF/CNPJ informado.'];
     /** One lookup: a conversation from the greeting to the send, for `document`. */
     const lookUp = async (chat: HttpConversation, document: string) => {
