@@ -19,8 +19,9 @@ import { adminTexts as t, commandHelp, usage } from './texts';
 const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
 
 /**
- * `npx gsan-email-admin <grupo> <ação> [opções]` (`npm run admin -- …` in a clone): creates companies
- * and their keys and imports their clients, in the MongoDB of `MONGODB_URI`. `parseCommand` checks
+ * `npx gsan-email-admin <grupo> <ação> [opções]` (`npm run admin -- …` in a clone): the operator's
+ * commands on the MongoDB of `MONGODB_URI`, one per entry of `commands` below (companies and their
+ * keys, notification destinations, client imports, validations, LGPD requests). `parseCommand` checks
  * the whole command line before anything is opened; `main` maps outcomes to exit codes (0 done, 1
  * error, 2 bad command line). A secret or a result goes alone on standard output; what a person
  * reads goes on standard error.

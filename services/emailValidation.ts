@@ -20,9 +20,10 @@ import type { CodeKey, Company, Stores, ValidationOrigin, WindowLimit } from './
 
 /**
  * The two use cases of the product (docs/api.md §1–§3): send a validation code, confirm it.
- * The webhooks and the conversation call these same functions; every business rule is here.
+ * The webhooks and the conversation call these same functions, so both doors follow the same steps
+ * and answer the same outcomes. The rules they apply live beside them: the values (`document.ts`,
+ * `email.ts`, `code.ts`), the numbers (`rules.ts`), and what the stores keep atomically (`store/`).
  */
-
 
 /** Who is asking: a company key (webhooks) or a company's sigla (the in-process conversation). */
 export type CompanyRef = { key: string } | { sigla: string };
