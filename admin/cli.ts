@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { BOT_STATE_INDEXES } from '../bots/stateCollection';
 import { ConfigError, loadConfig, type Config } from '../services/config';
 import { StartError } from '../services/startError';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
@@ -10,6 +11,7 @@ import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminI
 import { clientArgs, consultClient, forgetClient } from './clients';
 import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
+import { applyDatabaseIndexes } from './indexes';
 import { configureNotification, configureNotificationArgs, removeNotification, removeNotificationArgs } from './notifications';
 import { destinationRules } from '../services/notify/destination';
 import { exportValidations, periodArgs, requeueValidations } from './validations';
@@ -103,6 +105,8 @@ const commands: Record<string, CommandSpec> = {
       };
     },
   },
+  // `main` runs commands only with MONGODB_URI.
+  'indices aplicar': { options: [], bind: () => (_stores, io, config) => applyDatabaseIndexes(io, config.mongo!) },
 };
 
 const HELP_FLAGS = new Set(['-h', '--help']);
@@ -204,7 +208,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   let stores: Stores;
   try {
     // A batch of a large import may take longer than any one request of the service may.
-    stores = await (deps.openStores ?? createMongoStores)({ ...mongo, operationTimeoutMs: ADMIN_MONGODB_TIMEOUT_MS });
+    stores = await (deps.openStores ?? createMongoStores)({ ...mongo, operationTimeoutMs: ADMIN_MONGODB_TIMEOUT_MS, moreIndexes: BOT_STATE_INDEXES });
   } catch (err) {
     if (err instanceof StartError) return fail(err.message, 1);
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);

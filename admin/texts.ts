@@ -1,3 +1,4 @@
+import type { IndexChange } from '../services/store/indexes';
 import type { Backlog, Company, DeliveryState, ValidationOrigin } from '../services/store/types';
 import { printable } from './common';
 
@@ -40,6 +41,10 @@ export const commandUsage: Record<string, string> = {
     'clientes importar --sigla SIGLA ARQUIVO.csv\n' +
     '      Importa os clientes do CSV (caminho relativo à pasta de onde o comando foi chamado): cabeçalho com\n' +
     '      cpfCnpj, nome e email, separados por ";" ou ",", em UTF-8 ou Latin-1. O resumo vai para a saída de erros.',
+  'indices aplicar':
+    'indices aplicar\n' +
+    '      Cria ou altera os índices do MongoDB como esta versão espera (o início do serviço só cria os de um banco\n' +
+    '      novo e avisa do resto). Rode de um só lugar, fora do horário de pico: numa coleção grande leva minutos.',
 };
 
 const usageOf = (lines: string[]) => `Uso: npx gsan-email-admin <comando> [opções] [--json]   (num clone: npm run admin -- …)
@@ -193,4 +198,10 @@ export const adminTexts = {
       `Rejeitados:      ${fmt(rejected)}`,
     ].join('\n'),
   rejectedRow: (line: number, reason: string) => `  linha ${line}: ${reason}`,
+
+  // Indexes
+  indexAction: { create: 'criando', setTtl: 'mudando o TTL', rebuild: 'refazendo (outras opções)' } satisfies Record<IndexChange['action']['kind'], string>,
+  indexApplying: (index: string, action: string) => `${index}: ${action}…`,
+  indexesApplied: (count: number) =>
+    count === 0 ? 'Os índices já estavam como esta versão espera: nada foi alterado.' : `${fmt(count)} ${count === 1 ? 'índice aplicado' : 'índices aplicados'}.`,
 } as const;
