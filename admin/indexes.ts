@@ -2,7 +2,7 @@ import { BOT_STATE_INDEXES } from '../bots/stateCollection';
 import type { Config } from '../services/config';
 import { applyIndexes, indexName, STORE_INDEXES } from '../services/store/indexes';
 import { databaseName } from '../services/store/mongo';
-import { writeJson, writeLine, type AdminIo } from './common';
+import { AdminError, writeJson, writeLine, type AdminIo } from './common';
 import { adminTexts as t } from './texts';
 
 /** Every index of the database: the stores' and the bot state's. */
@@ -14,9 +14,14 @@ const DATABASE_INDEXES = [...STORE_INDEXES, ...BOT_STATE_INDEXES];
  * start only creates what a new database lacks, and says what else differs (docs/operations.md).
  */
 export async function applyDatabaseIndexes(io: AdminIo, mongo: NonNullable<Config['mongo']>): Promise<void> {
-  const changes = await applyIndexes(mongo.uri, databaseName(mongo.uri, mongo.dbName), mongo.timeoutMs, DATABASE_INDEXES, (change) =>
-    writeLine(io.err, t.indexApplying(indexName(change.spec), t.indexAction[change.action.kind])),
-  );
+  let current = '';
+  const changes = await applyIndexes(mongo.uri, databaseName(mongo.uri, mongo.dbName), mongo.timeoutMs, DATABASE_INDEXES, (change) => {
+    current = indexName(change.spec);
+    writeLine(io.err, t.indexApplying(current, t.indexAction[change.action.kind]));
+  }).catch((err: unknown) => {
+    // What MongoDB said (a unique index the documents break, a build cut short), naming the index.
+    throw new AdminError(t.indexFailed(current, err instanceof Error ? err.message : String(err)));
+  });
   if (io.json) writeJson(io.out, changes.map(({ spec, action }) => ({ collection: spec.collection, key: spec.key, action: action.kind })));
   writeLine(io.err, t.indexesApplied(changes.length));
 }

@@ -202,6 +202,9 @@ export const adminTexts = {
   // Indexes
   indexAction: { create: 'criando', setTtl: 'mudando o TTL', rebuild: 'refazendo (outras opções)' } satisfies Record<IndexChange['action']['kind'], string>,
   indexApplying: (index: string, action: string) => `${index}: ${action}…`,
+  indexFailed: (index: string, detail: string) =>
+    `O MongoDB recusou ${index ? `o índice ${index}` : 'a leitura dos índices'}: ${detail}. Corrija o que ele aponta e rode de novo ` +
+    '(o que já foi aplicado fica).',
   indexesApplied: (count: number) =>
     count === 0 ? 'Os índices já estavam como esta versão espera: nada foi alterado.' : `${fmt(count)} ${count === 1 ? 'índice aplicado' : 'índices aplicados'}.`,
 } as const;

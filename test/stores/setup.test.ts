@@ -202,6 +202,17 @@ describe('the indexes, at start and with `indices aplicar` [MongoDB]', () => {
     assert.match(twice.err.text, /nada foi alterado/);
   });
 
+  it('`indices aplicar` names the index MongoDB refuses, and what it said', async () => {
+    // Two companies with one sigla, from before the sigla was unique.
+    await db.collection('companies').insertMany([{ sigla: 'CAER' }, { sigla: 'CAER' }]);
+    await db.collection('companies').createIndex({ sigla: 1 });
+    const io = captureIo();
+    const env = { MONGODB_URI: uri!, MONGODB_DB: db.databaseName, CODE_PEPPER: TEST_PEPPER };
+    assert.equal(await main(['indices', 'aplicar'], { env, out: io.out, err: io.err }), 1, io.err.text);
+    assert.match(io.err.text, /^Erro: O MongoDB recusou o índice companies \{"sigla":1\}: .*duplicate key.*\. Corrija o que ele aponta e rode de novo/m);
+    assert.equal(io.out.text, '');
+  });
+
   it('changes a TTL in place with collMod, never dropping the index', async () => {
     await db.collection('botState').createIndex({ updatedAt: 1 }, { expireAfterSeconds: 3600 });
     sent.length = 0;
