@@ -153,9 +153,9 @@ describe('POST /gsan/chatbot/confirmarCodigoValidacaoEmailCliente', () => {
     it('an old code after a resend is a wrong code', async () => {
       const old = await sendCode();
       // A new code is the old one again once in a million: send again until it differs (each send
-      // replaces the code; the hour's other sends to the client allow as many tries).
+      // replaces the code), within the codes one address may get.
       let current = old;
-      for (let resends = 0; current === old && resends < SEND_LIMIT.max - 1; resends++) {
+      for (let resends = 0; current === old && resends < RECIPIENT_LIMIT.max - 1; resends++) {
         clock.tick((SEND_LIMIT.intervalSeconds! + 1) * 1000);
         current = await sendCode();
       }

@@ -154,7 +154,7 @@ forEachStore('CodeStore', (stores) => {
     await stores().codes.replace(code('h1'));
     const results = await Promise.all(Array.from({ length: 50 }, () => stores().codes.addWrongAttempt(KEY, 'h1', T0, MAX_ATTEMPTS_PER_CODE)));
     assert.deepEqual(
-      results.filter((r) => r !== null).sort(),
+      results.filter((r) => r !== null).sort((a, b) => a - b),
       Array.from({ length: MAX_ATTEMPTS_PER_CODE }, (_, i) => i + 1),
     );
     assert.equal(await stores().codes.findLive(KEY, T0, MAX_ATTEMPTS_PER_CODE), null);
