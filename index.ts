@@ -1,3 +1,4 @@
+import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Server } from 'restify';
 import { Observability } from './api/observability';
@@ -5,7 +6,7 @@ import { createMailCheck, failureReason, registerOps } from './api/ops';
 import { createServer, listen } from './api/server';
 import { gracefulStop } from './api/shutdown';
 import { createBotDoor, type BotDoor } from './bots';
-import { createBotStorage } from './bots/storage';
+import { BOT_STATE_INDEXES } from './bots/stateCollection';
 import { checkServiceConfig, ConfigError, loadConfig, type Config } from './services/config';
 import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/demo';
@@ -22,7 +23,8 @@ import { notificationBacklog } from './services/notify/backlog';
 import { destinationRules } from './services/notify/destination';
 import { ValidationNotifier, type NotifierTiming } from './services/notify/notifier';
 import { boundedPort } from './services/port';
-import { createMongoStores } from './services/store/mongo';
+import { describeIndexChange } from './services/store/indexes';
+import { createMongoStores, type MongoStores } from './services/store/mongo';
 import type { Stores } from './services/store/types';
 
 /**
@@ -53,6 +55,7 @@ export interface App {
 }
 
 export interface AppOverrides {
+  /** Stores to use instead of the configuration's (the bot's conversation state then stays in memory). */
   stores?: Stores;
   logger?: Logger;
   /** The notification worker's pace (tests retry in milliseconds, not minutes). */
@@ -67,8 +70,8 @@ const CLOSE_TIMEOUT_MS = 3000;
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const observability = new Observability(logger);
-  const stores =
-    overrides.stores ?? (config.mongo ? await createMongoStores(config.mongo) : createMemoryStores());
+  const mongo = overrides.stores || !config.mongo ? undefined : await openMongo(config.mongo, logger);
+  const stores = overrides.stores ?? mongo ?? createMemoryStores();
   const mailer = config.smtp
     ? createSmtpMailer(config.smtp, {
         onWorkerError: (err) => logger.error({ error: describeError(err) }, 'SMTP worker failed'),
@@ -80,6 +83,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       logger,
       observability,
       stores,
+      database: mongo?.db,
       mailer,
       notifierTiming: overrides.notifier,
       botTurnWindowMs: overrides.botTurnWindowMs,
@@ -113,6 +117,22 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
   return { config, port, server, stores, mailer, service, bot, logger, observability, notifier, close };
 }
 
+/**
+ * The configuration's MongoDB stores, the indexes of a new database created with them; one warn line
+ * when the database's indexes differ from this version's, which only `indices aplicar` changes
+ * (docs/operations.md).
+ */
+async function openMongo(options: NonNullable<Config['mongo']>, logger: Logger): Promise<MongoStores> {
+  const mongo = await createMongoStores({ ...options, moreIndexes: BOT_STATE_INDEXES });
+  if (mongo.indexChanges.length > 0) {
+    logger.warn(
+      { indexes: mongo.indexChanges.map(describeIndexChange) },
+      'MongoDB indexes differ from what this version expects: apply them with `npx gsan-email-admin indices aplicar`',
+    );
+  }
+  return mongo;
+}
+
 /** Everything after the stores and the mailer: demo data, service, bot, server, listening. */
 async function startServing(
   config: Config,
@@ -120,6 +140,8 @@ async function startServing(
     logger: Logger;
     observability: Observability;
     stores: Stores;
+    /** The database of the stores, when they are MongoDB's: the bot's conversation state lives there too. */
+    database: Db | undefined;
     mailer: Mailer;
     notifierTiming?: Partial<NotifierTiming>;
     botTurnWindowMs?: number;
@@ -174,7 +196,7 @@ async function startServing(
   const bot = await createBotDoor({
     config,
     service: bounded,
-    storage: createBotStorage(stores),
+    database: parts.database,
     stores,
     logger,
     onTurn: (turn) => observability.botTurn(turn),

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { BOT_STATE_INDEXES } from '../bots/stateCollection';
 import { ConfigError, loadConfig, type Config } from '../services/config';
 import { loadEnvFile } from '../services/envFile';
 import { StartError } from '../services/startError';
@@ -11,6 +12,7 @@ import { AdminError, UsageError, validateArgs, writeJson, writeLine, type AdminI
 import { clientArgs, consultClient, forgetClient } from './clients';
 import { createCompany, createCompanyArgs, listCompanies, rotateCompanyKey, rotateKeyArgs } from './companies';
 import { importClients, importClientsArgs } from './importClients';
+import { applyDatabaseIndexes } from './indexes';
 import { configureNotification, configureNotificationArgs, reencryptSecrets, removeNotification, removeNotificationArgs } from './notifications';
 import { destinationRules } from '../services/notify/destination';
 import { exportValidations, periodArgs, requeueValidations } from './validations';
@@ -20,8 +22,9 @@ import { adminTexts as t, commandHelp, usage, type CommandName } from './texts';
 const ADMIN_MONGODB_TIMEOUT_MS = 60_000;
 
 /**
- * `npx gsan-email-admin <grupo> <ação> [opções]` (`npm run admin -- …` in a clone): creates companies
- * and their keys and imports their clients, in the MongoDB of `MONGODB_URI`. `parseCommand` checks
+ * `npx gsan-email-admin <grupo> <ação> [opções]` (`npm run admin -- …` in a clone): the operator's
+ * commands on the MongoDB of `MONGODB_URI`, one per entry of `commands` below (companies and their
+ * keys, notification destinations, client imports, validations, LGPD requests). `parseCommand` checks
  * the whole command line before anything is opened; `main` maps outcomes to exit codes (0 done, 1
  * error, 2 bad command line). A secret or a result goes alone on standard output; what a person
  * reads goes on standard error.
@@ -111,6 +114,8 @@ export const commands: Record<CommandName, CommandSpec> = {
       };
     },
   },
+  // `main` runs commands only with MONGODB_URI.
+  'indices aplicar': { options: [], bind: () => (_stores, io, config) => applyDatabaseIndexes(io, config.mongo!) },
 };
 
 const HELP_FLAGS = new Set(['-h', '--help']);
@@ -213,7 +218,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   let stores: Stores;
   try {
     // A batch of a large import may take longer than any one request of the service may.
-    stores = await (deps.openStores ?? createMongoStores)({ ...mongo, operationTimeoutMs: ADMIN_MONGODB_TIMEOUT_MS });
+    stores = await (deps.openStores ?? createMongoStores)({ ...mongo, operationTimeoutMs: ADMIN_MONGODB_TIMEOUT_MS, moreIndexes: BOT_STATE_INDEXES });
   } catch (err) {
     if (err instanceof StartError) return fail(err.message, 1);
     return fail(t.cannotConnect(err instanceof Error ? err.message : String(err)), 1);

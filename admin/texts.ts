@@ -1,3 +1,4 @@
+import type { IndexChange } from '../services/store/indexes';
 import type { Backlog, Company, DeliveryState, ValidationOrigin } from '../services/store/types';
 import { printable } from './common';
 
@@ -57,6 +58,10 @@ export const commandUsage = {
     'clientes esquecer --sigla SIGLA --cpf CPF_OU_CNPJ\n' +
     '      LGPD (eliminação): apaga o email do cliente, as suas validações, as notificações pendentes e os\n' +
     '      códigos. O nome e o CPF/CNPJ ficam, como vieram do GSAN.',
+  'indices aplicar':
+    'indices aplicar\n' +
+    '      Cria ou altera os índices do MongoDB como esta versão espera (o início do serviço só cria os de um banco\n' +
+    '      novo e avisa do resto). Rode de um só lugar, fora do horário de pico: numa coleção grande leva minutos.',
 } satisfies Record<string, string>;
 
 export type CommandName = keyof typeof commandUsage;
@@ -223,4 +228,13 @@ export const adminTexts = {
       `Rejeitados:      ${fmt(rejected)}`,
     ].join('\n'),
   rejectedRow: (line: number, reason: string) => `  linha ${line}: ${reason}`,
+
+  // Indexes
+  indexAction: { create: 'criando', setTtl: 'mudando o TTL', rebuild: 'refazendo (outras opções)' } satisfies Record<IndexChange['action']['kind'], string>,
+  indexApplying: (index: string, action: string) => `${index}: ${action}…`,
+  indexFailed: (index: string, detail: string) =>
+    `O MongoDB recusou ${index ? `o índice ${index}` : 'a leitura dos índices'}: ${detail}. Corrija o que ele aponta e rode de novo ` +
+    '(o que já foi aplicado fica).',
+  indexesApplied: (count: number) =>
+    count === 0 ? 'Os índices já estavam como esta versão espera: nada foi alterado.' : `${fmt(count)} ${count === 1 ? 'índice aplicado' : 'índices aplicados'}.`,
 } as const;

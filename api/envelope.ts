@@ -6,7 +6,7 @@ import type { Envelope } from './schemas';
 
 /** GSAN's answer: every webhook answer, and the server's 404/405/500, is this envelope. */
 
-/** The largest webhook body accepted (CONTRACT §1). */
+/** The largest webhook body accepted (docs/api.md §1). */
 export const MAX_BODY_BYTES = 8 * 1024;
 
 const HEADERS = {

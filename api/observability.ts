@@ -24,7 +24,10 @@ import type { ServerHooks } from './server';
  */
 
 export interface BotTurn {
-  /** What the turn came to, as a short label (`ok`, `error`, a dialog step…); other text is counted as `other`. */
+  /**
+   * The turn's activity type when it ran (`message`, `event`, … as Bot Framework defines them; `other`
+   * for any other), or `error` when it was refused or failed (bots/; a label of another shape counts as `other`).
+   */
   outcome: string;
   durationMs: number;
   /** The HTTP request that carried the turn, for its request id. */

@@ -20,8 +20,8 @@ import { newValidation } from '../services/validations';
  * temporary directory (a real stream, so its backpressure is real), sampling this process's RSS
  * every 50 ms. Prints rows, time, rows per second, RSS before, peak RSS during, their difference
  * and the file's size; fails when the file does not hold the header and one line per row.
- * MongoDB: `MONGODB_URI`, else the workplace's stand-in (`../shared/tools/mongo-standin/start`,
- * stopped at the end). Rows: `--rows N`, default 100 000.
+ * MongoDB: `MONGODB_URI`, else a wire-protocol stand-in where .ci/run finds one (a CI machine's
+ * tools, outside the repository), stopped at the end. Rows: `--rows N`, default 100 000.
  */
 
 const SIGLA = 'BENCH';
@@ -47,13 +47,13 @@ interface Mongo {
   standinPid?: number;
 }
 
-/** `MONGODB_URI`, else the workplace's wire-protocol stand-in, started here. */
+/** `MONGODB_URI`, else the machine's wire-protocol stand-in (as .ci/run finds it), started here. */
 async function mongo(): Promise<Mongo> {
   if (process.env.MONGODB_URI) return { uri: process.env.MONGODB_URI };
   const start = [resolve(__dirname, '../../shared/tools/mongo-standin/start'), '/work/shared/tools/mongo-standin/start'].find((f) =>
     existsSync(f),
   );
-  if (!start) throw new Error('no MONGODB_URI and no ../shared/tools/mongo-standin/start: this benchmark needs a MongoDB');
+  if (!start) throw new Error('no MONGODB_URI, and no MongoDB stand-in on this machine: this benchmark needs a MongoDB (set MONGODB_URI)');
   const { stdout } = await promisify(execFile)(start, [], { encoding: 'utf8' });
   const uri = /^MONGODB_URI=(.+)$/m.exec(stdout)?.[1];
   const pid = Number(/^PID=(\d+)$/m.exec(stdout)?.[1]);

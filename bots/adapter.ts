@@ -7,7 +7,6 @@ import {
   TextFormatTypes,
   type Activity,
   type InvokeResponse,
-  type BotState,
   type ResourceResponse,
   type TurnContext,
 } from 'botbuilder';
@@ -17,24 +16,18 @@ import {
   type BotFrameworkAuthentication,
   type ConnectorClient,
 } from 'botframework-connector';
-// Not re-exported by botbuilder's index: the same parsing of timestamps `CloudAdapter.process` does.
-import { validateAndFixActivity } from 'botbuilder/lib/activityValidator';
 import type { Logger } from 'pino';
 import type { Config } from '../services/config';
-import { botTexts } from '../services/texts';
-import { isSkillCall } from '../dialogs/skillCall';
 
 /**
  * The Bot Framework adapter: authentication from the `MicrosoftApp*` variables, callers limited by
  * `ALLOWED_CALLERS`, each reply posted within its own bound, and the one place an unexpected error in
- * a turn is caught.
+ * a turn is caught. It knows nothing of the bot it runs: the door hands it each turn's logic, and the
+ * wiring what to do after a turn failed (bots/index.ts).
  */
 
 /** Where a turn keeps the id of the HTTP request that carried it (`TurnContext.turnState`). */
-export const REQUEST_ID = Symbol('requestId');
-
-/** `endOfConversation` code a skill uses for its own failure (as the Bot Framework skill samples). */
-export const SKILL_ERROR = 'SkillError';
+const REQUEST_ID = Symbol('requestId');
 
 /** Why a reply did not reach the channel or the root bot: no answer within its bound, or a failure. */
 export type ReplyFailure = 'timeout' | 'failed';
@@ -42,14 +35,14 @@ export type ReplyFailure = 'timeout' | 'failed';
 export interface AdapterOptions {
   bot: Config['bot'];
   logger: Logger;
-  /** Cleared when a turn fails, so the next message starts afresh. */
-  conversationState: BotState;
+  /** After an unexpected error in a turn was logged: what the bot says, and what it clears. */
+  onTurnFailed(context: TurnContext): Promise<void>;
   /** Called once per reply that was not delivered (for the metrics). */
   onReplyFailed?(failure: ReplyFailure): void;
 }
 
 /**
- * botbuilder's `CloudAdapter`, with each turn run for the door (`bots/index.ts`), which writes the
+ * botbuilder's `CloudAdapter`, with each turn run for the door (bots/routes.ts), which writes the
  * answer and words its refusals: no stack printed for a caller whose token is refused.
  *
  * Each reply is its own POST to the caller's `serviceUrl` (the channel, or the root bot that forwards
@@ -67,9 +60,20 @@ export class DoorAdapter extends CloudAdapter {
     super(auth);
   }
 
-  /** Authenticates `authHeader` and runs one turn; the invoke response, if any. Throws `AuthenticationError` for a refused caller. */
-  runTurn(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
-    return this.processActivity(authHeader, validateAndFixActivity(activity), logic);
+  /**
+   * Authenticates `authHeader` and runs one turn of `logic`, its log lines carrying `requestId`; the
+   * invoke response, if any. Throws `AuthenticationError` for a refused caller.
+   */
+  runTurn(
+    authHeader: string,
+    activity: Activity,
+    requestId: string | undefined,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<InvokeResponse | undefined> {
+    return this.processActivity(authHeader, activity, (context) => {
+      context.turnState.set(REQUEST_ID, requestId);
+      return logic(context);
+    });
   }
 
   override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
@@ -173,15 +177,9 @@ export function createAdapter(opts: AdapterOptions): DoorAdapter {
       'unexpected error in a bot turn',
     );
     try {
-      await context.sendActivity(botTexts.unexpectedError);
-      if (isSkillCall(context)) await context.sendActivity({ type: ActivityTypes.EndOfConversation, code: SKILL_ERROR });
+      await opts.onTurnFailed(context);
     } catch (err) {
-      logger.error({ err }, 'could not answer a failed bot turn');
-    }
-    try {
-      await opts.conversationState.delete(context);
-    } catch (err) {
-      logger.error({ err }, 'could not clear the state of a failed bot turn');
+      logger.error({ err }, 'could not answer or clear a failed bot turn');
     }
   };
   return adapter;

@@ -5,7 +5,6 @@ import {
   type Activity,
   type ConversationState,
   type TurnContext,
-  type UserState,
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from 'botbuilder-dialogs';
 import { botTexts } from '../services/texts';
@@ -13,17 +12,19 @@ import { isStartEvent } from '../dialogs/activityRouterDialog';
 import { isSkillCall } from '../dialogs/skillCall';
 import type { EmailValidationResult } from '../dialogs/emailValidationDialog';
 
+/** `endOfConversation` code a skill uses for its own failure (as the Bot Framework skill samples). */
+export const SKILL_ERROR = 'SkillError';
+
 /**
  * The skill's bot, kept thin: greets a new conversation, runs the root dialog on messages and
  * events, tells a calling root bot how it ended (`endOfConversation`), and drops the conversation's
- * state when it ends or when the root bot ends it.
+ * state when it ends, when the root bot ends it, or when a turn fails (`recover`).
  */
 export class EmailValidationBot extends ActivityHandler {
   private readonly dialogs: DialogSet;
 
   constructor(
     private readonly conversationState: ConversationState,
-    private readonly userState: UserState,
     private readonly rootDialog: Dialog,
   ) {
     super();
@@ -53,9 +54,22 @@ export class EmailValidationBot extends ActivityHandler {
     });
     this.onDialog(async (context, next) => {
       await this.conversationState.saveChanges(context);
-      await this.userState.saveChanges(context);
       await next();
     });
+  }
+
+  /**
+   * After a turn failed unexpectedly (the adapter logged it): an apology, the end with `SkillError` for
+   * a root bot that called, and the conversation's state dropped, so the next message starts afresh.
+   * The state goes even when the apology cannot be sent.
+   */
+  async recover(context: TurnContext): Promise<void> {
+    try {
+      await context.sendActivity(botTexts.unexpectedError);
+      if (isSkillCall(context)) await context.sendActivity({ type: ActivityTypes.EndOfConversation, code: SKILL_ERROR });
+    } finally {
+      await this.conversationState.delete(context);
+    }
   }
 
   private async runDialog(context: TurnContext): Promise<void> {

@@ -1,57 +1,35 @@
-import { ActivityTypes, ConversationState, UserState, type Activity, type Storage, type TurnContext } from 'botbuilder';
-import { AuthenticationError } from 'botframework-connector';
+import { ConversationState, type Storage } from 'botbuilder';
+import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { Request, Response, Server } from 'restify';
+import type { Request, Server } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
 import { EmailValidationDialog } from '../dialogs/emailValidationDialog';
 import type { Config } from '../services/config';
-import { DeadlineError, withDeadline } from '../services/deadline';
-import { describeError } from '../services/logging';
-import { readJsonBody, type BodyRefusal, type BodyResult } from '../services/httpBody';
 import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
-import { createAdapter, REQUEST_ID, type DoorAdapter, type ReplyFailure } from './adapter';
+import { createAdapter, type ReplyFailure } from './adapter';
 import { EmailValidationBot } from './emailValidationBot';
-import { isLoopbackAddress, loopbackReplyUrl } from './loopback';
 import { loadManifests } from './manifest';
+import { botRoutes, TURN_WINDOW_MS, type BotTurnReport } from './routes';
+import { createBotStorage } from './storage';
 
 /**
- * The Bot Framework door: storage and state, the dialogs, the bot and its adapter, and the routes
- * `POST /api/messages` and `GET /manifest/:name` on the service's restify server.
+ * The Bot Framework door, put together: the state storage, the dialogs and the bot, the adapter that
+ * runs the bot's turns (bots/adapter.ts), the manifests, and the routes that take HTTP requests to the
+ * adapter (bots/routes.ts). Outside bots/ and dialogs/, nothing in the service imports the Bot Framework.
  */
-
-export const MESSAGES_PATH = '/api/messages';
-export const MANIFEST_PATH = '/manifest';
-/** Activities are small (a channel's message, a skill's event): this bounds what is buffered. */
-const MAX_ACTIVITY_BYTES = 64 * 1024;
-/**
- * When a turn still running is answered `202` and left to finish (docs/api.md §6): Bot Framework gives
- * a bot 15 s to answer an activity, and the answer still has to travel. The service's own work in a
- * turn is bounded by 5 s (services/port.ts); the rest is the replies, each posted within its own
- * bound (`BOT_REPLY_TIMEOUT_MS`), whose time is the caller's.
- */
-export const TURN_WINDOW_MS = 14_000;
-/** Ids of channels are short (Teams' longest are about 150 characters); longer ones would only fill the state store. */
-const MAX_ID_LENGTH = 512;
-
-export interface BotTurnReport {
-  /** The activity type of the turn (`message`, `event`, …), or `error` when it was refused. */
-  outcome: string;
-  durationMs: number;
-  req: Request;
-}
 
 export interface BotDoorOptions {
   config: Config;
   service: EmailValidationPort;
-  /** Where conversation and user state live (`createBotStorage`: MongoDB or memory). */
-  storage: Storage;
+  /** The MongoDB database the conversation state lives in, beside the stores; in memory without one. */
+  database: Db | undefined;
   /** For the start's check that `BOT_COMPANY` exists. */
   stores: Stores;
   logger: Logger;
   /** Called once per turn, for the turn's log line and metrics. */
   onTurn?(turn: BotTurnReport): void;
-  /** The id the request's log line carries, for the log line of a turn that fails. */
+  /** The id the request's log line carries, for the log lines of its turn. */
   requestId?(req: Request): string | undefined;
   /** Called once per reply that did not reach the channel or the root bot, for the metrics. */
   onReplyFailed?(failure: ReplyFailure): void;
@@ -60,35 +38,12 @@ export interface BotDoorOptions {
 }
 
 export interface BotDoor {
-  /** Where conversation and user state live (MongoDB or memory). */
+  /** Where the conversation state lives (MongoDB or memory). */
   storage: Storage;
-  adapter: DoorAdapter;
   /** Registers the bot's routes (`createServer`'s `extend`). */
   register(server: Server): void;
   /** Resolves when every turn answered `202` before it finished has finished too (for a clean stop). */
   settled(): Promise<void>;
-}
-
-interface ActivityShape {
-  type: string;
-  serviceUrl?: unknown;
-  id?: unknown;
-  channelId?: unknown;
-  replyToId?: unknown;
-  conversation?: { id?: unknown };
-  from?: { id?: unknown };
-  recipient?: { id?: unknown };
-}
-
-/** Enough of an activity for the adapter to route it; anything else is a bad request, not a fault. */
-function isActivity(value: unknown): value is ActivityShape {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
-}
-
-/** The longest of the ids an activity carries (they key the conversation's state). */
-function longestId(a: ActivityShape): number {
-  const ids = [a.id, a.channelId, a.replyToId, a.conversation?.id, a.from?.id, a.recipient?.id];
-  return Math.max(0, ...ids.map((id) => (typeof id === 'string' ? id.length : 0)));
 }
 
 export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
@@ -103,142 +58,24 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
     // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
     logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
   }
-  const { storage } = opts;
-  const conversationState = new ConversationState(storage);
-  const userState = new UserState(storage);
+  const storage = createBotStorage(opts.database);
   const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));
-  const bot = new EmailValidationBot(conversationState, userState, router);
-  const adapter = createAdapter({ bot: config.bot, logger, conversationState, onReplyFailed: (failure) => opts.onReplyFailed?.(failure) });
-  const manifests = loadManifests({ publicUrl: config.publicUrl, appId: config.bot.appId });
-  const turnWindowMs = opts.turnWindowMs ?? TURN_WINDOW_MS;
-  /** Turns answered `202` that still run. */
-  const late = new Set<Promise<void>>();
-
-  /** A turn answered before it finished: it runs on, and how it ends is logged. */
-  const finishLate = (turn: Promise<unknown>, reqId: string | undefined, started: number) => {
-    const done = turn.then(
-      () => logger.info({ reqId, durationMs: Date.now() - started }, 'bot turn finished after its answer'),
-      (err: unknown) => logger.error({ reqId, error: describeError(err) }, 'bot turn failed after its answer'),
-    );
-    late.add(done);
-    void done.finally(() => late.delete(done));
-  };
-
-  const messages = async (req: Request, res: Response): Promise<void> => {
-    const started = Date.now();
-    const checked = await checkActivity(await readJsonBody(req, res, MAX_ACTIVITY_BYTES), anonymous, req.socket.remoteAddress);
-    if ('refusal' in checked) {
-      refuse(res, checked.refusal);
-      opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
-      return;
-    }
-    const reqId = opts.requestId?.(req);
-    const logic = (context: TurnContext) => {
-      context.turnState.set(REQUEST_ID, reqId);
-      return bot.run(context);
-    };
-    const turn = adapter.runTurn(req.headers.authorization ?? '', checked.activity as Activity, logic);
-    try {
-      const invoke = await withDeadline(turn, turnWindowMs, 'bot turn');
-      if (invoke?.body === undefined) {
-        res.writeHead(invoke?.status ?? 200);
-        res.end();
-      } else {
-        sendJson(res, invoke.status, invoke.body);
-      }
-    } catch (err) {
-      if (err instanceof DeadlineError) {
-        // The caller was slow to take the replies, not the service to do its work: never an error status.
-        res.writeHead(202);
-        res.end();
-        logger.warn({ reqId, windowMs: turnWindowMs }, 'bot turn still running at the end of the window: answered 202, left to finish');
-        finishLate(turn, reqId, started);
-      } else {
-        const [status, error] = turnFailure(err);
-        const line = { reqId, status, error: describeError(err) };
-        if (status === 500) logger.error(line, 'bot turn failed');
-        else logger.warn({ ...line, error: { type: line.error.type, message: line.error.message } }, 'bot turn refused');
-        sendJson(res, status, { error });
-      }
-    }
-    // Never the text, which may hold a CPF/CNPJ, an email or a code: only the activity type, and
-    // only a type Bot Framework defines (a metric label per invented type would grow without bound).
-    const { type } = checked.activity;
-    const outcome = res.statusCode >= 400 ? 'error' : KNOWN_TYPES.has(type) ? type : 'other';
-    opts.onTurn?.({ outcome, durationMs: Date.now() - started, req });
-  };
-
-  const manifest = async (req: Request, res: Response): Promise<void> => {
-    const text = manifests.get(String((req.params as Record<string, unknown>).name));
-    if (text === undefined) return sendJson(res, 404, { error: 'no such manifest' });
-    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-    res.end(text);
-  };
-
-  return {
-    storage,
+  const bot = new EmailValidationBot(new ConversationState(storage), router);
+  const adapter = createAdapter({
+    bot: config.bot,
+    logger,
+    onTurnFailed: (context) => bot.recover(context),
+    onReplyFailed: (failure) => opts.onReplyFailed?.(failure),
+  });
+  const routes = botRoutes({
     adapter,
-    register(server) {
-      server.post(MESSAGES_PATH, messages);
-      server.get(`${MANIFEST_PATH}/:name`, manifest);
-    },
-    settled: async () => {
-      while (late.size > 0) await Promise.all(late);
-    },
-  };
-}
-
-const KNOWN_TYPES: ReadonlySet<string> = new Set(Object.values(ActivityTypes));
-
-type Refusal = BodyRefusal | 'notAnActivity' | 'idTooLong' | 'badServiceUrl' | 'notLoopbackClient' | 'notLoopbackServiceUrl';
-
-/** Why an activity was refused, for the caller (a channel or a developer), with its status. */
-const REFUSALS: Record<Refusal, [number, string]> = {
-  notJson: [415, 'the body must be uncompressed JSON (Content-Type: application/json)'],
-  tooLarge: [413, `an activity is at most ${MAX_ACTIVITY_BYTES / 1024} KiB`],
-  unreadable: [400, 'the body is not valid JSON'],
-  notAnActivity: [400, 'the body is not an activity: an object with a string "type"'],
-  idTooLong: [400, `an activity's ids are at most ${MAX_ID_LENGTH} characters`],
-  badServiceUrl: [400, 'serviceUrl must be an http(s) URL'],
-  notLoopbackClient: [403, 'without bot credentials, /api/messages answers requests from this machine (loopback) only'],
-  notLoopbackServiceUrl: [400, 'without bot credentials, serviceUrl must be http(s) to 127.0.0.0/8, [::1] or localhost (resolving to loopback only)'],
-};
-
-/**
- * The activity a body holds, or why it is refused before the adapter sees it: unreadable, not an
- * activity, a `serviceUrl` that is not a URL, and, without credentials, a caller or a `serviceUrl`
- * off this machine. Decided before any outbound call; without credentials, `localhost` in the
- * `serviceUrl` is replaced by the loopback address it was checked to resolve to (bots/loopback.ts).
- */
-async function checkActivity(
-  read: BodyResult,
-  anonymous: boolean,
-  remoteAddress: string | undefined,
-): Promise<{ activity: ActivityShape } | { refusal: Refusal }> {
-  if (!read.ok) return { refusal: read.refusal };
-  const activity = read.value;
-  if (!isActivity(activity)) return { refusal: 'notAnActivity' };
-  if (longestId(activity) > MAX_ID_LENGTH) return { refusal: 'idTooLong' };
-  const { serviceUrl } = activity;
-  if (serviceUrl !== undefined && (typeof serviceUrl !== 'string' || !URL.canParse(serviceUrl))) return { refusal: 'badServiceUrl' };
-  if (!anonymous) return { activity };
-  if (!isLoopbackAddress(remoteAddress)) return { refusal: 'notLoopbackClient' };
-  const replyUrl = typeof serviceUrl === 'string' ? await loopbackReplyUrl(serviceUrl) : null;
-  if (replyUrl === null) return { refusal: 'notLoopbackServiceUrl' };
-  return { activity: { ...activity, serviceUrl: replyUrl } };
-}
-
-function refuse(res: Response, why: Refusal): void {
-  const [status, error] = REFUSALS[why];
-  sendJson(res, status, { error });
-}
-
-/** A turn that did not run to its answer: the status and the one-line reason the caller gets. */
-function turnFailure(err: unknown): [number, string] {
-  if (err instanceof AuthenticationError) return [401, 'the caller is not authenticated for this bot'];
-  return [500, 'the turn failed'];
-}
-
-function sendJson(res: Response, status: number, body: unknown): void {
-  res.sendRaw(status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8' });
+    logic: (context) => bot.run(context),
+    manifests: loadManifests({ publicUrl: config.publicUrl, appId: config.bot.appId }),
+    anonymous,
+    logger,
+    turnWindowMs: opts.turnWindowMs ?? TURN_WINDOW_MS,
+    onTurn: (turn) => opts.onTurn?.(turn),
+    requestId: (req) => opts.requestId?.(req),
+  });
+  return { storage, ...routes };
 }

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryStorage, type Storage, type StoreItem, type StoreItems } from 'botbuilder';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import { BOT_STATE_COLLECTION, BOT_STATE_TTL_SECONDS } from '../services/store/mongo';
-import type { Stores } from '../services/store/types';
+import { BOT_STATE_COLLECTION, BOT_STATE_TTL_SECONDS } from './stateCollection';
 
 /**
- * Where botbuilder keeps conversation and user state: in MongoDB (collection `botState`) when the
- * stores are MongoDB's, so any instance can serve any turn; otherwise botbuilder's MemoryStorage.
+ * Where botbuilder keeps the conversation state: in MongoDB (bots/stateCollection.ts) when the service
+ * has a database, so any instance can serve any turn; otherwise in this process's memory.
  */
 
 const DUPLICATE_KEY = 11000;
@@ -37,7 +36,7 @@ export class StorageConflictError extends Error {
 export class MongoStorage implements Storage {
   constructor(private readonly col: Collection<BotStateDoc>) {}
 
-  /** The storage on `db`; its TTL index is created at start with the stores' (services/store/mongo.ts). */
+  /** The storage on `db`; its TTL index (`BOT_STATE_INDEXES`) is checked at start with the stores' (services/store/indexes.ts). */
   static create(db: Db): MongoStorage {
     return new MongoStorage(db.collection<BotStateDoc>(BOT_STATE_COLLECTION));
   }
@@ -82,7 +81,6 @@ export class MongoStorage implements Storage {
   }
 }
 
-/** MongoDB storage on the stores' own database (one MongoClient), or MemoryStorage. */
 /** How often, at most, the in-memory storage looks for idle items (on a write; no timer of its own). */
 const SWEEP_EVERY_MS = 60_000;
 
@@ -131,8 +129,7 @@ export class ExpiringMemoryStorage implements Storage {
   }
 }
 
-/** MongoDB storage on the stores' own database (one MongoClient), or memory that forgets idle items. */
-export function createBotStorage(stores: Stores): Storage {
-  const db = (stores as Partial<{ db: Db }>).db;
-  return db ? MongoStorage.create(db) : new ExpiringMemoryStorage();
+/** MongoDB storage on `database` (the stores' own, on their client), or, without one, memory that forgets idle items. */
+export function createBotStorage(database: Db | undefined): Storage {
+  return database ? MongoStorage.create(database) : new ExpiringMemoryStorage();
 }

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
-/** Code and key secrets (CONTRACT §3): generated securely, stored only as hashes. */
+/** Code and key secrets (docs/api.md §3): generated securely, stored only as hashes. */
 
 export const CODE_LENGTH = 6;
 const CODE_SHAPE = /^[0-9]{6}$/;

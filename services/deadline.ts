@@ -1,12 +1,12 @@
 import { outcomes, type Outcome } from './outcome';
 
 /**
- * Time bounds (CONTRACT §6: the chatbot platform gives a service 5 seconds). The database driver
+ * Time bounds (docs/api.md §6: the chatbot platform gives a service 5 seconds). The database driver
  * and the SMTP transport bound each of their own steps; a deadline bounds a whole answer, however
  * many steps it took.
  */
 
-/** How long a use case may run before the door answers "unavailable" (CONTRACT §6). */
+/** How long a use case may run before the door answers "unavailable" (docs/api.md §6). */
 export const ANSWER_DEADLINE_MS = 4700;
 
 export class DeadlineError extends Error {

@@ -1,7 +1,7 @@
 import { cpf, cnpj } from 'cpf-cnpj-validator';
 
 /**
- * CPF/CNPJ rules (CONTRACT §1 "Inputs"). Shape is checked here; check digits are the
+ * CPF/CNPJ rules (docs/api.md §1 "Inputs"). Shape is checked here; check digits are the
  * job of `cpf-cnpj-validator`, which knows the alphanumeric CNPJ in force since July 2026.
  */
 

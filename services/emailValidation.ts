@@ -19,10 +19,11 @@ import {
 import type { CodeKey, Company, Stores, ValidationOrigin, WindowLimit } from './store/types';
 
 /**
- * The two use cases of the product (CONTRACT §1–§3): send a validation code, confirm it.
- * The webhooks and the conversation call these same functions; every business rule is here.
+ * The two use cases of the product (docs/api.md §1–§3): send a validation code, confirm it.
+ * The webhooks and the conversation call these same functions, so both doors follow the same steps
+ * and answer the same outcomes. The rules they apply live beside them: the values (`document.ts`,
+ * `email.ts`, `code.ts`), the numbers (`rules.ts`), and what the stores keep atomically (`store/`).
  */
-
 
 /** Who is asking: a company key (webhooks) or a company's sigla (the in-process conversation). */
 export type CompanyRef = { key: string } | { sigla: string };
@@ -90,7 +91,7 @@ export class EmailValidationService {
     this.companyLookups = companyLookupLimit(opts.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE);
   }
 
-  /** CONTRACT §1. */
+  /** docs/api.md §1. */
   async sendCode(ref: CompanyRef, input: SendCodeInput): Promise<Outcome> {
     const request = await this.accept(ref, input);
     if ('kind' in request) return request;
@@ -148,7 +149,7 @@ export class EmailValidationService {
     return outcomes.codeSent();
   }
 
-  /** CONTRACT §2. */
+  /** docs/api.md §2. */
   async confirmCode(ref: CompanyRef, input: ConfirmCodeInput): Promise<Outcome> {
     const code = parseCode(input.codigo) ?? '';
     const request = await this.accept(ref, input, code ? undefined : outcomes.invalidCode());

@@ -43,7 +43,7 @@ const refusal = (kind: OutcomeKind, status: number, mensagemCritica: string, ret
     ? { kind, status, validado: 'N', mensagemCritica }
     : { kind, status, validado: 'N', mensagemCritica, retryAfterSeconds };
 
-/** Every outcome of CONTRACT §1 and §2, one constructor each. */
+/** Every outcome of docs/api.md §1 and §2, one constructor each. */
 export const outcomes = {
   codeSent: (): Outcome => ({ kind: 'codeSent', status: 200, validado: 'S', mensagemCritica: texts.ok }),
   confirmed: (): Outcome => ({ kind: 'confirmed', status: 200, validado: 'S', mensagemCritica: texts.ok }),

@@ -21,9 +21,9 @@ export interface CallOrigin {
 
 export interface EmailValidationPort {
   readonly codeTtlMinutes: number;
-  /** CONTRACT §1. */
+  /** docs/api.md §1. */
   sendCode(ref: CompanyRef, input: SendCodeInput, origin?: CallOrigin): Promise<Outcome>;
-  /** CONTRACT §2. */
+  /** docs/api.md §2. */
   confirmCode(ref: CompanyRef, input: ConfirmCodeInput, origin?: CallOrigin): Promise<Outcome>;
 }
 

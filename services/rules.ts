@@ -1,6 +1,6 @@
 import type { DistinctLimit, RollingLimit, WindowLimit } from './store/types';
 
-/** The numbers of CONTRACT §1 and §3, in one place. */
+/** The numbers of docs/api.md §1 and §3, in one place. */
 
 /** Longest key accepted before any lookup. */
 export const MAX_KEY_LENGTH = 128;

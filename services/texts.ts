@@ -1,5 +1,5 @@
 /**
- * Every user-facing text of the product, in pt-BR, exactly as CONTRACT.md gives them.
+ * Every user-facing text of the product, in pt-BR, exactly as docs/api.md gives them.
  * Nothing else in the code base writes a sentence a customer reads.
  */
 
@@ -37,7 +37,7 @@ export const texts = {
   wrongCode: (attemptsLeft: number) => `Código inválido. Você ainda tem ${counted(attemptsLeft, 'tentativa', 'tentativas')}.`,
 } as const;
 
-/** The validation email (CONTRACT §4). */
+/** The validation email (docs/api.md §4). */
 export const mailTexts = {
   subject: (companySigla: string) => `${companySigla}: seu código de validação de email`,
   lines: (code: string, companyName: string, ttlMinutes: number) => [
@@ -55,7 +55,7 @@ export const mailTexts = {
 } as const;
 
 /**
- * The conversation on `/api/messages` (CONTRACT §5). What the service answers (`mensagemCritica`)
+ * The conversation on `/api/messages` (docs/api.md §5). What the service answers (`mensagemCritica`)
  * is relayed as it comes; these are the dialog's own words around it.
  */
 export const botTexts = {

@@ -44,15 +44,15 @@ interface Pending {
 /** Extra time the service gives the worker past the send's own bound before it gives up on it. */
 const WORKER_MARGIN_MS = 200;
 
-/**
- * SMTP delivery through a worker thread that owns nodemailer's pooled transport (`smtpPool.ts`).
- * A worker that dies fails what it had in hand and is started again on the next send.
- */
 export interface SmtpMailerHooks {
   /** The worker failed or stopped by itself: what it had in hand has failed, the next send starts another. */
   onWorkerError?(err: Error): void;
 }
 
+/**
+ * SMTP delivery through a worker thread that owns nodemailer's pooled transport (`smtpPool.ts`).
+ * A worker that dies fails what it had in hand and is started again on the next send.
+ */
 export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks = {}): Mailer {
   const smtp = smtpAddress(opts.url);
   let worker: Worker | undefined;

@@ -22,8 +22,8 @@ import {
 import { emailKey } from '../email';
 import { emptyBacklog, pendingInOrder, REQUEUABLE, rowsInPeriod, settled } from '../validations';
 import { databaseStartError } from '../startError';
-import { ensureIndex, type IndexSpec } from './indexes';
-import { createMongoLimits, limitIndexes } from './limits';
+import { prepareIndexes, STORE_INDEXES, type IndexChange, type IndexSpec } from './indexes';
+import { createMongoLimits } from './limits';
 
 /**
  * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
@@ -315,8 +315,8 @@ export class MongoValidationStore implements ValidationStore {
       ])
       .toArray();
     if (!counted) return 0;
-    // The same change as `requeued()`, made in the database on every element that matches. The state
-    // the filter reads goes last: the test stand-in re-reads the filter field by field (mongod does not).
+    // The same change as `requeued()`, made in the database on every element that matches. The field
+    // the array filter reads goes last, so the update holds even where the filter is re-read per field.
     await this.col.updateMany(
       { companyId, validations: { $elemMatch: match } },
       {
@@ -408,66 +408,18 @@ export interface MongoStoreOptions {
   timeoutMs: number;
   /** A longer bound for pooled-connection waits and socket reads only (the admin commands' batches). */
   operationTimeoutMs?: number;
+  /** Indexes of other collections of the database, checked with the stores' own (the bot's state: bots/stateCollection.ts). */
+  moreIndexes?: readonly IndexSpec[];
 }
 
 export interface MongoStores extends Stores {
   client: MongoClient;
   db: Db;
+  /** How the database's indexes differ from this version's, left for `indices aplicar` (services/store/indexes.ts). */
+  indexChanges: IndexChange[];
 }
 
-/** Where botbuilder's conversation and user state is kept (bots/storage.ts). */
-export const BOT_STATE_COLLECTION = 'botState';
-/** Bot state untouched this long is removed by a TTL index (a validation takes minutes). */
-export const BOT_STATE_TTL_SECONDS = 24 * 60 * 60;
-
-/** Every index of the stores, created (or brought up to date) at start. */
-export const INDEXES: readonly IndexSpec[] = [
-  { collection: 'companies', key: { sigla: 1 }, unique: true },
-  { collection: 'companies', key: { keyHash: 1 }, unique: true },
-  { collection: 'companies', key: { previousKeyHash: 1 } },
-  { collection: 'clients', key: { companyId: 1, document: 1 }, unique: true },
-  // The delivery workers' query: the companies' clients whose next notification is due, longest due
-  // first; only those with one are indexed, and a company no longer notified is never scanned.
-  { collection: 'clients', key: { companyId: 1, deliveryDue: 1 }, partialFilterExpression: { deliveryDue: { $exists: true } } },
-  // The backlog (pending and failed notifications) and the export (a company's validations by date).
-  { collection: 'clients', key: { 'validations.delivery': 1 } },
-  { collection: 'clients', key: { companyId: 1, 'validations.validatedAt': 1 } },
-  { collection: 'codes', key: { companyId: 1, document: 1, email: 1 }, unique: true },
-  // Cleans up only: expiry itself is checked in every query.
-  { collection: 'codes', key: { expiresAt: 1 }, expireAfterSeconds: 0 },
-  ...limitIndexes,
-  { collection: BOT_STATE_COLLECTION, key: { updatedAt: 1 }, expireAfterSeconds: BOT_STATE_TTL_SECONDS },
-];
-
-/** Bound of the index builds at start: minutes, not the seconds a request gets. */
-const INDEX_BUILD_TIMEOUT_MS = 10 * 60_000;
-
-/**
- * Creates every index the stores rely on, through a client of its own with a long socket timeout:
- * an index build on a large collection may take longer than any one request may.
- */
-async function ensureIndexes(uri: string, dbName: string, timeoutMs: number): Promise<void> {
-  const client = new MongoClient(uri, {
-    serverSelectionTimeoutMS: timeoutMs,
-    connectTimeoutMS: timeoutMs,
-    socketTimeoutMS: INDEX_BUILD_TIMEOUT_MS,
-    appName: 'gsan-email-validation-setup',
-  });
-  try {
-    const db = client.db(dbName);
-    // One collection's indexes one after another: each step reads what the previous one left.
-    const byCollection = Map.groupBy(INDEXES, (spec) => spec.collection);
-    await Promise.all(
-      [...byCollection.values()].map(async (specs) => {
-        for (const spec of specs) await ensureIndex(db, spec);
-      }),
-    );
-  } finally {
-    await client.close();
-  }
-}
-
-/** Connects, creates the indexes and returns the stores. */
+/** Connects, creates the indexes a new database lacks (`prepareIndexes`) and returns the stores. */
 export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoStores> {
   // This driver ignores `timeoutMS` (deprecated, "has no effect", and it prints a warning), so each
   // step of an operation is bounded on its own: choosing a server, waiting for a pooled connection,
@@ -482,23 +434,24 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     maxPoolSize: 50,
     appName: 'gsan-email-validation',
   };
-  const name = databaseName(opts.uri, opts.dbName);
   const client = new MongoClient(opts.uri, clientOptions);
+  const db = client.db(databaseName(opts.uri, opts.dbName));
+  let indexChanges: IndexChange[];
   try {
     // Connecting first: a server that cannot be reached fails here, with the reason the driver saw.
     await client.connect();
-    await ensureIndexes(opts.uri, name, opts.timeoutMs);
+    indexChanges = await prepareIndexes(db, [...STORE_INDEXES, ...(opts.moreIndexes ?? [])]);
   } catch (err) {
     await client.close().catch(() => {});
     throw databaseStartError(opts.uri, err);
   }
-  const db = client.db(name);
   const companies = db.collection<Company>('companies');
   const clients = db.collection<ClientDoc>('clients');
   const codes = db.collection<CodeRecord>('codes');
   return {
     client,
     db,
+    indexChanges,
     companies: new MongoCompanyStore(companies),
     clients: new MongoClientStore(clients),
     codes: new MongoCodeStore(codes),

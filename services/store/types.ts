@@ -238,7 +238,7 @@ export interface CodeStore {
 }
 
 /**
- * A rolling-window limit (CONTRACT §3): at most `max` uses in any `windowSeconds`, and, with
+ * A rolling-window limit (docs/api.md §3): at most `max` uses in any `windowSeconds`, and, with
  * `intervalSeconds`, at least that long between two uses. A window that rolls, not a fixed hour.
  */
 export interface RollingLimit {
@@ -270,7 +270,7 @@ export interface DistinctLimit {
 export type Taken = { ok: true; at: Date } | { ok: false; waitSeconds: number };
 
 /**
- * The counters of CONTRACT §3. Kept in the database when there is one, so several instances share
+ * The counters of docs/api.md §3. Kept in the database when there is one, so several instances share
  * them. Every method is atomic on its own. Keys are built by the service (e.g. `CAER:02789078220`).
  */
 export interface LimitStore {

@@ -5,6 +5,7 @@ import { START_EVENT } from '../../dialogs/activityRouterDialog';
 import { SEND_PATH } from '../../api/webhooks';
 import { keyedHash } from '../../services/code';
 import { DEMO_KEY } from '../../services/demo';
+import { RECIPIENT_LIMIT } from '../../services/rules';
 import { texts } from '../../services/texts';
 import { startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
@@ -68,11 +69,12 @@ describe('abuse of the limits', () => {
     const documents = [cpf.generate(), cpf.generate(), cpf.generate(), cpf.generate()];
     await app.stores.clients.upsertMany(documents.map((document) => ({ companyId: 'CAER', document, nome: 'Cliente', email: null })));
     const spellings = ['Ana.Silva+banco@gmail.com', 'anasilva@googlemail.com', 'A.N.A.S.I.L.V.A+x@gmail.com'];
+    assert.equal(spellings.length, RECIPIENT_LIMIT.max, 'one spelling per code the mailbox may get');
     for (const [i, email] of spellings.entries()) {
       assert.deepEqual((await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: documents[i], email })).body, S, email);
     }
     const fourth = await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: documents[3], email: 'anasilva+outro@gmail.com' });
-    assert.deepEqual([fourth.status, fourth.body], [429, N(texts.tooManySends(60))]);
+    assert.deepEqual([fourth.status, fourth.body], [429, N(texts.tooManySends(RECIPIENT_LIMIT.windowSeconds / 60))]);
     assert.deepEqual(
       smtp.mails.map((m) => m.envelopeTo),
       spellings.map((email) => [email]),

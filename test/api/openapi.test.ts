@@ -1,8 +1,20 @@
 import { strict as assert } from 'node:assert';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envelope, confirmCodeRequest, sendCodeRequest, type Envelope } from '../../api/schemas';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
+import {
+  companyLookupLimit,
+  CONVERSATION_DOCUMENT_LIMIT,
+  DEFAULT_LOOKUPS_PER_MINUTE,
+  LOCK_SECONDS,
+  MAX_ATTEMPTS_PER_CODE,
+  MAX_CONSECUTIVE_FAILURES,
+  MAX_KEY_LENGTH,
+  RECIPIENT_LIMIT,
+  SEND_LIMIT,
+  USER_LOOKUP_LIMIT,
+} from '../../services/rules';
 import { botTexts, texts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 
@@ -78,4 +90,54 @@ describe('docs/api.md', () => {
     const doc = await readFile(join(__dirname, '../../docs/api.md'), 'utf8');
     for (const text of [botTexts.goodbye, botTexts.codeStillValid, botTexts.cancelledForRoot]) assert.ok(doc.includes(`\`${text}\``), text);
   });
+
+  it('states the numbers services/rules.ts holds (§1, §3)', async () => {
+    const doc = await readFile(join(__dirname, '../../docs/api.md'), 'utf8');
+    const minutes = (seconds: number) => seconds / 60;
+    for (const phrase of [
+      `a non-empty string of at most ${MAX_KEY_LENGTH} characters`,
+      `| wrong tries | ${MAX_ATTEMPTS_PER_CODE} per code;`,
+      `| lock | ${MAX_CONSECUTIVE_FAILURES} consecutive failures of one client`,
+      `lock it for ${LOCK_SECONDS / 3600} hours`,
+      `| sends per client | at least ${SEND_LIMIT.intervalSeconds} s apart, at most ${SEND_LIMIT.max} in any rolling ${minutes(SEND_LIMIT.windowSeconds)} minutes |`,
+      `| codes per mailbox | at most ${RECIPIENT_LIMIT.max} in any rolling ${minutes(RECIPIENT_LIMIT.windowSeconds)} minutes to one mailbox`,
+      `| lookups per company | at most ${DEFAULT_LOOKUPS_PER_MINUTE} in any rolling ${companyLookupLimit(DEFAULT_LOOKUPS_PER_MINUTE).windowSeconds} seconds`,
+      `at most ${CONVERSATION_DOCUMENT_LIMIT.max} distinct CPF/CNPJ per conversation, and ${USER_LOOKUP_LIMIT.max} lookups per channel user ` +
+        `(\`from.id\`) in any rolling ${minutes(USER_LOOKUP_LIMIT.windowSeconds)} minutes`,
+    ]) {
+      assert.ok(doc.includes(phrase), phrase);
+    }
+  });
+
+  it('has every section the code, tests and docs cite as `docs/api.md §n`, and nothing cites another contract', async () => {
+    const root = join(__dirname, '../..');
+    const doc = await readFile(join(root, 'docs/api.md'), 'utf8');
+    const sections = new Set([...doc.matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
+    assert.ok(sections.size >= 7);
+    const files = (await sourceFiles(root)).filter((file) => /\.(ts|md|mjs|cjs)$/.test(file));
+    const cited: string[] = [];
+    for (const file of files) {
+      const text = await readFile(join(root, file), 'utf8');
+      // `[C]`: so that a search of the repository for the word finds no citation, this line included.
+      assert.doesNotMatch(text, /[C]ONTRACT(\.md| §)/, file);
+      for (const citation of text.matchAll(/docs\/api\.md §(\d+)(?:[–-]§(\d+))?/g)) {
+        for (const n of citation.slice(1).filter(Boolean)) {
+          assert.ok(sections.has(n), `${file}: ${citation[0]}`);
+          cited.push(n);
+        }
+      }
+    }
+    assert.ok(cited.length > 50, `${cited.length} citations found`);
+  });
 });
+
+/** The repository's files under `dir`, relative to it: not what is installed, built or written at run time. */
+async function sourceFiles(dir: string, under = ''): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(join(dir, under), { withFileTypes: true })) {
+    const path = join(under, entry.name);
+    if (entry.isFile()) files.push(path);
+    else if (entry.isDirectory() && !['node_modules', 'dist', 'var', '.cache', '.git'].includes(entry.name)) files.push(...(await sourceFiles(dir, path)));
+  }
+  return files;
+}

@@ -4,6 +4,7 @@ import { cpf } from 'cpf-cnpj-validator';
 import sinon from 'sinon';
 import { hashCode } from '../../services/code';
 import { DEMO_KEY } from '../../services/demo';
+import { MAX_ATTEMPTS_PER_CODE, MAX_KEY_LENGTH, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
 import type { Stores } from '../../services/store/types';
 import { SEND_PATH } from '../../api/webhooks';
 import { botTexts, texts } from '../../services/texts';
@@ -51,7 +52,7 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
     const live = await stores.codes.findLive(
       { companyId: 'CAER', document: '02789078220', email: 'informeemail@gmail.com.br' },
       new Date(),
-      5,
+      MAX_ATTEMPTS_PER_CODE,
     );
     assert.ok(live, 'a live code is stored');
     assert.equal(live.codeHash, hashCode(code, PEPPER), 'stored as its HMAC');
@@ -110,7 +111,7 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
   }
 
   it('answers 401 for an unknown, empty or overlong key', async () => {
-    for (const key of ['outra-chave', '', 'k'.repeat(129)]) {
+    for (const key of ['outra-chave', '', 'k'.repeat(MAX_KEY_LENGTH + 1)]) {
       const res = await app.post(SEND_PATH, { ...seedRequest, key });
       assert.equal(res.status, 401);
       assert.deepEqual(res.body, N('Chave de autenticação inválida.', key));
@@ -179,9 +180,102 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
   });
 });
 
+describe('the send limits (docs/api.md §3)', () => {
+  const send = seedRequest;
+  let smtp: TestSmtp;
+  let app: TestApp;
+  let clock: sinon.SinonFakeTimers;
+
+  beforeEach(async () => {
+    smtp = await startSmtp('accept');
+    app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' });
+    // Only Date is faked, once the app is up: sockets and the timers that bound them run on real time.
+    clock = sinon.useFakeTimers({ now: new Date('2026-11-29T12:00:00Z'), toFake: ['Date'] });
+  });
+  afterEach(async () => {
+    clock.restore();
+    await app.close();
+    await smtp.close();
+  });
+
+  /** Sends a code and answers it, read from the mail that arrived. */
+  async function sendCode(body: object = send): Promise<string> {
+    const seen = smtp.mails.length;
+    const res = await app.post(SEND_PATH, body);
+    assert.deepEqual(res.body.body, { validado: 'S', mensagemCritica: '' }, JSON.stringify(res.body));
+    return codeIn(await smtp.nextMail(seen));
+  }
+  const INTERVAL = SEND_LIMIT.intervalSeconds!;
+
+  it(`refuses a second send within ${INTERVAL} s with 429 and Retry-After`, async () => {
+    await sendCode();
+    clock.tick(20_000);
+    const res = await app.post(SEND_PATH, send);
+    assert.equal(res.status, 429);
+    assert.deepEqual(res.body, N(texts.tooManySends(Math.ceil((INTERVAL - 20) / 60))));
+    assert.equal(res.headers.get('retry-after'), String(INTERVAL - 20));
+  });
+
+  it(`allows ${SEND_LIMIT.max} sends to a client in any rolling ${SEND_LIMIT.windowSeconds / 60} minutes`, async () => {
+    // Each to another address: one address gets fewer codes in the window.
+    const to = (i: number) => ({ ...send, email: `endereco${i}@exemplo.com.br` });
+    for (let i = 0; i < SEND_LIMIT.max; i++) {
+      await sendCode(to(i));
+      clock.tick((INTERVAL + 1) * 1000);
+    }
+    const res = await app.post(SEND_PATH, to(SEND_LIMIT.max));
+    assert.equal(res.status, 429);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    assert.equal(retryAfter, SEND_LIMIT.windowSeconds - SEND_LIMIT.max * (INTERVAL + 1));
+    assert.deepEqual(res.body, N(texts.tooManySends(Math.ceil(retryAfter / 60))));
+    clock.tick(retryAfter * 1000);
+    await sendCode(to(SEND_LIMIT.max));
+  });
+
+  it(`sends one address at most ${RECIPIENT_LIMIT.max} codes in any rolling ${RECIPIENT_LIMIT.windowSeconds / 60} minutes, whichever clients ask`, async () => {
+    // Clients without email, one more than the limit, and the same third-party address for each.
+    const victim = 'vitima@terceiro.com.br';
+    const documents = Array.from({ length: RECIPIENT_LIMIT.max + 1 }, () => cpf.generate());
+    await app.stores.clients.upsertMany(documents.map((document) => ({ companyId: 'CAER', document, nome: 'Cliente', email: null })));
+    for (const document of documents.slice(0, -1)) await sendCode({ ...send, cpfCnpj: document, email: victim });
+    const last = documents.at(-1)!;
+    const refused = await app.post(SEND_PATH, { ...send, cpfCnpj: last, email: victim });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), String(RECIPIENT_LIMIT.windowSeconds));
+    assert.deepEqual(refused.body, N(texts.tooManySends(RECIPIENT_LIMIT.windowSeconds / 60)));
+    assert.equal(smtp.mails.length, RECIPIENT_LIMIT.max);
+    // The last client's own send was given back: another address goes through at once.
+    await sendCode({ ...send, cpfCnpj: last, email: 'proprio@exemplo.com.br' });
+  });
+
+  it('20 simultaneous sends leave one live code and send one mail', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => app.post(SEND_PATH, send)));
+    assert.equal(answers.filter((a) => a.status === 200).length, 1);
+    assert.equal(answers.filter((a) => a.status === 429).length, 19);
+    // The 200 came after the SMTP server accepted its mail, and a 429 never reaches the mailer:
+    // with every answer in, the mails that arrived are all there will be.
+    assert.equal(smtp.mails.length, 1);
+    assert.equal(await storedCodes(app.stores), 1);
+  });
+});
+
+describe('the send limits when the mail fails', () => {
+  it('a failed mail does not count as a send', async () => {
+    const smtp = await startSmtp('reject');
+    const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' });
+    try {
+      assert.equal((await app.post(SEND_PATH, seedRequest)).status, 500);
+      assert.equal((await app.post(SEND_PATH, seedRequest)).status, 500);
+    } finally {
+      await app.close();
+      await smtp.close();
+    }
+  });
+});
+
 describe('the send webhook when the SMTP server misbehaves', () => {
   for (const mode of ['reject', 'silent', 'dropInData'] as const) {
-    // Within the contract's 5 s: the mail's own bound answers (the test's timeout would catch a hang).
+    // Within the 5 s of docs/api.md §6: the mail's own bound answers (the test's timeout would catch a hang).
     it(`answers 500 when the SMTP server is ${mode}, leaving no live code`, async () => {
       const smtp = await startSmtp(mode);
       const app = await startTestApp({ SMTP_URL: smtp.url, SEED_DEMO: 'true' });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { maskEmail } from '../../services/email';
+import { SEND_LIMIT } from '../../services/rules';
 import { botTexts, texts } from '../../services/texts';
 import { startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
@@ -98,7 +99,7 @@ for (const mode of ['normal', 'expectReplies'] as const) {
       const back = await say('errei o email');
       assert.deepEqual(back.texts, [botTexts.askOtherEmail]);
       assert.equal(back.hint, 'expectingInput');
-      clock.tick(61_000); // past the one-send-a-minute limit (docs/api.md §3)
+      clock.tick((SEND_LIMIT.intervalSeconds! + 1) * 1000); // past the interval between sends (docs/api.md §3)
       assert.deepEqual((await say('o certo é maria@exemplo.com.br')).texts, [
         botTexts.codeSent('m*****a@exemplo.com.br', 10),
         botTexts.askCode,

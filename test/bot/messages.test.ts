@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import type { ConversationAccount } from 'botbuilder';
 import { networkInterfaces } from 'node:os';
 import { cpf } from 'cpf-cnpj-validator';
-import { botTexts } from '../../services/texts';
+import { CONVERSATION_DOCUMENT_LIMIT, USER_LOOKUP_LIMIT } from '../../services/rules';
+import { botTexts, texts } from '../../services/texts';
 import { answerBeforeBody, request, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
@@ -145,8 +146,8 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
     assert.doesNotMatch(metrics, /invented/);
   });
 
-  describe('anti-automation (CONTRACT §3)', () => {
-    const NOT_FOUND = ['Cliente não encontrado para o CPF/CNPJ informado.'];
+  describe('anti-automation (docs/api.md §3)', () => {
+    const NOT_FOUND = [texts.clientNotFound];
     /** One lookup: a conversation from the greeting to the send, for `document`. */
     const lookUp = async (chat: HttpConversation, document: string) => {
       assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
@@ -154,21 +155,26 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
       return chat.say('alguem@exemplo.com.br');
     };
 
-    it('looks up at most 3 distinct CPF/CNPJ in one conversation, then says to wait and ends with N', async () => {
+    const { max: PER_CONVERSATION } = CONVERSATION_DOCUMENT_LIMIT;
+    const { max: PER_USER } = USER_LOOKUP_LIMIT;
+    const WAIT = [texts.tooManySends(USER_LOOKUP_LIMIT.windowSeconds / 60)];
+
+    it(`looks up at most ${PER_CONVERSATION} distinct CPF/CNPJ in one conversation, then says to wait and ends with N`, async () => {
       const chat = new HttpConversation(app.baseUrl, channel);
-      const documents = [cpf.generate(), cpf.generate(), cpf.generate()];
+      const documents = Array.from({ length: PER_CONVERSATION }, () => cpf.generate());
       for (const document of documents) assert.deepEqual(await lookUp(chat, document), NOT_FOUND);
       assert.deepEqual(await lookUp(chat, documents[0]), NOT_FOUND, 'one already looked up is not another');
-      assert.deepEqual(await lookUp(chat, cpf.generate()), ['Muitas solicitações. Aguarde 60 minutos e tente novamente.']);
+      assert.deepEqual(await lookUp(chat, cpf.generate()), [texts.tooManySends(CONVERSATION_DOCUMENT_LIMIT.keepSeconds / 60)]);
       assert.equal(smtp.mails.length, 0);
     });
 
-    it('looks up at most 10 times an hour for one channel user, across conversations', async () => {
-      const chats = Array.from({ length: 4 }, () => new HttpConversation(app.baseUrl, channel));
+    it(`looks up at most ${PER_USER} times in ${USER_LOOKUP_LIMIT.windowSeconds / 60} minutes for one channel user, across conversations`, async () => {
+      // Each conversation stays within its own limit: as many as it takes to pass the user's.
+      const chats = Array.from({ length: Math.ceil((PER_USER + 1) / PER_CONVERSATION) }, () => new HttpConversation(app.baseUrl, channel));
       const answers: string[][] = [];
-      for (const chat of chats) for (let i = 0; i < 3; i++) answers.push(await lookUp(chat, cpf.generate()));
-      assert.deepEqual(answers.slice(0, 10), Array(10).fill(NOT_FOUND));
-      assert.deepEqual(answers[10], ['Muitas solicitações. Aguarde 60 minutos e tente novamente.']);
+      for (const chat of chats) for (let i = 0; i < PER_CONVERSATION; i++) answers.push(await lookUp(chat, cpf.generate()));
+      assert.deepEqual(answers.slice(0, PER_USER), Array(PER_USER).fill(NOT_FOUND));
+      assert.deepEqual(answers[PER_USER], WAIT);
     });
   });
 

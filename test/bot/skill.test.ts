@@ -282,12 +282,19 @@ describe('ALLOWED_CALLERS (the claims validator)', () => {
     await assert.rejects(validate(skillClaims('intruder')), /intruder/);
   });
 
-  it('lets any root bot in with "*"', async () => {
-    await callersValidator(bot(['*']))!(skillClaims('anyone'));
+  /** What botbuilder calls with a caller's claims: the validator of the configuration the adapter hands it. */
+  const validateClaims = (allowedCallers: string[]) => authenticationConfiguration(bot(allowedCallers)).validateClaims!;
+
+  it('lets any root bot in with "*", which a list of names does not', async () => {
+    await validateClaims(['*'])(skillClaims('anyone'));
+    await validateClaims(['*', 'root-a'])(skillClaims('anyone'));
+    await assert.rejects(validateClaims(['root-a'])(skillClaims('anyone')), /anyone/);
   });
 
-  it('does not stand in the way of the channels themselves', async () => {
-    await callersValidator(bot(['root-a']))!(channelClaims);
+  it('does not stand in the way of the channels themselves, while refusing a root bot not listed', async () => {
+    const validate = validateClaims(['root-a']);
+    await validate(channelClaims);
+    await assert.rejects(validate(skillClaims('intruder')), /intruder/);
   });
 
   it('validates nothing without credentials, and leaves an empty list to botbuilder (no root bot)', () => {

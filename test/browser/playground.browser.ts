@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { MAX_ATTEMPTS_PER_CODE } from '../../services/rules';
 import { botTexts, texts } from '../../services/texts';
 import { freePort } from '../support/ports';
 import { startService, type ServiceProcess } from '../support/service';
@@ -86,7 +87,7 @@ describe('the conversation in the Agents Playground (headless Chromium)', functi
     await shows(botTexts.askCode);
     const code = await newestCode();
     await say(code === '000000' ? '111111' : '000000');
-    await shows(texts.wrongCode(4));
+    await shows(texts.wrongCode(MAX_ATTEMPTS_PER_CODE - 1));
     await say(code);
     await shows(botTexts.validated(MASKED));
 

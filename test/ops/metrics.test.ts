@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/demo';
+import { botTexts } from '../../services/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
+import { HttpConversation, startChannel } from '../support/channel';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
 
 const seedRequest = { key: DEMO_KEY, cpfCnpj: '02789078220', email: 'informeemail@gmail.com.br' };
@@ -69,15 +71,23 @@ describe('GET /metrics', () => {
     assert.equal(metrics('http_requests_total', { route: 'unmatched', status: '404' }), 2);
   });
 
-  it('counts bot turns reported by the bot wiring', async () => {
+  it('counts the turns of /api/messages by activity type, a refused one as an error', async () => {
     const { app } = await start();
-    app.observability.botTurn({ outcome: 'ok', durationMs: 30 });
-    app.observability.botTurn({ outcome: 'ok', durationMs: 40 });
-    app.observability.botTurn({ outcome: 'error', durationMs: 50 });
-    const metrics = await scrape(app);
-    assert.equal(metrics('bot_turns_total', { outcome: 'ok' }), 2);
-    assert.equal(metrics('bot_turns_total', { outcome: 'error' }), 1);
-    assert.equal(metrics('bot_turn_duration_seconds_count'), 3);
+    const channel = await startChannel();
+    try {
+      const chat = new HttpConversation(app.baseUrl, channel);
+      assert.deepEqual(await chat.say('oi'), [botTexts.askDocument]);
+      assert.deepEqual(await chat.say('02789078220'), [botTexts.askEmail]);
+      assert.equal((await chat.send({ type: 'conversationUpdate', membersAdded: [chat.user] })).status, 200);
+      assert.equal((await chat.send({ type: undefined })).status, 400, 'no type: not an activity');
+      const metrics = await scrape(app);
+      assert.equal(metrics('bot_turns_total', { outcome: 'message' }), 2);
+      assert.equal(metrics('bot_turns_total', { outcome: 'conversationUpdate' }), 1);
+      assert.equal(metrics('bot_turns_total', { outcome: 'error' }), 1);
+      assert.equal(metrics('bot_turn_duration_seconds_count'), 4);
+    } finally {
+      await channel.close();
+    }
   });
 
   it('keeps the metrics of each app instance apart', async () => {

@@ -48,7 +48,7 @@ describe('a database that goes away and comes back', () => {
     assert.equal(smtp.mails.length, 1);
   });
 
-  // The answer's deadline (under the contract's 5 s) answers; the test's own timeout would catch a hang.
+  // The answer's deadline (under the 5 s of docs/api.md §6) answers; the test's own timeout would catch a hang.
   it('is answered 503 by the answer deadline when it hangs, and the late result is ignored', async () => {
     sinon.stub(stores.clients, 'find').returns(new Promise(() => {}));
     const res = await app.post(SEND_PATH, seedRequest);

@@ -22,7 +22,7 @@ describe('CPF/CNPJ', () => {
 });
 
 describe('email', () => {
-  it('masks as the contract says', () => {
+  it('masks as docs/api.md §1 says', () => {
     assert.equal(maskEmail('aaaxxxxbbb@email.com'), 'aaa*****bbb@email.com');
     assert.equal(maskEmail('joao@x.com'), 'j*****o@x.com');
     assert.equal(maskEmail('ab@x.com'), '*****@x.com');

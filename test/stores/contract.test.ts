@@ -1,8 +1,12 @@
 import { newValidation } from '../../services/validations';
 import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import sinon from 'sinon';
-import { RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
-import { DuplicateError, type CodeRecord } from '../../services/store/types';
+import { LOCK_SECONDS, MAX_ATTEMPTS_PER_CODE, MAX_CONSECUTIVE_FAILURES, RECIPIENT_LIMIT } from '../../services/rules';
+import { createMongoStores } from '../../services/store/mongo';
+import { DuplicateError, type CodeRecord, type RollingLimit } from '../../services/store/types';
+import { dropTestDatabase, testDatabaseName } from '../support/stores';
 import { forEachStore } from './harness';
 
 const company = (sigla: string, keyHash: string) => ({
@@ -160,47 +164,43 @@ forEachStore('CodeStore', (stores) => {
   it('keeps one live code per company, client and email: a new one replaces the old', async () => {
     await stores().codes.replace(code('h1'));
     await stores().codes.replace(code('h2'));
-    assert.equal((await stores().codes.findLive(KEY, T0, 5))?.codeHash, 'h2');
-    assert.equal(await stores().codes.consume(KEY, 'h1', T0, 5), false);
-    assert.equal(await stores().codes.findLive({ ...KEY, email: 'outro@b.com' }, T0, 5), null);
+    assert.equal((await stores().codes.findLive(KEY, T0, MAX_ATTEMPTS_PER_CODE))?.codeHash, 'h2');
+    assert.equal(await stores().codes.consume(KEY, 'h1', T0, MAX_ATTEMPTS_PER_CODE), false);
+    assert.equal(await stores().codes.findLive({ ...KEY, email: 'outro@b.com' }, T0, MAX_ATTEMPTS_PER_CODE), null);
   });
 
   it('checks expiry in the query: live at 9 min 59 s, gone at 10 min', async () => {
     await stores().codes.replace(code('h1'));
-    assert.ok(await stores().codes.findLive(KEY, at(599), 5));
-    assert.equal(await stores().codes.findLive(KEY, at(600), 5), null);
-    assert.equal(await stores().codes.consume(KEY, 'h1', at(600), 5), false);
-    assert.equal(await stores().codes.addWrongAttempt(KEY, 'h1', at(600), 5), null);
-    assert.equal(await stores().codes.consume(KEY, 'h1', at(599), 5), true);
+    assert.ok(await stores().codes.findLive(KEY, at(599), MAX_ATTEMPTS_PER_CODE));
+    assert.equal(await stores().codes.findLive(KEY, at(600), MAX_ATTEMPTS_PER_CODE), null);
+    assert.equal(await stores().codes.consume(KEY, 'h1', at(600), MAX_ATTEMPTS_PER_CODE), false);
+    assert.equal(await stores().codes.addWrongAttempt(KEY, 'h1', at(600), MAX_ATTEMPTS_PER_CODE), null);
+    assert.equal(await stores().codes.consume(KEY, 'h1', at(599), MAX_ATTEMPTS_PER_CODE), true);
   });
 
   it('consumes a code once, even under concurrency', async () => {
     await stores().codes.replace(code('h1'));
-    const results = await Promise.all(Array.from({ length: 50 }, () => stores().codes.consume(KEY, 'h1', T0, 5)));
+    const results = await Promise.all(Array.from({ length: 50 }, () => stores().codes.consume(KEY, 'h1', T0, MAX_ATTEMPTS_PER_CODE)));
     assert.equal(results.filter(Boolean).length, 1);
-    assert.equal(await stores().codes.findLive(KEY, T0, 5), null);
+    assert.equal(await stores().codes.findLive(KEY, T0, MAX_ATTEMPTS_PER_CODE), null);
   });
 
   it('counts wrong tries atomically and never past the limit', async () => {
     await stores().codes.replace(code('h1'));
-    const results = await Promise.all(Array.from({ length: 50 }, () => stores().codes.addWrongAttempt(KEY, 'h1', T0, 5)));
+    const results = await Promise.all(Array.from({ length: 50 }, () => stores().codes.addWrongAttempt(KEY, 'h1', T0, MAX_ATTEMPTS_PER_CODE)));
     assert.deepEqual(
-      results.filter((r) => r !== null).sort(),
-      [1, 2, 3, 4, 5],
+      results.filter((r) => r !== null).sort((a, b) => a - b),
+      Array.from({ length: MAX_ATTEMPTS_PER_CODE }, (_, i) => i + 1),
     );
-    assert.equal(await stores().codes.findLive(KEY, T0, 5), null);
-    assert.equal(await stores().codes.consume(KEY, 'h1', T0, 5), false);
+    assert.equal(await stores().codes.findLive(KEY, T0, MAX_ATTEMPTS_PER_CODE), null);
+    assert.equal(await stores().codes.consume(KEY, 'h1', T0, MAX_ATTEMPTS_PER_CODE), false);
   });
 
   it('does not count a wrong try against a code that was replaced', async () => {
     await stores().codes.replace(code('h1'));
     await stores().codes.replace(code('h2'));
-    assert.equal(await stores().codes.addWrongAttempt(KEY, 'h1', T0, 5), null);
-    assert.equal((await stores().codes.findLive(KEY, T0, 5))?.attempts, 0);
-  });
-
-  it('answers ping', async () => {
-    await stores().ping();
+    assert.equal(await stores().codes.addWrongAttempt(KEY, 'h1', T0, MAX_ATTEMPTS_PER_CODE), null);
+    assert.equal((await stores().codes.findLive(KEY, T0, MAX_ATTEMPTS_PER_CODE))?.attempts, 0);
   });
 });
 
@@ -213,7 +213,9 @@ forEachStore('LimitStore', (stores) => {
   const client = 'CAER:02789078220';
 
   const minutes = (n: number) => n * 60_000;
-  const take = (key = client) => stores().limits.take(SEND_LIMIT, key);
+  /** A rolling limit with an interval, as the sends' (services/rules.ts): the scenarios below are told in its numbers. */
+  const SENDS: RollingLimit = { name: 'send', max: 5, windowSeconds: 60 * 60, intervalSeconds: 60 };
+  const take = (key = client) => stores().limits.take(SENDS, key);
   const taken = async (key = client) => (await take(key)).ok;
   const wait = async (key = client) => {
     const t = await take(key);
@@ -251,7 +253,7 @@ forEachStore('LimitStore', (stores) => {
   it('gives back a use whose mail failed, and only that one', async () => {
     const first = await take();
     assert.ok(first.ok);
-    await stores().limits.giveBack(SEND_LIMIT, client, first.at);
+    await stores().limits.giveBack(SENDS, client, first.at);
     assert.ok(await taken(), 'as if the failed send never happened');
     clock.tick(15_000);
     assert.equal(await wait(), 45, 'the send that went out still counts');
@@ -262,12 +264,12 @@ forEachStore('LimitStore', (stores) => {
     assert.equal(answers.filter((t) => t.ok).length, 1);
   });
 
-  it('holds a limit without interval to its count: three codes to one address in any rolling hour', async () => {
+  it('holds a limit without interval to its count: the codes to one address in any rolling window', async () => {
     const address = 'hash-of-victim@third.party';
-    for (let i = 0; i < 3; i++) assert.ok((await stores().limits.take(RECIPIENT_LIMIT, address)).ok);
+    for (let i = 0; i < RECIPIENT_LIMIT.max; i++) assert.ok((await stores().limits.take(RECIPIENT_LIMIT, address)).ok);
     const refused = await stores().limits.take(RECIPIENT_LIMIT, address);
-    assert.deepEqual(refused, { ok: false, waitSeconds: 3600 });
-    clock.tick(minutes(60));
+    assert.deepEqual(refused, { ok: false, waitSeconds: RECIPIENT_LIMIT.windowSeconds });
+    clock.tick(RECIPIENT_LIMIT.windowSeconds * 1000);
     assert.ok((await stores().limits.take(RECIPIENT_LIMIT, address)).ok);
   });
 
@@ -318,32 +320,89 @@ forEachStore('LimitStore', (stores) => {
     assert.equal(await stores().limits.addDistinct(documents, 'conv-1', 'd'), 0, 'forgotten an hour after the last addition');
   });
 
-  it('locks a client for 24 h at the 20th consecutive failure; a success clears the count', async () => {
-    for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
+  const BELOW_LOCK = MAX_CONSECUTIVE_FAILURES - 1;
+  const HOUR = 3600;
+
+  it(`locks a client for ${LOCK_SECONDS / HOUR} h at the ${MAX_CONSECUTIVE_FAILURES}th consecutive failure; a success clears the count`, async () => {
+    for (let i = 0; i < BELOW_LOCK; i++) assert.equal(await stores().limits.addFailure(client), 0);
     await stores().limits.clearFailures(client);
-    for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
+    for (let i = 0; i < BELOW_LOCK; i++) assert.equal(await stores().limits.addFailure(client), 0);
     assert.equal(await stores().limits.lockSeconds(client), 0);
-    assert.equal(await stores().limits.addFailure(client), 24 * 3600);
-    clock.tick(3600_000);
-    assert.equal(await stores().limits.lockSeconds(client), 23 * 3600);
-    clock.tick(23 * 3600_000);
+    assert.equal(await stores().limits.addFailure(client), LOCK_SECONDS);
+    clock.tick(HOUR * 1000);
+    assert.equal(await stores().limits.lockSeconds(client), LOCK_SECONDS - HOUR);
+    clock.tick((LOCK_SECONDS - HOUR) * 1000);
     assert.equal(await stores().limits.lockSeconds(client), 0);
   });
 
   it('keeps counting failures across days, until a success', async () => {
-    for (let i = 0; i < 19; i++) {
+    for (let i = 0; i < BELOW_LOCK; i++) {
       assert.equal(await stores().limits.addFailure(client), 0);
-      clock.tick(6 * 3600_000);
+      clock.tick(6 * HOUR * 1000);
     }
-    assert.equal(await stores().limits.addFailure(client), 24 * 3600);
+    assert.equal(await stores().limits.addFailure(client), LOCK_SECONDS);
   });
 
-  it('starts counting afresh once a lock is over, and locks again at the next 20', async () => {
-    for (let i = 0; i < 20; i++) await stores().limits.addFailure(client);
-    clock.tick(24 * 3600_000);
+  it('starts counting afresh once a lock is over, and locks again at the next count', async () => {
+    for (let i = 0; i < MAX_CONSECUTIVE_FAILURES; i++) await stores().limits.addFailure(client);
+    clock.tick(LOCK_SECONDS * 1000);
     assert.equal(await stores().limits.lockSeconds(client), 0);
-    for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
-    assert.equal(await stores().limits.addFailure(client), 24 * 3600);
-    assert.equal(await stores().limits.lockSeconds(client), 24 * 3600);
+    for (let i = 0; i < BELOW_LOCK; i++) assert.equal(await stores().limits.addFailure(client), 0);
+    assert.equal(await stores().limits.addFailure(client), LOCK_SECONDS);
+    assert.equal(await stores().limits.lockSeconds(client), LOCK_SECONDS);
   });
 });
+
+/**
+ * `ping`, what `/ready` asks, is answered by the database itself: reached through a relay on
+ * loopback, it answers while the relay carries it and fails once the relay is gone. (The in-memory
+ * twin has no database to lose.) Needs a `MONGODB_URI` of one host and port, without credentials.
+ */
+describe('ping [MongoDB]', () => {
+  const server = /^mongodb:\/\/([^/@,?]+):(\d+)\/?$/.exec(process.env.MONGODB_URI ?? '');
+  before(function () {
+    if (!server) this.skip();
+  });
+
+  it('is answered by the database, and fails once the database cannot be reached', async () => {
+    const relay = await startRelay(server![1], Number(server![2]));
+    const dbName = testDatabaseName();
+    const stores = await createMongoStores({ uri: `mongodb://127.0.0.1:${relay.port}/?directConnection=true`, dbName, timeoutMs: 1000 });
+    try {
+      await stores.ping();
+      await relay.close();
+      await assert.rejects(stores.ping());
+    } finally {
+      await stores.close();
+      await dropTestDatabase(dbName);
+    }
+  });
+});
+
+/** A TCP relay on loopback to `host:port`; `close()` stops it and cuts every connection it carries. */
+async function startRelay(host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const keep = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const relay = createServer((client) => {
+    const upstream = connect(port, host);
+    keep(client);
+    keep(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  relay.listen(0, '127.0.0.1');
+  await once(relay, 'listening');
+  return {
+    port: (relay.address() as AddressInfo).port,
+    close: async () => {
+      const closed = new Promise((resolve) => relay.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,7 +1,8 @@
 import type { Storage } from 'botbuilder';
+import type { Db } from 'mongodb';
 import { createBotStorage } from '../../bots/storage';
 import { createMemoryStores } from '../../services/store/memory';
-import { createMongoStores } from '../../services/store/mongo';
+import { createMongoStores, type MongoStores } from '../../services/store/mongo';
 import type { Stores } from '../../services/store/types';
 import { dropOnClose, testDatabaseName } from '../support/stores';
 
@@ -13,12 +14,15 @@ export interface StoreLeg {
   name: string;
   /** Fresh, empty stores; closing them drops what they created. */
   open(): Promise<Stores>;
+  /** The MongoDB database of stores this leg opened (the bot's state lives beside them); none in memory. */
+  database(stores: Stores): Db | undefined;
 }
 
 export const storeLegs: StoreLeg[] = [
   {
     name: 'in-memory',
     open: async () => createMemoryStores(),
+    database: () => undefined,
   },
 ];
 
@@ -27,6 +31,7 @@ if (mongoUri) {
   storeLegs.push({
     name: 'MongoDB',
     open: async () => dropOnClose(await createMongoStores({ uri: mongoUri, dbName: testDatabaseName(), timeoutMs: 4000 })),
+    database: (stores) => (stores as MongoStores).db,
   });
 } else {
   console.log('  (MONGODB_URI is not set: the MongoDB leg of the store contract suite is skipped)');
@@ -59,7 +64,7 @@ export function forEachStorage(title: string, suite: (get: () => Storage) => voi
       let storage: Storage;
       beforeEach(async () => {
         stores = await leg.open();
-        storage = createBotStorage(stores);
+        storage = createBotStorage(leg.database(stores));
       });
       afterEach(async () => {
         await stores.close();

@@ -1,10 +1,24 @@
-import { newValidation } from '../../services/validations';
 import { strict as assert } from 'node:assert';
+import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
+import { main } from '../../admin/cli';
+import { BOT_STATE_INDEXES } from '../../bots/stateCollection';
 import { hashKey } from '../../services/code';
 import { DEMO_CLIENTS, DEMO_COMPANY, DEMO_KEY, seedDemo } from '../../services/demo';
-import { ensureIndex, planIndex, type ExistingIndex, type IndexSpec } from '../../services/store/indexes';
-import type { MongoStores } from '../../services/store/mongo';
-import { forEachStore, storeLegs } from './harness';
+import {
+  applyIndexesOn,
+  describeIndexChange,
+  planIndex,
+  STORE_INDEXES,
+  type ExistingIndex,
+  type IndexSpec,
+} from '../../services/store/indexes';
+import { createMongoStores } from '../../services/store/mongo';
+import { newValidation } from '../../services/validations';
+import { captureIo } from '../admin/helpers';
+import { request, startTestApp } from '../support/app';
+import { captureLogs } from '../support/logs';
+import { testDatabaseName, TEST_PEPPER } from '../support/stores';
+import { forEachStore } from './harness';
 
 /** What a start does to a database that is not new: the demo seed and the indexes. */
 
@@ -72,33 +86,147 @@ describe('bringing an index up to date (planIndex)', () => {
   });
 });
 
-const mongo = storeLegs.find((leg) => leg.name === 'MongoDB');
-describe('an index option changed between two starts [MongoDB]', () => {
-  before(function () {
-    if (!mongo) this.skip();
+/**
+ * docs/operations.md "Indexes": a start creates only what a new database or an empty collection
+ * lacks, and says what else differs; `indices aplicar` changes the rest. On MongoDB (`MONGODB_URI`).
+ */
+describe('the indexes, at start and with `indices aplicar` [MongoDB]', () => {
+  const uri = process.env.MONGODB_URI;
+  const ALL = [...STORE_INDEXES, ...BOT_STATE_INDEXES];
+  let client: MongoClient;
+  let db: Db;
+  /** The commands the test's own client sent, for what a server without them cannot show. */
+  const sent: CommandStartedEvent[] = [];
+
+  before(async function () {
+    if (!uri) return this.skip();
+    client = new MongoClient(uri, { monitorCommands: true });
+    client.on('commandStarted', (event) => sent.push(event));
+  });
+  beforeEach(() => {
+    db = client.db(testDatabaseName());
+    sent.length = 0;
+  });
+  afterEach(async () => {
+    await db?.dropDatabase();
+  });
+  after(async () => {
+    await client?.close();
   });
 
-  it('is applied, not refused: the index ends with the new TTL', async function () {
-    const stores = (await mongo!.open()) as MongoStores;
-    const { db } = stores;
+  const start = () => createMongoStores({ uri: uri!, dbName: db.databaseName, timeoutMs: 4000, moreIndexes: BOT_STATE_INDEXES });
+  const indexesOf = async (collection: string) => (await db.collection(collection).listIndexes().toArray()) as ExistingIndex[];
+  /** The specs of `ALL` the database does not hold as they say. */
+  const unmet = async () => {
+    const left: string[] = [];
+    for (const spec of ALL) if (planIndex(spec, await indexesOf(spec.collection)).kind !== 'keep') left.push(JSON.stringify(spec));
+    return left;
+  };
+  /** A database an older version left: clients with a document and only the `_id` index, the codes' TTL of another length. */
+  const olderDatabase = async () => {
+    await db.collection('clients').insertOne({ companyId: 'CAER', document: '02789078220' });
+    await db.collection('codes').createIndex({ expiresAt: 1 }, { expireAfterSeconds: 600 });
+    await db.collection('companies').insertOne({ sigla: 'CAER' });
+    await db.collection('companies').createIndex({ sigla: 1 });
+  };
+
+  it('gives a new database every index at its first start, with nothing left to apply', async () => {
+    const stores = await start();
     try {
-      const spec = (expireAfterSeconds: number): IndexSpec => ({ collection: 'ttlChange', key: { updatedAt: 1 }, expireAfterSeconds });
-      assert.equal(await ensureIndex(db, spec(86400)), 'create');
-      assert.equal(await ensureIndex(db, spec(86400)), 'keep', 'a start with the same options changes nothing');
-      try {
-        assert.equal(await ensureIndex(db, spec(3600)), 'setTtl');
-      } catch (err) {
-        // The test stand-in has no collMod (mongod has had it since 2.2): nothing more to learn there.
-        if ((err as { code?: unknown }).code === 59) this.skip();
-        throw err;
-      }
-      const indexes = (await db.collection('ttlChange').listIndexes().toArray()) as ExistingIndex[];
-      assert.deepEqual(
-        indexes.filter((i) => i.name !== '_id_').map((i) => [i.name, i.expireAfterSeconds]),
-        [['updatedAt_1', 3600]],
-      );
+      assert.deepEqual(stores.indexChanges, []);
+      assert.deepEqual(await unmet(), []);
     } finally {
       await stores.close();
+    }
+  });
+
+  it('builds nothing over existing documents and changes no index at start: it answers what differs', async () => {
+    await olderDatabase();
+    const stores = await start();
+    try {
+      assert.deepEqual(stores.indexChanges.map(describeIndexChange).sort(), [
+        'clients {"companyId":1,"deliveryDue":1}: missing',
+        'clients {"companyId":1,"document":1}: missing',
+        'clients {"companyId":1,"validations.validatedAt":1}: missing',
+        'clients {"validations.delivery":1}: missing',
+        'codes {"expiresAt":1}: expireAfterSeconds 600 instead of 0',
+        'companies {"keyHash":1}: missing',
+        'companies {"previousKeyHash":1}: missing',
+        'companies {"sigla":1}: unique differs (dropped and built again)',
+      ]);
+      assert.deepEqual((await indexesOf('clients')).map((i) => i.name), ['_id_'], 'nothing built over the client');
+      assert.deepEqual((await indexesOf('companies')).map((i) => [i.name, i.unique]), [['_id_', undefined], ['sigla_1', undefined]]);
+      assert.equal((await indexesOf('codes')).find((i) => i.name === 'expiresAt_1')?.expireAfterSeconds, 600, 'the TTL as it was');
+      // The codes hold no document: their missing index is created, as on a new database.
+      assert.ok((await indexesOf('codes')).some((i) => i.name === 'companyId_1_document_1_email_1' && i.unique));
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it("is said by the service's start in one warn line naming the command, and the service serves", async () => {
+    await olderDatabase();
+    const logs = captureLogs();
+    const env = { MONGODB_URI: uri!, MONGODB_DB: db.databaseName, CODE_PEPPER: TEST_PEPPER, ALLOW_ANONYMOUS_BOT: 'true', SEED_DEMO: 'false' };
+    const app = await startTestApp(env, { logger: logs.logger });
+    try {
+      const said = logs.lines().filter((line) => /index/i.test(line.msg));
+      assert.deepEqual(
+        said.map((line) => [line.level, line.msg, (line.indexes as string[]).length]),
+        [['warn', 'MongoDB indexes differ from what this version expects: apply them with `npx gsan-email-admin indices aplicar`', 8]],
+      );
+      assert.equal((await request(`${app.baseUrl}/ready`)).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('applies with `indices aplicar` what the start left, after which a start has nothing to say', async () => {
+    await olderDatabase();
+    await db.collection('codes').dropIndex('expiresAt_1'); // a TTL change is collMod's, tried below
+    const io = captureIo();
+    const env = { MONGODB_URI: uri!, MONGODB_DB: db.databaseName, CODE_PEPPER: TEST_PEPPER };
+    assert.equal(await main(['indices', 'aplicar'], { env, out: io.out, err: io.err }), 0, io.err.text);
+    assert.match(io.err.text, /^clients \{"companyId":1,"document":1\}: criando…$/m);
+    assert.match(io.err.text, /^companies \{"sigla":1\}: refazendo \(outras opções\)…$/m);
+    assert.match(io.err.text, /^7 índices aplicados\.$/m);
+    assert.deepEqual(await unmet(), []);
+    assert.equal(await db.collection('clients').countDocuments(), 1, 'the documents stay');
+
+    const again = await start();
+    await again.close();
+    assert.deepEqual(again.indexChanges, []);
+    const twice = captureIo(true);
+    assert.equal(await main(['indices', 'aplicar', '--json'], { env, out: twice.out, err: twice.err }), 0, twice.err.text);
+    assert.deepEqual(JSON.parse(twice.out.text), []);
+    assert.match(twice.err.text, /nada foi alterado/);
+  });
+
+  it('`indices aplicar` names the index MongoDB refuses, and what it said', async () => {
+    // Two companies with one sigla, from before the sigla was unique.
+    await db.collection('companies').insertMany([{ sigla: 'CAER' }, { sigla: 'CAER' }]);
+    await db.collection('companies').createIndex({ sigla: 1 });
+    const io = captureIo();
+    const env = { MONGODB_URI: uri!, MONGODB_DB: db.databaseName, CODE_PEPPER: TEST_PEPPER };
+    assert.equal(await main(['indices', 'aplicar'], { env, out: io.out, err: io.err }), 1, io.err.text);
+    assert.match(io.err.text, /^Erro: O MongoDB recusou o índice companies \{"sigla":1\}: .*duplicate key.*\. Corrija o que ele aponta e rode de novo/m);
+    assert.equal(io.out.text, '');
+  });
+
+  it('changes a TTL in place with collMod, never dropping the index', async () => {
+    await db.collection('botState').createIndex({ updatedAt: 1 }, { expireAfterSeconds: 3600 });
+    sent.length = 0;
+    const applied = await applyIndexesOn(db, BOT_STATE_INDEXES).catch((err: unknown) => err);
+    const changes = sent.filter((e) => ['collMod', 'dropIndexes', 'createIndexes'].includes(e.commandName) && e.command[e.commandName] === 'botState');
+    assert.deepEqual(
+      changes.map((e) => [e.commandName, e.command.index as unknown]),
+      [['collMod', { name: 'updatedAt_1', expireAfterSeconds: BOT_STATE_INDEXES[0].expireAfterSeconds }]],
+    );
+    if (applied instanceof Error) {
+      // A server without collMod (the suite's wire-protocol stand-in) refuses it; mongod has had it since 2.2.
+      assert.equal((applied as { code?: unknown }).code, 59, String(applied));
+    } else {
+      assert.equal((await indexesOf('botState')).find((i) => i.name === 'updatedAt_1')?.expireAfterSeconds, BOT_STATE_INDEXES[0].expireAfterSeconds);
     }
   });
 });

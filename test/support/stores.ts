@@ -12,7 +12,7 @@ import type { Stores } from '../../services/store/types';
 export const STORE: 'memory' | 'mongo' = process.env.STORE === 'mongo' ? 'mongo' : 'memory';
 
 if (STORE === 'mongo' && !process.env.MONGODB_URI) {
-  throw new Error('STORE=mongo needs MONGODB_URI (e.g. the one ../shared/tools/mongo-standin/start prints)');
+  throw new Error('STORE=mongo needs MONGODB_URI: any MongoDB, in which each test makes and drops a database of its own');
 }
 
 /** A database of its own for each app or store a test opens, dropped when it closes. */
