@@ -16,10 +16,10 @@ export type Reading<T> =
   | { kind: 'ambiguous' }
   | { kind: 'none' };
 
-/** The fewest characters a run of digits needs to be taken for a CPF/CNPJ or a code typed short. */
-const MIN_CANDIDATE_LENGTH = 5;
-/** Digit groups this short, separated by single spaces, are one number typed in groups (`123 456`). */
-const MAX_GROUP_LENGTH = 4;
+/** The lengths a CPF (11) and a CNPJ (14) have once their punctuation is dropped. */
+const DOCUMENT_LENGTHS = [11, 14];
+/** Numbers this long are a CPF/CNPJ or a code typed short or long: `inválido` rather than no answer. */
+const NEAR_MISS = 1;
 
 /** Lower case, accents removed, `e-mail` as `email`, anything but letters and digits as one space. */
 export function plainWords(text: string): string {
@@ -38,13 +38,15 @@ export function isPhrase(text: string, phrases: readonly string[]): boolean {
   return phrases.includes(plainWords(text));
 }
 
-/** Characters that frame an address in a sentence (`<x@y.com>`, `"x@y.com",`) rather than belong to it. */
-const FRAMING = /^[<(["'“‘]+|[>)\]"'”’.,;:!?]+$/g;
+/** What separates an address from the words around it (a comma, a colon, quotes, brackets, a zero-width space). */
+const EMAIL_SEPARATORS = /[\s,;:<>()[\]"“”«»\u200b]+/;
+/** Characters that frame an address in a sentence (`'x@y.com'`, `*x@y.com*`, `x@y.com.`) rather than belong to it. */
+const FRAMING = /^['‘’*/]+|['‘’*/.!?]+$/g;
 
-/** The words of a message that hold an `@`, without the punctuation framing them. */
+/** The words of a message that hold an `@`, without what separates and frames them. */
 function emailTokens(text: string): string[] {
   return text
-    .split(/\s+/)
+    .split(EMAIL_SEPARATORS)
     .map((word) => word.replace(FRAMING, ''))
     .filter((word) => word.includes('@'));
 }
@@ -65,45 +67,65 @@ export function readEmail(text: string): Reading<string> {
   return readOne(emailTokens(text), emailKey, parseEmail);
 }
 
+/** A label written onto a number (`cpf-027…`, `CNPJ.12…`, `nº/…`): not part of it. */
+const LABEL = /^(?:cpf|cnpj|doc|documento|n|no|nº|nr|num|numero|número)$/i;
+
 /**
- * The numbers of a message, emails left out: runs of letters and digits joined by `. / -` that hold
- * a digit and are all digits or shaped like a CNPJ (`12.ABC.345/01DE-35`). Short digit groups with
- * only spaces between them are one number typed in groups (`027 890 782 20`, `123 456`).
+ * The numbers of a message, emails left out, as runs: words of letters and digits joined by `. / -`
+ * that hold a digit and are all digits or shaped like a CNPJ (`12.ABC.345/01DE-35`), a run being the
+ * words with only spaces between them (`027 890 782 20`, `123 456`: one number typed in groups, or
+ * several numbers side by side).
  */
-function numberTokens(text: string): string[] {
+function numberRuns(text: string): string[][] {
   const rest = emailTokens(text).reduce((t, email) => t.split(email).join(' '), text);
-  const numbers: string[] = [];
-  let grouped = '';
-  let groupEnd = -1;
-  for (const match of rest.matchAll(/[0-9A-Za-z]+(?:[./-][0-9A-Za-z]+)*/g)) {
-    const word = match[0];
-    const plain = normalizeDocument(word);
-    const isGroup = /^[0-9]+$/.test(word) && word.length <= MAX_GROUP_LENGTH;
-    const joinsGroup = isGroup && grouped !== '' && /^[ \t]+$/.test(rest.slice(groupEnd, match.index));
-    if (!joinsGroup && grouped !== '') {
-      numbers.push(grouped);
-      grouped = '';
+  const runs: string[][] = [];
+  let run: string[] = [];
+  let runEnd = -1;
+  for (const match of rest.matchAll(/[0-9A-Za-zº]+(?:[./-][0-9A-Za-zº]+)*/g)) {
+    const parts = match[0].split(/[./-]/);
+    while (parts.length > 1 && LABEL.test(parts[0])) parts.shift();
+    const plain = normalizeDocument(parts.join(''));
+    const numeric = /^[0-9]+$/.test(plain) || (/[0-9]/.test(plain) && /^[0-9A-Z]{12}[0-9]{2}$/.test(plain));
+    const joins = run.length > 0 && /^[ \t]+$/.test(rest.slice(runEnd, match.index));
+    if (!joins && run.length > 0) {
+      runs.push(run);
+      run = [];
     }
-    if (isGroup) {
-      grouped += word;
-      groupEnd = match.index + word.length;
-    } else if (/^[0-9]+$/.test(plain) || (/[0-9]/.test(plain) && /^[0-9A-Z]{12}[0-9]{2}$/.test(plain))) {
-      numbers.push(plain);
+    if (numeric) {
+      run.push(plain);
+      runEnd = match.index + match[0].length;
     }
   }
-  if (grouped !== '') numbers.push(grouped);
-  return numbers.filter((n) => n.length >= MIN_CANDIDATE_LENGTH);
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+/**
+ * The candidates of a message for a value of one of `lengths`: a run typed in groups that makes one
+ * of them whole, else its numbers one by one. Those of the lengths come first; without any, numbers
+ * one character short or long of them are candidates too (a value mistyped: `inválido`); any other
+ * number (a phone, a date, a protocol) is no candidate.
+ */
+function candidates(text: string, lengths: readonly number[], shaped: (n: string) => boolean): string[] {
+  const numbers = numberRuns(text).flatMap((run) => {
+    const whole = run.join('');
+    return run.length > 1 && lengths.includes(whole.length) && shaped(whole) ? [whole] : run;
+  });
+  const right = numbers.filter((n) => lengths.includes(n.length) && shaped(n));
+  if (right.length > 0) return right;
+  return numbers.filter((n) => lengths.some((l) => Math.abs(n.length - l) <= NEAR_MISS) && /^[0-9]+$/.test(n));
 }
 
 /** The CPF/CNPJ in a message (`meu cpf é 027.890.782-20`). */
 export function readDocument(text: string): Reading<string> {
-  return readOne(numberTokens(text), (n) => n, parseDocument);
+  const shaped = (n: string) => /^[0-9]+$/.test(n) || /^[0-9A-Z]{12}[0-9]{2}$/.test(n);
+  return readOne(candidates(text, DOCUMENT_LENGTHS, shaped), (n) => n, parseDocument);
 }
 
 /** The six-digit code in a message (`o código é 123 456`). */
 export function readCode(text: string): Reading<string> {
-  const digits = numberTokens(text).filter((n) => /^[0-9]+$/.test(n));
-  return readOne(digits, (n) => n, (n) => (n.length === CODE_LENGTH ? n : null));
+  const digitsOnly = (n: string) => /^[0-9]+$/.test(n);
+  return readOne(candidates(text, [CODE_LENGTH], digitsOnly), (n) => n, (n) => (n.length === CODE_LENGTH ? n : null));
 }
 
 /** The first step's answer: the CPF/CNPJ, and the message itself when it also holds an email. */
@@ -125,19 +147,20 @@ export function readDocumentAnswer(text: string): Reading<DocumentAnswer> {
 export type CodeAnswer = { code: string } | { resend: true } | { changeEmail: true; email?: string };
 
 /**
- * The code step reads a code first; without one, the words for another email (with the new address
- * when the message holds one), then the words for a new code.
+ * The code step reads one six-digit code first; without it, the words for another email (with the
+ * new address when the message holds one), then the words for a new code (`não recebi, meu telefone
+ * é (11) 98765-4321` is a resend, not a wrong code); only then two codes, or a number one digit
+ * short or long, count as such.
  */
 export function readCodeAnswer(text: string): Reading<CodeAnswer> {
   const code = readCode(text);
   if (code.kind === 'value') return { kind: 'value', value: { code: code.value } };
-  if (code.kind !== 'none') return code;
   if (holdsPhrase(text, botTexts.words.changeEmail)) {
     const email = readEmail(text);
     return { kind: 'value', value: email.kind === 'value' ? { changeEmail: true, email: email.value } : { changeEmail: true } };
   }
   if (holdsPhrase(text, botTexts.words.resend)) return { kind: 'value', value: { resend: true } };
-  return { kind: 'none' };
+  return code;
 }
 
 /** The answer to a yes-or-no question: the whole message (`Sim!`, `não`, `s`, `N`). */

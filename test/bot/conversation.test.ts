@@ -109,6 +109,29 @@ for (const mode of ['normal', 'expectReplies'] as const) {
       assert.deepEqual((await say(code)).texts, [botTexts.validated('m*****a@exemplo.com.br')]);
     });
 
+    it('"errei o email" within the minute: the new address waits for the limit, then "reenviar" sends its first code', async () => {
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+      await say('02789078220');
+      await say('maria@exemplo.org.br');
+      // The address the code went to is not another one: the right one is asked for.
+      assert.deepEqual((await say('errei o email, mandei para maria@exemplo.org.br')).texts, [botTexts.askOtherEmail]);
+      const waiting = await say('joana@exemplo.com.br');
+      assert.deepEqual(waiting.texts, [texts.tooManySends(1), botTexts.resendLater('j*****a@exemplo.com.br')]);
+      assert.equal(waiting.hint, 'expectingInput');
+      assert.deepEqual((await say('reenviar')).texts, [texts.tooManySends(1), botTexts.resendLater('j*****a@exemplo.com.br')], 'still too soon: asked again, not ended');
+      clock.tick(61_000);
+      assert.deepEqual((await say('reenviar')).texts, [botTexts.codeSent('j*****a@exemplo.com.br', 10), botTexts.askCode]);
+      const code = codeIn(await smtp.nextMail(1));
+      assert.deepEqual((await say(code)).texts, [botTexts.validated('j*****a@exemplo.com.br')]);
+    });
+
+    it('a resend or another address, with a phone or a date in the message, is no wrong code', async () => {
+      await say('02789078220');
+      await say('maria@exemplo.com.br');
+      const reply = await say('não recebi nada desde 12:05 de 03/04/2026, meu telefone é (95) 99123-4567');
+      assert.deepEqual(reply.texts, [texts.tooManySends(1), botTexts.codeStillValid]);
+    });
+
     it('the last wrong try says so on the conversation too, and offers to start again', async () => {
       await say('02789078220');
       await say('maria@exemplo.com.br');

@@ -78,7 +78,7 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     assert.deepEqual(await chat.say('02789078221'), [botTexts.retryDocument]);
     assert.deepEqual(await chat.say('meu cpf é 111.111.111-11'), [botTexts.retryDocument]);
     assert.deepEqual(await chat.say('não sei, acho que é abc'), [botTexts.noDocument], 'no candidate: no try spent');
-    assert.deepEqual(await chat.say('1234567'), [botTexts.documentTriesSpent]);
+    assert.deepEqual(await chat.say('0278907822'), [botTexts.documentTriesSpent]);
     assert.equal(chat.status, 'complete');
     assert.deepEqual(chat.result, { validado: 'N', mensagemCritica: texts.invalidDocument, emailValidado: '', cancelled: false });
     assert.equal(rig.smtp.mails.length, 0);
@@ -171,7 +171,7 @@ describe('EmailValidationDialog (DialogTestClient, real service, loopback SMTP)'
     assert.deepEqual(await chat.say('abcdef'), [botTexts.noCode], 'no candidate: not one of the three');
     assert.deepEqual(await chat.say('o código é 1234567'), [botTexts.retryCode]);
     assert.deepEqual(await chat.say('123456 654321'), [botTexts.twoCodes], 'two candidates: not one of the three');
-    assert.deepEqual(await chat.say('99999999'), [botTexts.codeTriesSpent]);
+    assert.deepEqual(await chat.say('9999999'), [botTexts.codeTriesSpent]);
     assert.equal(chat.status, 'complete');
   });
 
