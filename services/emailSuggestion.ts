@@ -107,10 +107,13 @@ function isRealEnding(ending: string): boolean {
 /** A name shorter than this is too close to other short names to be told from a misspelling. */
 const MIN_NAME_LENGTH = 4;
 
+/** The name of `domain`: its first label (`hotmail` of `hotmail.com.br`). */
+const nameOf = (domain: string): string => domain.split('.')[0];
+
 /** Each provider's name (`hotmail`), and its domains. */
 const PROVIDERS = new Map<string, string[]>();
 for (const domain of COMMON_DOMAINS) {
-  const name = domain.slice(0, domain.indexOf('.'));
+  const name = nameOf(domain);
   PROVIDERS.set(name, [...(PROVIDERS.get(name) ?? []), domain]);
 }
 
@@ -156,9 +159,6 @@ function nearest(domain: string, domains: readonly string[]): string | undefined
   })?.domain;
 }
 
-/** The name of `domain`: its first label (`hotmail` of `hotmail.com.br`). */
-const nameOf = (domain: string): string => domain.slice(0, domain.indexOf('.'));
-
 /**
  * The address the person probably meant (the local part as typed, the domain corrected), or
  * `undefined` when the domain looks right. `email` is an address `parseEmail` accepted.
@@ -169,7 +169,7 @@ export function suggestEmail(email: string): string | undefined {
   const local = email.slice(0, at);
   const domain = email.slice(at + 1).toLowerCase();
   if (COMMON.has(domain) || KNOWN_REAL.has(domain)) return undefined;
-  const name = domain.split('.')[0];
+  const name = nameOf(domain);
   const ending = domain.slice(name.length + 1);
 
   const provider = PROVIDERS.get(name);
@@ -181,7 +181,7 @@ export function suggestEmail(email: string): string | undefined {
   const suggestion = nearest(domain, COMMON_DOMAINS);
   if (!suggestion || suggestion === domain) return undefined;
   if (COMMON.has(suggestion)) {
-    // A name changed into a provider's: only a short, longer-than-3 name one edit away
+    // A name changed into a provider's: only a name of 4 letters or more one edit away
     // (`gmial`, `hotmal`), not a real name near one (`hotmart`, `bolsa`, `oi`).
     if (name.length < MIN_NAME_LENGTH || editDistance(name, nameOf(suggestion)) > 1) return undefined;
     return `${local}@${suggestion}`;
