@@ -7,6 +7,7 @@ import { describeError } from '../services/logging';
 import { readJsonBody, type BodyRefusal, type BodyResult } from '../services/httpBody';
 import type { DoorAdapter } from './adapter';
 import { isLoopbackAddress, loopbackReplyUrl } from './loopback';
+import { conversationKey, TurnQueue } from './turnQueue';
 
 /**
  * The bot door's HTTP side, on the service's restify server: `POST /api/messages` (the body read and
@@ -61,8 +62,9 @@ export interface BotRoutes {
 
 export function botRoutes(opts: BotRoutesOptions): BotRoutes {
   const { adapter, logger, turnWindowMs } = opts;
-  /** Turns answered `202` that still run. */
+  /** Turns answered `202` that still run (or still wait for their conversation's previous turn). */
   const late = new Set<Promise<void>>();
+  const queue = new TurnQueue();
 
   /** A turn answered before it finished: it runs on, and how it ends is logged. */
   const finishLate = (turn: Promise<unknown>, reqId: string | undefined, started: number) => {
@@ -83,7 +85,10 @@ export function botRoutes(opts: BotRoutesOptions): BotRoutes {
       return;
     }
     const reqId = opts.requestId?.(req);
-    const turn = adapter.runTurn(req.headers.authorization ?? '', withDates(checked.activity), reqId, opts.logic);
+    const run = () => adapter.runTurn(req.headers.authorization ?? '', withDates(checked.activity), reqId, opts.logic);
+    // One turn at a time per conversation; the window counts from the request, waiting included.
+    const key = conversationKey(checked.activity);
+    const turn = key === undefined ? run() : queue.run(key, run);
     try {
       const invoke = await withDeadline(turn, turnWindowMs, 'bot turn');
       if (invoke?.body === undefined) {

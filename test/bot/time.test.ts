@@ -120,6 +120,24 @@ describe('time (docs/api.md §6): each reply bounded, the turn answered within t
     assert.deepEqual(logs.lines().map((l) => l.msg).filter((msg) => msg === NOT_DELIVERED || msg === FINISHED_LATE), [NOT_DELIVERED, FINISHED_LATE]);
   });
 
+  it('turns of one conversation run one at a time: a message sent while the turn before it still runs (answered 202) reads the state that turn saved', async () => {
+    // Each reply is held until release, never timed out meanwhile: both turns are still running at their windows' end.
+    const bot = await start({ BOT_REPLY_TIMEOUT_MS: '60000' }, 1000);
+    const chat = new HttpConversation(bot.baseUrl, channel);
+    channel.holding = true;
+    assert.equal((await chat.send({ type: 'message', text: 'meu cpf é 027.890.782-20' })).status, 202);
+    // The turn before still runs, its state not saved yet: this one waits for it (past its own window).
+    assert.equal((await chat.send({ type: 'message', text: EMAIL })).status, 202);
+    assert.equal(linesWith(logs, FINISHED_LATE).length, 0, 'both turns still running');
+
+    channel.release();
+    await eventually(() => linesWith(logs, FINISHED_LATE).length === 2);
+    // The email was read as the email (a code sent), not as a first answer without a CPF/CNPJ.
+    const texts = channel.replies.map((r) => r.activity.text).filter((text) => text !== undefined);
+    assert.deepEqual(texts, [botTexts.askEmail, botTexts.codeSent(MASKED, 10), botTexts.askCode]);
+    assert.match(codeIn(await smtp.nextMail(0)), /^\d{6}$/);
+  });
+
   describe('the expectReplies delivery mode (how Copilot Studio calls skills)', () => {
     it('answers with the replies and endOfConversation in the body, posts nothing, and leaves typing indicators out', async () => {
       const bot = await start();
