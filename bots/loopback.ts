@@ -15,6 +15,31 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return address === '::1';
 }
 
+/** `localhost`, a 127.0.0.0/8 address or `[::1]`, with an optional port: what a Host header on this machine says. */
+const LOOPBACK_HOST_HEADER = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * Whether a request was addressed to this machine by a loopback name (its `Host` header). The socket
+ * alone does not tell: a web page the developer visits can make the browser post through a name
+ * that it rebinds to 127.0.0.1 (DNS rebinding), the `Host` header still naming the page's site.
+ */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined || !LOOPBACK_HOST_HEADER.test(host)) return false;
+  const name = host.replace(/:\d+$/, '');
+  return name.startsWith('127.') ? isIPv4(name) : true;
+}
+
+/**
+ * Whether a request's `Origin` header, when there is one, is a page on this machine (http(s) on a
+ * loopback host): a browser sends it with a cross-site POST, a channel or a root bot never does.
+ */
+export function isLoopbackOrigin(origin: string | undefined): boolean {
+  if (origin === undefined) return true;
+  if (!URL.canParse(origin)) return false; // `null` (a sandboxed page, a file) included
+  const url = new URL(origin);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHostHeader(url.host);
+}
+
 /** The addresses a name resolves to, in the resolver's order. */
 export type Resolve = (hostname: string) => Promise<string[]>;
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { lookup } from 'node:dns/promises';
-import { loopbackReplyUrl, type Resolve } from '../../bots/loopback';
+import { isLoopbackHostHeader, isLoopbackOrigin, loopbackReplyUrl, type Resolve } from '../../bots/loopback';
 
 /** A resolver that answers `addresses` for `localhost` and fails for any other name. */
 const resolving =
@@ -40,5 +40,20 @@ describe('where the bot replies without credentials (bots/loopback.ts)', () => {
     const [first] = await lookup('localhost', { all: true, order: 'verbatim' });
     const host = first.family === 6 ? `[${first.address}]` : first.address;
     assert.equal(await loopbackReplyUrl('http://localhost:56150/_connector'), `http://${host}:56150/_connector`);
+  });
+
+  it('takes a Host header of localhost, 127.0.0.0/8 or [::1] only, with an optional port (no DNS rebinding)', () => {
+    for (const host of ['localhost', 'LocalHost:3978', '127.0.0.1', '127.255.0.9:80', '[::1]', '[::1]:3978']) assert.ok(isLoopbackHostHeader(host), host);
+    for (const host of [undefined, '', 'rebind.attacker.example', 'localhost.attacker.example', '127.0.0.1.nip.io', '127.0.0.999', '127.1',
+      '2130706433', '0.0.0.0', '[::]', '[::ffff:127.0.0.1]', 'a@localhost', 'localhost:', 'localhost:3978/x', '10.0.0.1']) {
+      assert.ok(!isLoopbackHostHeader(host), String(host));
+    }
+  });
+
+  it('takes no Origin header, or one of a page on a loopback host; no other site, no null', () => {
+    for (const origin of [undefined, 'http://localhost:56150', 'https://127.0.0.1', 'http://[::1]:8080']) assert.ok(isLoopbackOrigin(origin), String(origin));
+    for (const origin of ['null', '', 'https://attacker.example', 'http://rebind.attacker.example:3978', 'file://', 'chrome-extension://abc', 'http://localhost.attacker.example']) {
+      assert.ok(!isLoopbackOrigin(origin), origin);
+    }
   });
 });
