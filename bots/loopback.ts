@@ -50,8 +50,8 @@ const resolveWithSystem: Resolve = async (hostname) => (await lookup(hostname, {
  * http(s) only; a literal loopback address as the URL parser reads it (so `http://2130706433/` is
  * 127.0.0.1; never `0.0.0.0`) as it is; the exact name `localhost` (what the Emulator and the Agents
  * Playground send by default) when every address it resolves to is loopback (RFC 6761), rewritten to
- * the first of them, so the replies connect to the address checked and the name is never resolved
- * again. Any other name is refused.
+ * one of them (`preferredLoopback`), so the replies connect to the address checked and the name is
+ * never resolved again. Any other name is refused.
  */
 export async function loopbackReplyUrl(serviceUrl: string, resolve: Resolve = resolveWithSystem): Promise<string | null> {
   let url: URL;
@@ -65,8 +65,18 @@ export async function loopbackReplyUrl(serviceUrl: string, resolve: Resolve = re
   if (url.hostname !== 'localhost') return null;
   const addresses = await resolve(url.hostname).catch(() => []);
   if (addresses.length === 0 || !addresses.every(isLoopbackAddress)) return null;
-  url.hostname = isIPv4(addresses[0]) ? addresses[0] : `[${addresses[0]}]`;
+  const address = preferredLoopback(addresses);
+  url.hostname = isIPv4(address) ? address : `[${address}]`;
   return url.href;
+}
+
+/**
+ * Where to reply among the loopback addresses `localhost` resolves to: 127.0.0.1, else the first IPv4
+ * one, else the first. A client listening on `localhost` with IPv4 only (most of them) is then
+ * reached even where the resolver lists `::1` first.
+ */
+function preferredLoopback(addresses: string[]): string {
+  return addresses.find((a) => a === '127.0.0.1') ?? addresses.find((a) => isIPv4(a)) ?? addresses[0];
 }
 
 /** A URL's hostname that is a literal loopback address. */
