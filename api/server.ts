@@ -70,6 +70,17 @@ export function createServer(opts: ServerOptions): Server {
     }
     cb();
   });
+  // A Host header no URL can hold (`127.0.0.999`) makes restify's router throw outside any handler,
+  // which would stop the process: refused before the router.
+  server.pre((req: Request, res: Response, next: restify.Next) => {
+    try {
+      req.getUrl();
+    } catch {
+      sendEnvelope(res, '', outcomes.invalidRequest());
+      return next(false);
+    }
+    next();
+  });
   // Requests Node refuses before any route sees them: in the envelope too, never an empty answer.
   server.server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();

@@ -6,7 +6,8 @@ import { DeadlineError, withDeadline } from '../services/deadline';
 import { describeError } from '../services/logging';
 import { readJsonBody, type BodyRefusal, type BodyResult } from '../services/httpBody';
 import type { DoorAdapter } from './adapter';
-import { isLoopbackAddress, loopbackReplyUrl } from './loopback';
+import { isLoopbackAddress, isLoopbackHostHeader, isLoopbackOrigin, loopbackReplyUrl } from './loopback';
+import { conversationKey, TurnQueue } from './turnQueue';
 
 /**
  * The bot door's HTTP side, on the service's restify server: `POST /api/messages` (the body read and
@@ -61,8 +62,9 @@ export interface BotRoutes {
 
 export function botRoutes(opts: BotRoutesOptions): BotRoutes {
   const { adapter, logger, turnWindowMs } = opts;
-  /** Turns answered `202` that still run. */
+  /** Turns answered `202` that still run (or still wait for their conversation's previous turn). */
   const late = new Set<Promise<void>>();
+  const queue = new TurnQueue();
 
   /** A turn answered before it finished: it runs on, and how it ends is logged. */
   const finishLate = (turn: Promise<unknown>, reqId: string | undefined, started: number) => {
@@ -76,14 +78,17 @@ export function botRoutes(opts: BotRoutesOptions): BotRoutes {
 
   const messages = async (req: Request, res: Response): Promise<void> => {
     const started = Date.now();
-    const checked = await checkActivity(await readJsonBody(req, res, MAX_ACTIVITY_BYTES), opts.anonymous, req.socket.remoteAddress);
+    const checked = await checkActivity(await readJsonBody(req, res, MAX_ACTIVITY_BYTES), opts.anonymous, req);
     if ('refusal' in checked) {
       refuse(res, checked.refusal);
       opts.onTurn?.({ outcome: 'error', durationMs: Date.now() - started, req });
       return;
     }
     const reqId = opts.requestId?.(req);
-    const turn = adapter.runTurn(req.headers.authorization ?? '', withDates(checked.activity), reqId, opts.logic);
+    const run = () => adapter.runTurn(req.headers.authorization ?? '', withDates(checked.activity), reqId, opts.logic);
+    // One turn at a time per conversation; the window counts from the request, waiting included.
+    const key = conversationKey(checked.activity);
+    const turn = key === undefined ? run() : queue.run(key, run);
     try {
       const invoke = await withDeadline(turn, turnWindowMs, 'bot turn');
       if (invoke?.body === undefined) {
@@ -156,7 +161,7 @@ function longestId(a: ActivityShape): number {
   return Math.max(0, ...ids.map((id) => (typeof id === 'string' ? id.length : 0)));
 }
 
-type Refusal = BodyRefusal | 'notAnActivity' | 'idTooLong' | 'badServiceUrl' | 'notLoopbackClient' | 'notLoopbackServiceUrl';
+type Refusal = BodyRefusal | 'notAnActivity' | 'idTooLong' | 'badServiceUrl' | 'notLoopbackClient' | 'notLoopbackHost' | 'notLoopbackServiceUrl';
 
 /** Why an activity was refused, for the caller (a channel or a developer), with its status. */
 const REFUSALS: Record<Refusal, [number, string]> = {
@@ -167,19 +172,21 @@ const REFUSALS: Record<Refusal, [number, string]> = {
   idTooLong: [400, `an activity's ids are at most ${MAX_ID_LENGTH} characters`],
   badServiceUrl: [400, 'serviceUrl must be an http(s) URL'],
   notLoopbackClient: [403, 'without bot credentials, /api/messages answers requests from this machine (loopback) only'],
+  notLoopbackHost: [403, 'without bot credentials, /api/messages answers requests addressed to localhost, 127.0.0.0/8 or [::1], from no web page of another site (Host and Origin)'],
   notLoopbackServiceUrl: [400, 'without bot credentials, serviceUrl must be http(s) to 127.0.0.0/8, [::1] or localhost (resolving to loopback only)'],
 };
 
 /**
  * The activity a body holds, or why it is refused before the adapter sees it: unreadable, not an
  * activity, a `serviceUrl` that is not a URL, and, without credentials, a caller or a `serviceUrl`
- * off this machine. Decided before any outbound call; without credentials, `localhost` in the
+ * off this machine, or a request addressed by another name or sent by a web page of another site (a
+ * browser's DNS rebinding). Decided before any outbound call; without credentials, `localhost` in the
  * `serviceUrl` is replaced by the loopback address it was checked to resolve to (bots/loopback.ts).
  */
 async function checkActivity(
   read: BodyResult,
   anonymous: boolean,
-  remoteAddress: string | undefined,
+  req: Request,
 ): Promise<{ activity: ActivityShape } | { refusal: Refusal }> {
   if (!read.ok) return { refusal: read.refusal };
   const activity = read.value;
@@ -188,7 +195,8 @@ async function checkActivity(
   const { serviceUrl } = activity;
   if (serviceUrl !== undefined && (typeof serviceUrl !== 'string' || !URL.canParse(serviceUrl))) return { refusal: 'badServiceUrl' };
   if (!anonymous) return { activity };
-  if (!isLoopbackAddress(remoteAddress)) return { refusal: 'notLoopbackClient' };
+  if (!isLoopbackAddress(req.socket.remoteAddress)) return { refusal: 'notLoopbackClient' };
+  if (!isLoopbackHostHeader(req.headers.host) || !isLoopbackOrigin(req.headers.origin)) return { refusal: 'notLoopbackHost' };
   const replyUrl = typeof serviceUrl === 'string' ? await loopbackReplyUrl(serviceUrl) : null;
   if (replyUrl === null) return { refusal: 'notLoopbackServiceUrl' };
   return { activity: { ...activity, serviceUrl: replyUrl } };

@@ -32,11 +32,13 @@ export const CHECK_BOUND_MS = 2 * CHECK_STEP_MS + CHECK_LOGIN_MS;
 
 /**
  * How nodemailer reaches the server: from the checked URL's fields, never the URL itself (whose
- * query could turn TLS off), `smtp://` with STARTTLS required unless it is a plain loopback relay.
+ * query could turn TLS off), `smtp://` with STARTTLS required unless it is a plain loopback relay,
+ * which a name never leads off this machine: `localhost` is 127.0.0.1 there.
  */
 function connectionOptions(endpoint: SmtpEndpoint, plainLoopback: boolean) {
   return {
-    host: endpoint.host,
+    // nodemailer asks DNS before /etc/hosts: in clear, the name `localhost` is never resolved.
+    host: plainLoopback && endpoint.host.toLowerCase() === 'localhost' ? '127.0.0.1' : endpoint.host,
     port: endpoint.port,
     secure: endpoint.secure,
     requireTLS: !endpoint.secure && !plainLoopback,

@@ -356,6 +356,18 @@ describe('the envelope, whatever reaches the server', () => {
     assert.match(head, /content-type: application\/json; charset=utf-8/i);
     assert.deepEqual(JSON.parse(body), N('Requisição muito grande.', ''));
   });
+
+  it('answers a Host header no URL can hold with 400 in the envelope, and keeps running', async () => {
+    // restify's router builds the request's URL from the Host header, and threw outside any handler.
+    for (const host of ['127.0.0.999', 'a b', '[::1']) {
+      const answer = await rawRequest(app.port, `GET /health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      const [head, body] = answer.split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 400 /, host);
+      // Chunked: the one chunk's JSON.
+      assert.deepEqual(JSON.parse(/\{.*\}/.exec(body)![0]), N(texts.invalidRequest, ''));
+    }
+    assert.equal((await app.post(SEND_PATH, seedRequest)).status, 200);
+  });
 });
 
 /** Writes `text` on a TCP connection and resolves with everything the server wrote before closing it. */

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { strict as assert } from 'node:assert';
 import type { ConversationAccount } from 'botbuilder';
@@ -119,6 +120,54 @@ describe('POST /api/messages (the conversation end to end, no credentials)', () 
           await client.close();
         }
       }
+    });
+
+    it('refuses, with 403, a request addressed by another name or sent from a web page of another site (DNS rebinding)', async () => {
+      const port = new URL(app.baseUrl).port;
+      // node:http, not fetch, which writes its own Host header.
+      const send = (headers: Record<string, string>) =>
+        new Promise<{ status: number; body: { error: string } }>((resolve, reject) => {
+          const req = http.request(`${app.baseUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+          req.on('response', (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? { error: '' } : (JSON.parse(text) as { error: string }) }));
+          });
+          req.on('error', reject);
+          req.end(activity(channel.serviceUrl));
+        });
+      // A page at a name it rebinds to 127.0.0.1: the socket is loopback, the Host and the Origin are the page's.
+      const refused: Record<string, string>[] = [
+        { host: `rebind.attacker.example:${port}` },
+        { host: 'rebind.attacker.example' },
+        { host: `127.0.0.1.nip.io:${port}` },
+        { host: `localhost.attacker.example:${port}` },
+        { host: `attacker@127.0.0.1:${port}` },
+        { host: `127.0.0.1:${port}`, origin: `http://rebind.attacker.example:${port}` },
+        { host: `localhost:${port}`, origin: 'https://attacker.example' },
+        { host: `localhost:${port}`, origin: 'null' },
+      ];
+      for (const headers of refused) {
+        const res = await send(headers);
+        assert.deepEqual([res.status, Object.keys(res.body)], [403, ['error']], JSON.stringify(headers));
+        assert.match(res.body.error, /Host and Origin/);
+      }
+      assert.deepEqual(channel.replies, [], 'no turn ran');
+      assert.deepEqual(await app.bot.storage.read([`emulator/conversations/c/`]), {});
+
+      // Loopback names and loopback pages (the Agents Playground's own page) are served.
+      const accepted: Record<string, string>[] = [
+        { host: `localhost:${port}` },
+        { host: 'LOCALHOST' },
+        { host: `127.0.0.1:${port}` },
+        { host: `127.1.2.3:${port}` },
+        { host: `[::1]:${port}` },
+        { host: `localhost:${port}`, origin: 'http://localhost:56150' },
+        { host: `127.0.0.1:${port}`, origin: 'http://127.0.0.1:56150' },
+        { host: `127.0.0.1:${port}`, origin: 'https://[::1]' },
+      ];
+      for (const headers of accepted) assert.equal((await send(headers)).status, 200, JSON.stringify(headers));
+      assert.equal(channel.replies.length, accepted.length);
     });
 
     it('refuses a client that is not on this machine with 403', async function () {

@@ -143,14 +143,19 @@ for (const deliveryMode of ['normal', 'expectReplies'] as const) {
 
     if (deliveryMode === 'normal') {
       it("the root's channel never answering: the skill answers the root within the window (202) with one warn line, and the next turn works", async () => {
-        const { root } = await start({ start: { cpfCnpj: CPF, email: EMAIL }, env: { BOT_REPLY_TIMEOUT_MS: '1000' }, botTurnWindowMs: 300 });
+        // Each reply waits longer than the window: the window ends first, whatever the machine's load
+        // (timers fire in the order they are due). No step below depends on how long a turn takes.
+        const { root } = await start({ start: { cpfCnpj: CPF, email: EMAIL }, env: { BOT_REPLY_TIMEOUT_MS: '6000' }, botTurnWindowMs: 3000 });
         channel.holding = true;
         const turn = await person.send({ type: 'message', text: 'oi' });
         assert.equal(turn.status, 200, 'the root finished its turn');
         assert.deepEqual(root.skillAnswers, [202]);
         assert.deepEqual(root.errors, []);
 
-        // The skill's turn goes on: each reply waits its bound, then the turn ends and saves its state.
+        // The skill's turn goes on: a reply waits its bound and is dropped; the channel then answers
+        // again, and the turn ends and saves its state.
+        await eventually(() => logs.lines().some((l) => l.msg === NOT_DELIVERED));
+        channel.release();
         await eventually(() => logs.lines().some((l) => l.msg === FINISHED_LATE));
         const order = logs.lines().map((l) => l.msg).filter((msg) => [LATE, NOT_DELIVERED, FINISHED_LATE].includes(msg));
         assert.equal(order[0], LATE, 'answered before any reply gave up');
@@ -162,16 +167,18 @@ for (const deliveryMode of ['normal', 'expectReplies'] as const) {
           assert.doesNotMatch(JSON.stringify(line), /maria|m\*+a@|c[oó]digo/i, 'no text of the conversation');
         }
 
-        // The channel answers again: the next turn of the conversation works, and the root gets S.
-        channel.release();
-        await say(codeIn(await smtp.nextMail(0)));
+        // The next turn of the conversation works, and the root gets S (its end may come after the
+        // skill's answer if the machine is slow: waited for, not timed).
+        assert.equal((await person.send({ type: 'message', text: codeIn(await smtp.nextMail(0)) })).status, 200);
+        await eventually(() => root.results.length > 0);
         assert.deepEqual(root.results, [{ validado: 'S', mensagemCritica: '', emailValidado: EMAIL }]);
         assert.deepEqual(root.errors, []);
-        assert.deepEqual(root.skillAnswers.slice(1), root.skillAnswers.slice(1).map(() => 200));
+        for (const status of root.skillAnswers.slice(1)) assert.ok(status === 200 || status === 202, `the skill answered ${status}`);
       });
     } else {
       it("the root's channel never answering: the skill has answered with the replies already, posts nothing, and the next turn works", async () => {
-        const { root } = await start({ start: { cpfCnpj: CPF, email: EMAIL }, env: { BOT_REPLY_TIMEOUT_MS: '1000' }, botTurnWindowMs: 300 });
+        // Bot Framework's own window: the answer carries the replies however slow the machine is.
+        const { root } = await start({ start: { cpfCnpj: CPF, email: EMAIL }, env: { BOT_REPLY_TIMEOUT_MS: '1000' } });
         channel.holding = true;
         const turn = person.send({ type: 'message', text: 'oi' });
         // The root is forwarding the skill's replies to its channel: the skill answered it before.

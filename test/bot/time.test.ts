@@ -89,7 +89,8 @@ describe('time (docs/api.md §6): each reply bounded, the turn answered within t
   });
 
   it('a turn still running at the end of the window is answered 202 with one warn line, then finishes and saves its state', async () => {
-    const bot = await start({}, 200);
+    // The reply is held until released: the window ends first, however slow the machine.
+    const bot = await start({}, 2000);
     const chat = new HttpConversation(bot.baseUrl, channel);
     channel.holding = true;
     const turn = await chat.send({ type: 'message', text: 'oi' });
@@ -104,12 +105,16 @@ describe('time (docs/api.md §6): each reply bounded, the turn answered within t
     const order = logs.lines().map((l) => l.msg).filter((msg) => msg === LATE || msg === FINISHED_LATE);
     assert.deepEqual(order, [LATE, FINISHED_LATE]);
     assert.deepEqual(channel.replies.map((r) => r.activity.text), [botTexts.askDocument]);
-    assert.deepEqual(await chat.say('027.890.782-20'), [botTexts.askEmail]);
+    // The next message reads the saved state; its reply waited for, not timed (it may be late too).
+    assert.ok([200, 202].includes((await chat.send({ type: 'message', text: '027.890.782-20' })).status));
+    await eventually(() => channel.replies.length === 2);
+    assert.equal(channel.replies[1].activity.text, botTexts.askEmail);
     assert.equal(linesWith(logs, NOT_DELIVERED).length, 0);
   });
 
   it('a stop waits for a turn answered 202 to finish, so its state is saved', async () => {
-    const bot = await start({ BOT_REPLY_TIMEOUT_MS: '500' }, 100);
+    // Each reply waits longer than the window: the window ends first (timers fire in the order they are due).
+    const bot = await start({ BOT_REPLY_TIMEOUT_MS: '2000' }, 1000);
     const chat = new HttpConversation(bot.baseUrl, channel);
     channel.holding = true;
     assert.equal((await chat.send({ type: 'message', text: 'oi' })).status, 202);
@@ -118,6 +123,24 @@ describe('time (docs/api.md §6): each reply bounded, the turn answered within t
     assert.equal(await stopped, true);
     // The turn had finished (its reply timed out) before the stores closed.
     assert.deepEqual(logs.lines().map((l) => l.msg).filter((msg) => msg === NOT_DELIVERED || msg === FINISHED_LATE), [NOT_DELIVERED, FINISHED_LATE]);
+  });
+
+  it('turns of one conversation run one at a time: a message sent while the turn before it still runs (answered 202) reads the state that turn saved', async () => {
+    // Each reply is held until release, never timed out meanwhile: both turns are still running at their windows' end.
+    const bot = await start({ BOT_REPLY_TIMEOUT_MS: '60000' }, 1000);
+    const chat = new HttpConversation(bot.baseUrl, channel);
+    channel.holding = true;
+    assert.equal((await chat.send({ type: 'message', text: 'meu cpf é 027.890.782-20' })).status, 202);
+    // The turn before still runs, its state not saved yet: this one waits for it (past its own window).
+    assert.equal((await chat.send({ type: 'message', text: EMAIL })).status, 202);
+    assert.equal(linesWith(logs, FINISHED_LATE).length, 0, 'both turns still running');
+
+    channel.release();
+    await eventually(() => linesWith(logs, FINISHED_LATE).length === 2);
+    // The email was read as the email (a code sent), not as a first answer without a CPF/CNPJ.
+    const texts = channel.replies.map((r) => r.activity.text).filter((text) => text !== undefined);
+    assert.deepEqual(texts, [botTexts.askEmail, botTexts.codeSent(MASKED, 10), botTexts.askCode]);
+    assert.match(codeIn(await smtp.nextMail(0)), /^\d{6}$/);
   });
 
   describe('the expectReplies delivery mode (how Copilot Studio calls skills)', () => {
