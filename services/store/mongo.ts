@@ -23,6 +23,7 @@ import { emptyBacklog, pendingInOrder, REQUEUABLE, rowsInPeriod, settled } from 
 import { databaseStartError } from '../startError';
 import { ensureIndex, type IndexSpec } from './indexes';
 import { createMongoLimits, limitIndexes } from './limits';
+import { CachedCompanyStore } from './companyCache';
 
 /**
  * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
@@ -383,6 +384,10 @@ export interface MongoStoreOptions {
   timeoutMs: number;
   /** A longer bound for pooled-connection waits and socket reads only (the admin commands' batches). */
   operationTimeoutMs?: number;
+  /** The client emits `commandStarted` for every command (what the bench and the tests count). */
+  monitorCommands?: boolean;
+  /** How long a company found is kept (`COMPANY_CACHE_MS` unless a test counting commands needs longer). */
+  companyCacheMs?: number;
 }
 
 export interface MongoStores extends Stores {
@@ -456,6 +461,7 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     socketTimeoutMS: opts.operationTimeoutMs ?? opts.timeoutMs,
     maxPoolSize: 50,
     appName: 'gsan-email-validation',
+    monitorCommands: opts.monitorCommands ?? false,
   };
   const name = databaseName(opts.uri, opts.dbName);
   const client = new MongoClient(opts.uri, clientOptions);
@@ -474,7 +480,7 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
   return {
     client,
     db,
-    companies: new MongoCompanyStore(companies),
+    companies: new CachedCompanyStore(new MongoCompanyStore(companies), opts.companyCacheMs),
     clients: new MongoClientStore(clients),
     codes: new MongoCodeStore(codes),
     validations: new MongoValidationStore(clients),

@@ -2,7 +2,7 @@ import { newValidation } from '../../services/validations';
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
-import { DuplicateError, type CodeRecord } from '../../services/store/types';
+import { DuplicateError, type CodeRecord, type LimitUse } from '../../services/store/types';
 import { forEachStore } from './harness';
 
 const company = (sigla: string, keyHash: string) => ({
@@ -184,6 +184,7 @@ forEachStore('LimitStore', (stores) => {
     const t = await take(key);
     return t.ok ? 0 : t.waitSeconds;
   };
+  const lockSeconds = async () => (await stores().limits.clientLock(client)).seconds;
 
   it('allows one send a minute, and answers the seconds to wait', async () => {
     assert.ok(await taken());
@@ -283,16 +284,42 @@ forEachStore('LimitStore', (stores) => {
     assert.equal(await stores().limits.addDistinct(documents, 'conv-1', 'd'), 0, 'forgotten an hour after the last addition');
   });
 
+  it('counts several uses at once, each on its own: one refused leaves the others taken, for the caller to give back', async () => {
+    const documents = { name: 'docs', max: 1, keepSeconds: 3600 };
+    const send = { limit: SEND_LIMIT, key: client };
+    const recipient = { limit: RECIPIENT_LIMIT, key: 'mailbox' };
+    const answers = async (...uses: LimitUse[]) => (await stores().limits.takeAll(uses)).map((t) => (t.ok ? t.at.getTime() : t.waitSeconds));
+    assert.deepEqual(await answers(send, recipient, { limit: documents, key: 'conv', member: 'a' }), [T0.getTime(), T0.getTime(), T0.getTime()]);
+    clock.tick(15_000);
+    const now = T0.getTime() + 15_000;
+    assert.deepEqual(await answers(send, recipient, { limit: documents, key: 'conv', member: 'b' }), [45, now, 3600 - 15]);
+    assert.deepEqual(await answers({ limit: documents, key: 'conv', member: 'a' }, recipient), [now, now], 'a member already there; the third use');
+    assert.deepEqual(await answers(recipient), [3600 - 15]);
+    await stores().limits.giveBack(RECIPIENT_LIMIT, 'mailbox', new Date(now));
+    assert.deepEqual(await answers(recipient, send), [now, 45], 'given back: taken again; the send of T0 still counts');
+    assert.deepEqual(await stores().limits.takeAll([]), []);
+  });
+
+  it('reads the lock and whether failures are counted, together', async () => {
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 0, failures: false });
+    await stores().limits.addFailure(client);
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 0, failures: true });
+    await stores().limits.clearFailures(client);
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 0, failures: false });
+    for (let i = 0; i < 20; i++) await stores().limits.addFailure(client);
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 24 * 3600, failures: false }, 'locked, the count started afresh');
+  });
+
   it('locks a client for 24 h at the 20th consecutive failure; a success clears the count', async () => {
     for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
     await stores().limits.clearFailures(client);
     for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
-    assert.equal(await stores().limits.lockSeconds(client), 0);
+    assert.equal(await lockSeconds(), 0);
     assert.equal(await stores().limits.addFailure(client), 24 * 3600);
     clock.tick(3600_000);
-    assert.equal(await stores().limits.lockSeconds(client), 23 * 3600);
+    assert.equal(await lockSeconds(), 23 * 3600);
     clock.tick(23 * 3600_000);
-    assert.equal(await stores().limits.lockSeconds(client), 0);
+    assert.equal(await lockSeconds(), 0);
   });
 
   it('keeps counting failures across days, until a success', async () => {
@@ -306,9 +333,9 @@ forEachStore('LimitStore', (stores) => {
   it('starts counting afresh once a lock is over, and locks again at the next 20', async () => {
     for (let i = 0; i < 20; i++) await stores().limits.addFailure(client);
     clock.tick(24 * 3600_000);
-    assert.equal(await stores().limits.lockSeconds(client), 0);
+    assert.equal(await lockSeconds(), 0);
     for (let i = 0; i < 19; i++) assert.equal(await stores().limits.addFailure(client), 0);
     assert.equal(await stores().limits.addFailure(client), 24 * 3600);
-    assert.equal(await stores().limits.lockSeconds(client), 24 * 3600);
+    assert.equal(await lockSeconds(), 24 * 3600);
   });
 });
