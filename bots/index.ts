@@ -1,7 +1,7 @@
 import { ActivityTypes, ConversationState, UserState, type Activity, type Storage, type TurnContext } from 'botbuilder';
 import { AuthenticationError } from 'botframework-connector';
 import type { Logger } from 'pino';
-import type { Request, Response, Server } from 'restify';
+import type { Request, Response } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
 import { EmailValidationDialog } from '../dialogs/emailValidationDialog';
 import type { Config } from '../services/config';
@@ -16,12 +16,10 @@ import { isLoopbackAddress, loopbackReplyUrl } from './loopback';
 import { loadManifests } from './manifest';
 
 /**
- * The Bot Framework door: storage and state, the dialogs, the bot and its adapter, and the routes
- * `POST /api/messages` and `GET /manifest/:name` on the service's restify server.
+ * The Bot Framework door: storage and state, the dialogs, the bot and its adapter, and the handlers
+ * of `POST /api/messages` and `GET /manifest/:name`. Built with its first request (bots/lazyDoor.ts).
  */
 
-export const MESSAGES_PATH = '/api/messages';
-export const MANIFEST_PATH = '/manifest';
 /** Activities are small (a channel's message, a skill's event): this bounds what is buffered. */
 const MAX_ACTIVITY_BYTES = 64 * 1024;
 /**
@@ -63,8 +61,10 @@ export interface BotDoor {
   /** Where conversation and user state live (MongoDB or memory). */
   storage: Storage;
   adapter: DoorAdapter;
-  /** Registers the bot's routes (`createServer`'s `extend`). */
-  register(server: Server): void;
+  /** `POST /api/messages`: one activity, one turn. */
+  messages(req: Request, res: Response): Promise<void>;
+  /** `GET /manifest/:name`: the skill manifest. */
+  manifest(req: Request, res: Response): Promise<void>;
   /** Resolves when every turn answered `202` before it finished has finished too (for a clean stop). */
   settled(): Promise<void>;
 }
@@ -94,15 +94,6 @@ function longestId(a: ActivityShape): number {
 export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   const { config, logger } = opts;
   const anonymous = !config.bot.appId;
-  if (anonymous) {
-    logger.warn(
-      'no bot credentials (MicrosoftAppId): /api/messages answers loopback clients only and replies to a loopback serviceUrl only; for the Agents Playground or the Emulator on this machine',
-    );
-  }
-  if (!(await opts.stores.companies.findBySigla(config.bot.company))) {
-    // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
-    logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
-  }
   const { storage } = opts;
   const conversationState = new ConversationState(storage);
   const userState = new UserState(storage);
@@ -178,10 +169,8 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
   return {
     storage,
     adapter,
-    register(server) {
-      server.post(MESSAGES_PATH, messages);
-      server.get(`${MANIFEST_PATH}/:name`, manifest);
-    },
+    messages,
+    manifest,
     settled: async () => {
       while (late.size > 0) await Promise.all(late);
     },

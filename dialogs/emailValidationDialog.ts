@@ -1,5 +1,5 @@
 import { ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
-import { WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from './botbuilderDialogs';
 import { maskEmail } from '../services/email';
 import type { CompanyRef, ConversationRef } from '../services/emailValidation';
 import type { Outcome } from '../services/outcome';
