@@ -56,7 +56,7 @@ function start(script: string, args: string[], env: Record<string, string> = {})
       // The sinks are TypeScript, run through tsx; bench/service.cjs is the compiled build on plain node.
       execArgv: [
         ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
-        ...(process.env.BENCH_PROFILE && (args[0] === 'service' || args[0] === 'echo') ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : []),
+        ...(process.env.BENCH_PROFILE && script === 'bench/service.cjs' ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : []),
       ],
       env: { ...childEnv(), ...env },
       // The service logs a JSON line per request, as in production; the bench does not print them.
@@ -107,6 +107,8 @@ interface Figures {
   p99: number;
   peakRss?: number;
   non2xx?: number;
+  /** CPU time of the process (all its threads) per request, in µs. */
+  cpuUs?: number;
 }
 
 function load(url: string, body: () => string, opts: { amount?: number; onResponse?: () => void } = {}) {
@@ -126,7 +128,9 @@ function load(url: string, body: () => string, opts: { amount?: number; onRespon
 }
 
 async function http(name: string, child: Child, path: string, body: () => string): Promise<Figures> {
+  const cpuBefore = await ask<number>(child.proc, 'cpu', 'cpu');
   const { result, peakRss } = await withPeakRss(child.proc, () => load(`http://127.0.0.1:${child.port}${path}`, body));
+  const cpu = (await ask<number>(child.proc, 'cpu', 'cpu')) - cpuBefore;
   return {
     name,
     rps: result.requests.average,
@@ -134,6 +138,7 @@ async function http(name: string, child: Child, path: string, body: () => string
     p99: result.latency.p99,
     peakRss,
     non2xx: result.non2xx,
+    cpuUs: cpu / result.requests.total,
   };
 }
 
@@ -284,8 +289,11 @@ const mb = (bytes?: number) => (bytes === undefined ? '' : `${(bytes / 2 ** 20).
 const row = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(38) : c.padStart(10))).join(' '));
 
 function print(rows: Figures[]): void {
-  row(['', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS', 'non-2xx']);
-  for (const r of rows) row([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), mb(r.peakRss), r.non2xx === undefined ? '' : String(r.non2xx)]);
+  row(['', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS', 'non-2xx', 'CPU µs/req']);
+  for (const r of rows) {
+    const non2xx = r.non2xx === undefined ? '' : String(r.non2xx);
+    row([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), mb(r.peakRss), non2xx, r.cpuUs === undefined ? '' : r.cpuUs.toFixed(0)]);
+  }
 }
 
 function printStarts(rows: StartFigures[]): void {
