@@ -5,7 +5,7 @@ import { Observability } from './api/observability';
 import { createMailCheck, failureReason, registerOps } from './api/ops';
 import { createServer, listen } from './api/server';
 import { gracefulStop } from './api/shutdown';
-import { createBotDoor, type BotDoor } from './bots';
+import { createLazyBotDoor, type LazyBotDoor } from './bots/lazyDoor';
 import { BOT_STATE_INDEXES } from './bots/stateCollection';
 import { checkServiceConfig, ConfigError, loadConfig, type Config } from './services/config';
 import { withDeadline } from './services/deadline';
@@ -39,8 +39,8 @@ export interface App {
   stores: Stores;
   mailer: Mailer;
   service: EmailValidationService;
-  /** The Bot Framework door on `/api/messages` and `/manifest/`: its state storage, its adapter. */
-  bot: BotDoor;
+  /** The Bot Framework door on `/api/messages` and `/manifest/`, built with its first request: its state storage. */
+  bot: LazyBotDoor;
   logger: Logger;
   /** Logs and metrics; the bot's wiring reports its turns with `observability.botTurn(...)`. */
   observability: Observability;
@@ -193,7 +193,7 @@ async function startServing(
       if (outcome.kind === 'confirmed') notifier.wake();
     },
   });
-  const bot = await createBotDoor({
+  const bot = await createLazyBotDoor({
     config,
     service: bounded,
     database: parts.database,

@@ -1,4 +1,5 @@
 import type { IndexChange } from '../services/store/indexes';
+import { COMPANY_CACHE_MS } from '../services/store/companyCache';
 import type { Backlog, Company, DeliveryState, ValidationOrigin } from '../services/store/types';
 import { printable } from './common';
 
@@ -108,7 +109,8 @@ export const adminTexts = {
   companyExists: (sigla: string) => `A empresa ${sigla} já existe. Para trocar a chave, use "empresa nova-chave".`,
   companyNotFound: (sigla: string) => `Empresa ${sigla} não encontrada.`,
   companyCreated: (sigla: string) => `Empresa ${sigla} criada.`,
-  keyRotated: (sigla: string) => `Nova chave da empresa ${sigla} gerada. A chave anterior deixou de valer.`,
+  keyRotated: (sigla: string) =>
+    `Nova chave da empresa ${sigla} gerada. A chave anterior deixou de valer. Os serviços em execução a recusam em até ${COMPANY_CACHE_MS / 1000} s (nenhuma confirmação é aceita com ela).`,
   keyRotatedKeeping: (sigla: string, until: Date) =>
     `Nova chave da empresa ${sigla} gerada. A chave anterior continua valendo até ${utc(until)} UTC.`,
   invalidKeep: 'Valor inválido para --manter-anterior: use horas ou minutos, por exemplo 24h ou 30min (no máximo 168h).',

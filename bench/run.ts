@@ -5,20 +5,26 @@ import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { MongoClient } from 'mongodb';
 import { generateCode } from '../services/code';
 import { DEMO_COMPANY, DEMO_KEY } from '../services/demo';
 import { createPooledSmtpMailer } from '../services/mail/smtpPool';
 import { validationMail } from '../services/mail/message';
 import { CONFIRM_PATH, SEND_PATH } from '../api/webhooks';
 import { startDns } from '../test/support/dns';
+import { countCommands, type CommandCount } from '../test/support/commands';
 
 /**
  * `npm run bench`: the service from the compiled build (`dist/`, on plain node, as production runs
  * it) on the in-memory store, a real SMTP server on loopback in another process, autocannon at 50
  * connections against both webhooks and the conversation, and three references measured in the
  * same run: the raw mail pipeline (nodemailer's pooled transport, no HTTP), a bare restify route
- * and a bare botbuilder echo bot. Before the load, the production start (`node dist/index.js`)
- * against the development one (`node --import tsx index.ts`): time to ready and idle RSS.
+ * and a bare botbuilder echo bot. Before the load, the production start (`node dist/index.js`, the
+ * SMTP worker running): time to ready, idle RSS, RSS after the bot door's first turn.
+ *
+ * With `MONGODB_URI` (a MongoDB, or the test stand-in), also: the database commands of each request
+ * (test/support/commands.ts), the start on MongoDB, and both webhooks on MongoDB beside the in-memory
+ * figures. `BENCH_ONLY=start,commands,send,confirm,conversation,mongo,memory` runs some parts only.
  * Prints figures; asserts nothing.
  */
 
@@ -28,6 +34,15 @@ const MEMORY_REQUESTS = 100_000;
 const SMTP_POOL = Number(process.env.BENCH_SMTP_POOL ?? 5);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const IDLE_MS = 2000;
+const MONGODB_URI = process.env.MONGODB_URI;
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const runs = (part: string) => !ONLY || ONLY.includes(part);
+/** The children's environment: the bench's, but a MongoDB only where a run asks for one. */
+const childEnv = () => {
+  const env = { ...process.env };
+  delete env.MONGODB_URI;
+  return env;
+};
 
 interface Child {
   proc: ChildProcess;
@@ -41,9 +56,9 @@ function start(script: string, args: string[], env: Record<string, string> = {})
       // The sinks are TypeScript, run through tsx; bench/service.cjs is the compiled build on plain node.
       execArgv: [
         ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
-        ...(process.env.BENCH_PROFILE && args[0] === 'service' ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : []),
+        ...(process.env.BENCH_PROFILE && script === 'bench/service.cjs' ? ['--cpu-prof', '--cpu-prof-dir=var/prof'] : []),
       ],
-      env: { ...process.env, ...env },
+      env: { ...childEnv(), ...env },
       // The service logs a JSON line per request, as in production; the bench does not print them.
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -92,6 +107,8 @@ interface Figures {
   p99: number;
   peakRss?: number;
   non2xx?: number;
+  /** CPU time of the process (all its threads) per request, in µs. */
+  cpuUs?: number;
 }
 
 function load(url: string, body: () => string, opts: { amount?: number; onResponse?: () => void } = {}) {
@@ -111,7 +128,9 @@ function load(url: string, body: () => string, opts: { amount?: number; onRespon
 }
 
 async function http(name: string, child: Child, path: string, body: () => string): Promise<Figures> {
+  const cpuBefore = await ask<number>(child.proc, 'cpu', 'cpu');
   const { result, peakRss } = await withPeakRss(child.proc, () => load(`http://127.0.0.1:${child.port}${path}`, body));
+  const cpu = (await ask<number>(child.proc, 'cpu', 'cpu')) - cpuBefore;
   return {
     name,
     rps: result.requests.average,
@@ -119,6 +138,7 @@ async function http(name: string, child: Child, path: string, body: () => string
     p99: result.latency.p99,
     peakRss,
     non2xx: result.non2xx,
+    cpuUs: cpu / result.requests.total,
   };
 }
 
@@ -187,15 +207,42 @@ async function vmRss(pid: number): Promise<number> {
   return Number(kb) * 1024;
 }
 
+/** One activity for the bot door, from a channel at `serviceUrl` (the bench's channel sink). */
+const activity = (serviceUrl: string, i: number, text = 'oi') =>
+  JSON.stringify({
+    type: 'message',
+    id: `a${i}`,
+    text,
+    channelId: 'emulator',
+    serviceUrl,
+    from: { id: 'user' },
+    recipient: { id: 'bot' },
+    conversation: { id: `bench-${i % 1000}` },
+  });
+
+/** POSTs `body` to `url`; resolves with the status. */
+async function postJson(url: string, body: string): Promise<number> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+interface StartRun {
+  readyMs: number;
+  idleRss: number;
+  /** After one bot turn, which loads the bot door. */
+  botRss: number;
+}
+
 /**
- * Starts the service as production does (`node <args>`, the default configuration but an ephemeral
- * port on loopback), times it from spawn until `GET /health` answers 200, lets it idle, reads its
- * RSS and stops it with SIGTERM.
+ * Starts the service as production does (`node dist/index.js`, the SMTP worker running, an ephemeral
+ * port on loopback, `env` on top), times it from spawn until `GET /health` answers 200, lets it idle
+ * and reads its RSS, has the bot door take one turn and reads it again, and stops it with SIGTERM.
  */
-async function startOnce(args: string[]): Promise<{ readyMs: number; idleRss: number }> {
+async function startOnce(env: Record<string, string>, channelUrl: string): Promise<StartRun> {
   const started = performance.now();
-  const proc = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+  const proc = spawn(process.execPath, ['dist/index.js'], {
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -204,7 +251,10 @@ async function startOnce(args: string[]): Promise<{ readyMs: number; idleRss: nu
     while ((await status(`http://127.0.0.1:${port}/health`)) !== 200) await sleep(5);
     const readyMs = performance.now() - started;
     await sleep(IDLE_MS);
-    return { readyMs, idleRss: await vmRss(proc.pid!) };
+    const idleRss = await vmRss(proc.pid!);
+    await postJson(`http://127.0.0.1:${port}/api/messages`, activity(channelUrl, 0));
+    await sleep(IDLE_MS);
+    return { readyMs, idleRss, botRss: await vmRss(proc.pid!) };
   } finally {
     proc.kill('SIGTERM');
     await exited;
@@ -216,18 +266,20 @@ interface StartFigures {
   readyMedian: number;
   readyMax: number;
   idleRss: number;
+  botRss: number;
 }
 
-/** `STARTS` starts one after the other: median and max time to ready, median RSS after `IDLE_MS` idle. */
-async function starts(args: string[]): Promise<StartFigures> {
-  const runs: { readyMs: number; idleRss: number }[] = [];
-  for (let i = 0; i < STARTS; i++) runs.push(await startOnce(args));
+/** `STARTS` starts one after the other: median and max time to ready, median RSS idle and after a bot turn. */
+async function starts(name: string, env: Record<string, string>, channelUrl: string): Promise<StartFigures> {
+  const runs: StartRun[] = [];
+  for (let i = 0; i < STARTS; i++) runs.push(await startOnce(env, channelUrl));
   const ready = runs.map((r) => r.readyMs);
   return {
-    name: `node ${args.join(' ')}`,
+    name,
     readyMedian: percentile(ready, 50),
     readyMax: Math.max(...ready),
     idleRss: percentile(runs.map((r) => r.idleRss), 50),
+    botRss: percentile(runs.map((r) => r.botRss), 50),
   };
 }
 
@@ -237,38 +289,63 @@ const mb = (bytes?: number) => (bytes === undefined ? '' : `${(bytes / 2 ** 20).
 const row = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(38) : c.padStart(10))).join(' '));
 
 function print(rows: Figures[]): void {
-  row(['', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS', 'non-2xx']);
-  for (const r of rows) row([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), mb(r.peakRss), r.non2xx === undefined ? '' : String(r.non2xx)]);
+  row(['', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS', 'non-2xx', 'CPU µs/req']);
+  for (const r of rows) {
+    const non2xx = r.non2xx === undefined ? '' : String(r.non2xx);
+    row([r.name, r.rps.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), mb(r.peakRss), non2xx, r.cpuUs === undefined ? '' : r.cpuUs.toFixed(0)]);
+  }
 }
 
 function printStarts(rows: StartFigures[]): void {
-  row([`start to ready (${STARTS} starts)`, 'median ms', 'max ms', 'idle RSS']);
-  for (const r of rows) row([r.name, r.readyMedian.toFixed(0), r.readyMax.toFixed(0), mb(r.idleRss)]);
+  row([`start to ready (${STARTS} starts)`, 'median ms', 'max ms', 'idle RSS', '1 bot turn']);
+  for (const r of rows) row([r.name, r.readyMedian.toFixed(0), r.readyMax.toFixed(0), mb(r.idleRss), mb(r.botRss)]);
+  console.log('(targets: ready ≤ 1000 ms, idle RSS ≤ 130 MiB, the SMTP worker running)');
+}
+
+/** The commands of each step, with their count. */
+function printCommands(counts: CommandCount[]): void {
+  console.log('database commands per request (MongoDB, driver command monitoring):');
+  for (const c of counts) console.log(`${String(c.commands.length).padStart(3)}  ${c.step}\n       ${c.commands.join(', ')}`);
 }
 
 async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run; each run on a service process of its own\n`);
-
-  // Before anything else runs: production's start, then the development one it replaced.
-  printStarts([await starts(['dist/index.js']), await starts(['--import', 'tsx', 'index.ts'])]);
-  console.log();
+  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per run; each run on a service process of its own`);
+  console.log(MONGODB_URI ? `MongoDB: ${new URL(MONGODB_URI).host}\n` : 'MongoDB: none (set MONGODB_URI for the commands and the MongoDB runs)\n');
 
   const sink = await start('bench/smtpSink.ts', []);
   // A DNS server on loopback that gives every domain an MX, for the receivable-domain check (docs/api.md §7).
   const dns = await startDns(() => ({ mx: [{ preference: 10, exchange: 'mx.exemplo.com.br' }] }));
   const channel = await start('bench/channelSink.ts', []);
+  const channelUrl = `http://127.0.0.1:${channel.port}`;
+  const smtpEnv = { SMTP_URL: `smtp://127.0.0.1:${sink.port}`, SMTP_PLAIN_LOOPBACK: 'true', DNS_SERVERS: dns.server };
+
+  // Before the load: production's start, the SMTP worker running (on MongoDB too, when there is one).
+  if (runs('start')) {
+    const rows = [await starts('node dist/index.js', smtpEnv, channelUrl)];
+    if (MONGODB_URI) {
+      const mongoEnv = { ...smtpEnv, MONGODB_URI, MONGODB_DB: `gsan_bench_start_${process.pid}`, CODE_PEPPER: 'bench-pepper-bench-pepper-bench-pepper', ALLOW_ANONYMOUS_BOT: 'true' };
+      rows.push(await starts('node dist/index.js, on MongoDB', mongoEnv, channelUrl));
+      await dropDatabase(MONGODB_URI, mongoEnv.MONGODB_DB);
+    }
+    printStarts(rows);
+    console.log();
+  }
+  if (MONGODB_URI && runs('commands')) {
+    printCommands(await countCommands(MONGODB_URI));
+    console.log();
+  }
+
   // Enough clients that no send hits the one-per-minute limit: every send goes to a fresh one, at a
   // fresh address (3 codes an hour per address), and the company's lookups are not capped.
-  const service = (domainCheck = false) =>
+  const service = (opts: { domainCheck?: boolean; mongo?: boolean } = {}) =>
     start('bench/service.cjs', ['service'], {
-      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-      SMTP_PLAIN_LOOPBACK: 'true',
-      MAIL_DOMAIN_CHECK: String(domainCheck),
-      DNS_SERVERS: dns.server,
+      ...smtpEnv,
+      MAIL_DOMAIN_CHECK: String(opts.domainCheck ?? false),
       SMTP_MAX_CONNECTIONS: String(SMTP_POOL),
-      BENCH_CLIENTS: String(Number(process.env.BENCH_CLIENTS ?? 40_000)),
+      BENCH_CLIENTS: String(Number(opts.mongo ? (process.env.BENCH_MONGO_CLIENTS ?? 20_000) : (process.env.BENCH_CLIENTS ?? 40_000))),
       LOOKUPS_PER_MINUTE: '1000000',
+      ...(opts.mongo && MONGODB_URI ? { BENCH_MONGODB_URI: MONGODB_URI } : {}),
     });
   /** Runs `measure` against a fresh child, then lets the child go. */
   const on = async <T>(child: Promise<Child>, measure: (c: Child) => Promise<T>): Promise<T> => {
@@ -278,6 +355,7 @@ async function main(): Promise<void> {
     } finally {
       // Disconnecting lets the child exit by itself (and write its profile, with BENCH_PROFILE).
       c.proc.disconnect();
+      await new Promise((resolve) => (c.proc.exitCode === null ? c.proc.once('exit', resolve) : resolve(null)));
     }
   };
 
@@ -300,62 +378,90 @@ async function main(): Promise<void> {
   // channel and saves the state. The echo bot gets the same turns and posts one reply each.
   const turnBody = () => {
     let n = 0;
-    return () => {
-      const i = n++;
-      return JSON.stringify({
-        type: 'message',
-        id: `a${i}`,
-        text: 'oi',
-        channelId: 'emulator',
-        serviceUrl: `http://127.0.0.1:${channel.port}`,
-        from: { id: 'user' },
-        recipient: { id: 'bot' },
-        conversation: { id: `bench-${i % 1000}` },
-      });
-    };
+    return () => activity(channelUrl, n++);
   };
 
-  const raw = await rawMail(sink.port);
-  const send = await on(service(), (c) => http('send webhook', c, SEND_PATH, sendBody(c)));
-  const checked = await on(service(true), (c) => http('send webhook, domain check on', c, SEND_PATH, sendBody(c)));
-  const bareRoute = await on(start('bench/service.cjs', ['bare']), (c) => http('bare restify route', c, '/bare', () => '{"key":"k"}'));
-  const confirm = await on(service(), (c) => http('confirm webhook', c, CONFIRM_PATH, confirmBody(c)));
-  const replies = () => ask<number>(channel.proc, 'count', 'replies');
-  const conversation = await on(service(), (c) => http('conversation turns (/api/messages)', c, '/api/messages', turnBody()));
-  const conversationReplies = await replies();
-  const echoBot = await on(start('bench/service.cjs', ['echo']), (c) => http('echo bot (bare CloudAdapter)', c, '/api/messages', turnBody()));
-  const echoReplies = (await replies()) - conversationReplies;
-  print([raw, send, checked, bareRoute, confirm, conversation, echoBot]);
-  console.log(`\nsend webhook / raw mail pipeline: ${(send.rps / raw.rps).toFixed(2)}   (target ≥ 0.70)`);
-  console.log(`  with the domain check on:        ${(checked.rps / raw.rps).toFixed(2)}   (${dns.queries().length} DNS questions in all)`);
-  console.log(`confirm webhook / bare route:     ${(confirm.rps / bareRoute.rps).toFixed(2)}   (target ≥ 0.50)`);
-  console.log(`conversation turns / echo bot:    ${(conversation.rps / echoBot.rps).toFixed(2)}`);
-  console.log(`mails received by the SMTP server: ${await ask<number>(sink.proc, 'count', 'received')}`);
-  console.log(`bot replies received by the channel: ${conversationReplies} from the conversation, ${echoReplies} from the echo bot`);
+  const rows: Figures[] = [];
+  const ratios: string[] = [];
+  const ratio = (label: string, a: Figures, b: Figures, target: string) =>
+    ratios.push(`${label.padEnd(44)} ${(a.rps / b.rps).toFixed(2)}   (${target})`);
+  if (runs('send')) {
+    const raw = await rawMail(sink.port);
+    const send = await on(service(), (c) => http('send webhook', c, SEND_PATH, sendBody(c)));
+    const checked = await on(service({ domainCheck: true }), (c) => http('send webhook, domain check on', c, SEND_PATH, sendBody(c)));
+    rows.push(raw, send, checked);
+    ratio('send webhook / raw mail pipeline:', send, raw, 'target ≥ 0.90');
+    ratio('  with the domain check on:', checked, raw, `${dns.queries().length} DNS questions in all`);
+    if (MONGODB_URI && runs('mongo')) {
+      const mongoSend = await on(service({ mongo: true }), (c) => http('send webhook, MongoDB', c, SEND_PATH, sendBody(c)));
+      rows.push(mongoSend);
+      ratio('  on MongoDB:', mongoSend, raw, 'the stand-in is not mongod');
+    }
+  }
+  if (runs('confirm')) {
+    const bareRoute = await on(start('bench/service.cjs', ['bare']), (c) => http('bare restify route', c, '/bare', () => '{"key":"k"}'));
+    const confirm = await on(service(), (c) => http('confirm webhook', c, CONFIRM_PATH, confirmBody(c)));
+    rows.push(bareRoute, confirm);
+    ratio('confirm webhook / bare route:', confirm, bareRoute, 'target ≥ 0.60');
+    if (MONGODB_URI && runs('mongo')) {
+      const mongoConfirm = await on(service({ mongo: true }), (c) => http('confirm webhook, MongoDB', c, CONFIRM_PATH, confirmBody(c)));
+      rows.push(mongoConfirm);
+      ratio('  on MongoDB:', mongoConfirm, bareRoute, 'the stand-in is not mongod');
+    }
+  }
+  if (runs('conversation')) {
+    const replies = () => ask<number>(channel.proc, 'count', 'replies');
+    const before = await replies();
+    const conversation = await on(service(), (c) => http('conversation turns (/api/messages)', c, '/api/messages', turnBody()));
+    const conversationReplies = (await replies()) - before;
+    const echoBot = await on(start('bench/service.cjs', ['echo']), (c) => http('echo bot (bare CloudAdapter)', c, '/api/messages', turnBody()));
+    const echoReplies = (await replies()) - before - conversationReplies;
+    rows.push(conversation, echoBot);
+    ratio('conversation turns / echo bot:', conversation, echoBot, 'target ≥ 0.60');
+    ratios.push(`bot replies received by the channel: ${conversationReplies} from the conversation, ${echoReplies} from the echo bot`);
+  }
+  if (rows.length > 0) {
+    print(rows);
+    console.log();
+    for (const line of ratios) console.log(line);
+    console.log(`mails received by the SMTP server: ${await ask<number>(sink.proc, 'count', 'received')}`);
+  }
 
   // Memory: RSS after the first 10 000 requests against RSS at the end of 100 000.
-  await on(service(), async (c) => {
-    let answered = 0;
-    let rssAt10k = 0;
-    const sampling: Promise<void>[] = [];
-    const { peakRss } = await withPeakRss(c.proc, () =>
-      load(`http://127.0.0.1:${c.port}${CONFIRM_PATH}`, confirmBody(c), {
-        amount: MEMORY_REQUESTS,
-        onResponse: () => {
-          if (++answered === 10_000) sampling.push(ask<number>(c.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
-        },
-      }),
-    );
-    await Promise.all(sampling);
-    const rssEnd = await ask<number>(c.proc, 'rss', 'rss');
-    console.log(
-      `\nmemory over ${MEMORY_REQUESTS} confirm requests: RSS ${mb(rssAt10k)} after 10 000, ${mb(rssEnd)} at the end ` +
-        `(${(((rssEnd - rssAt10k) / rssAt10k) * 100).toFixed(1)} %, target within 10 %), peak ${mb(peakRss)}`,
-    );
-  });
+  if (runs('memory')) {
+    await on(service(), async (c) => {
+      let answered = 0;
+      let rssAt10k = 0;
+      const sampling: Promise<void>[] = [];
+      const { peakRss } = await withPeakRss(c.proc, () =>
+        load(`http://127.0.0.1:${c.port}${CONFIRM_PATH}`, confirmBody(c), {
+          amount: MEMORY_REQUESTS,
+          onResponse: () => {
+            if (++answered === 10_000) sampling.push(ask<number>(c.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
+          },
+        }),
+      );
+      await Promise.all(sampling);
+      const rssEnd = await ask<number>(c.proc, 'rss', 'rss');
+      console.log(
+        `\nmemory over ${MEMORY_REQUESTS} confirm requests: RSS ${mb(rssAt10k)} after 10 000, ${mb(rssEnd)} at the end ` +
+          `(${(((rssEnd - rssAt10k) / rssAt10k) * 100).toFixed(1)} %, target within 10 %), peak ${mb(peakRss)}`,
+      );
+    });
+  }
 
   for (const child of [sink, channel]) child.proc.disconnect();
   await dns.close();
+}
+
+/** Drops a database a start left behind. */
+async function dropDatabase(uri: string, name: string): Promise<void> {
+  const client = new MongoClient(uri);
+  try {
+    await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }
 
 main().catch((err) => {

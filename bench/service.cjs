@@ -3,11 +3,12 @@
 /**
  * Child process of `npm run bench`, run by plain `node` on the compiled build (`dist/`, made by
  * `npm run build`) as production runs it, no tsx. Three modes:
- * - `service`: the real service on the in-memory store, seeded with `BENCH_CLIENTS` clients;
+ * - `service`: the real service on the in-memory store, seeded with `BENCH_CLIENTS` clients; with
+ *   `BENCH_MONGODB_URI`, on MongoDB instead (a database of its own, dropped when the bench lets go);
  * - `bare`: a bare restify route that answers a fixed envelope;
  * - `echo`: a bare botbuilder echo bot (CloudAdapter on restify, no credentials) that answers
  *   every message with one reply, posted to the activity's `serviceUrl` like the real bot's.
- * Tells its port and, on request, its resident set size. Each mode loads only what it runs.
+ * Tells its port and, on request, its resident set size and CPU time. Each mode loads only what it runs.
  */
 
 const mode = process.argv[2];
@@ -19,7 +20,12 @@ async function service() {
   const { DEMO_COMPANY } = require('../dist/services/demo');
   const { createMemoryStores } = require('../dist/services/store/memory');
 
-  const stores = createMemoryStores();
+  const { createMongoStores } = require('../dist/services/store/mongo');
+  const uri = process.env.BENCH_MONGODB_URI;
+  const stores = uri
+    ? await createMongoStores({ uri, dbName: `gsan_bench_${process.pid}`, timeoutMs: 4000 })
+    : createMemoryStores();
+  if (uri) process.on('disconnect', () => void stores.db.dropDatabase().finally(() => process.exit(0)));
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', SEED_DEMO: 'true' });
   // The production logger at its level: logging is part of what a request costs.
   const app = await startApp(config, { stores });
@@ -73,5 +79,11 @@ const modes = { service, bare, echo };
 modes[mode]().then((port) => process.send?.({ port }));
 process.on('message', (msg) => {
   if (msg.type === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+  // CPU time of the process (every thread), in µs: what a request costs, whatever else runs on the machine.
+  if (msg.type === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpu: user + system });
+  }
 });
-process.on('disconnect', () => process.exit(0));
+// A MongoDB service drops its database first (above).
+if (!(mode === 'service' && process.env.BENCH_MONGODB_URI)) process.on('disconnect', () => process.exit(0));

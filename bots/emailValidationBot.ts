@@ -6,7 +6,7 @@ import {
   type ConversationState,
   type TurnContext,
 } from 'botbuilder';
-import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from 'botbuilder-dialogs';
+import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from '../dialogs/botbuilderDialogs';
 import { botTexts } from '../services/texts';
 import { isStartEvent } from '../dialogs/activityRouterDialog';
 import { isSkillCall } from '../dialogs/skillCall';

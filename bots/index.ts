@@ -1,7 +1,7 @@
 import { ConversationState, type Storage } from 'botbuilder';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { Request, Server } from 'restify';
+import type { Request } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
 import { EmailValidationDialog } from '../dialogs/emailValidationDialog';
 import type { Config } from '../services/config';
@@ -10,13 +10,13 @@ import type { Stores } from '../services/store/types';
 import { createAdapter, type ReplyFailure } from './adapter';
 import { EmailValidationBot } from './emailValidationBot';
 import { loadManifests } from './manifest';
-import { botRoutes, TURN_WINDOW_MS, type BotTurnReport } from './routes';
-import { createBotStorage } from './storage';
+import { botRoutes, TURN_WINDOW_MS, type BotRoutes, type BotTurnReport } from './routes';
 
 /**
- * The Bot Framework door, put together: the state storage, the dialogs and the bot, the adapter that
- * runs the bot's turns (bots/adapter.ts), the manifests, and the routes that take HTTP requests to the
- * adapter (bots/routes.ts). Outside bots/ and dialogs/, nothing in the service imports the Bot Framework.
+ * The Bot Framework door, put together: the dialogs and the bot on the state storage, the adapter that
+ * runs the bot's turns (bots/adapter.ts), the manifests, and the handlers that take HTTP requests to
+ * the adapter (bots/routes.ts). Built with the door's first request (bots/lazyDoor.ts). Outside bots/
+ * and dialogs/, nothing in the service imports the Bot Framework.
  */
 
 export interface BotDoorOptions {
@@ -37,28 +37,12 @@ export interface BotDoorOptions {
   turnWindowMs?: number;
 }
 
-export interface BotDoor {
-  /** Where the conversation state lives (MongoDB or memory). */
-  storage: Storage;
-  /** Registers the bot's routes (`createServer`'s `extend`). */
-  register(server: Server): void;
-  /** Resolves when every turn answered `202` before it finished has finished too (for a clean stop). */
-  settled(): Promise<void>;
-}
+/** The door once built: the handlers of its routes, and its turns answered before they finished. */
+export type BotDoor = BotRoutes;
 
-export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
+/** Builds the door on `storage` (bots/lazyDoor.ts does, with its first request). */
+export async function createBotDoor(opts: BotDoorOptions, storage: Storage): Promise<BotDoor> {
   const { config, logger } = opts;
-  const anonymous = !config.bot.appId;
-  if (anonymous) {
-    logger.warn(
-      'no bot credentials (MicrosoftAppId): /api/messages answers loopback clients only and replies to a loopback serviceUrl only; for the Agents Playground or the Emulator on this machine',
-    );
-  }
-  if (!(await opts.stores.companies.findBySigla(config.bot.company))) {
-    // The service would refuse every conversation ("Chave de autenticação inválida."): say why at start.
-    logger.warn({ company: config.bot.company }, 'BOT_COMPANY names no company in the store; the bot cannot send codes');
-  }
-  const storage = createBotStorage(opts.database);
   const router = new ActivityRouterDialog(new EmailValidationDialog(opts.service, config.bot.company));
   const bot = new EmailValidationBot(new ConversationState(storage), router);
   const adapter = createAdapter({
@@ -67,15 +51,14 @@ export async function createBotDoor(opts: BotDoorOptions): Promise<BotDoor> {
     onTurnFailed: (context) => bot.recover(context),
     onReplyFailed: (failure) => opts.onReplyFailed?.(failure),
   });
-  const routes = botRoutes({
+  return botRoutes({
     adapter,
     logic: (context) => bot.run(context),
     manifests: loadManifests({ publicUrl: config.publicUrl, appId: config.bot.appId }),
-    anonymous,
+    anonymous: !config.bot.appId,
     logger,
     turnWindowMs: opts.turnWindowMs ?? TURN_WINDOW_MS,
     onTurn: (turn) => opts.onTurn?.(turn),
     requestId: (req) => opts.requestId?.(req),
   });
-  return { storage, ...routes };
 }

@@ -1,7 +1,7 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { AuthenticationError } from 'botframework-connector';
 import type { Logger } from 'pino';
-import type { Request, Response, Server } from 'restify';
+import type { Request, Response } from 'restify';
 import { DeadlineError, withDeadline } from '../services/deadline';
 import { describeError } from '../services/logging';
 import { readJsonBody, type BodyRefusal, type BodyResult } from '../services/httpBody';
@@ -10,13 +10,12 @@ import { isLoopbackAddress, isLoopbackHostHeader, isLoopbackOrigin, loopbackRepl
 import { conversationKey, TurnQueue } from './turnQueue';
 
 /**
- * The bot door's HTTP side, on the service's restify server: `POST /api/messages` (the body read and
- * checked before the adapter sees it, the one call into the adapter, the answer within Bot
- * Framework's window, the refusals in a line a developer can act on) and `GET /manifest/:name`.
+ * The bot door's HTTP side: the handlers of `POST /api/messages` (the body read and checked before
+ * the adapter sees it, the one call into the adapter, the answer within Bot Framework's window, the
+ * refusals in a line a developer can act on) and `GET /manifest/:name`, registered on the service's
+ * restify server by bots/lazyDoor.ts.
  */
 
-export const MESSAGES_PATH = '/api/messages';
-export const MANIFEST_PATH = '/manifest';
 /** Activities are small (a channel's message, a skill's event): this bounds what is buffered. */
 const MAX_ACTIVITY_BYTES = 64 * 1024;
 /**
@@ -54,8 +53,10 @@ export interface BotRoutesOptions {
 }
 
 export interface BotRoutes {
-  /** Registers the routes (`createServer`'s `extend`). */
-  register(server: Server): void;
+  /** `POST /api/messages`: one activity, one turn (registered by bots/lazyDoor.ts). */
+  messages(req: Request, res: Response): Promise<void>;
+  /** `GET /manifest/:name`: a skill manifest. */
+  manifest(req: Request, res: Response): Promise<void>;
   /** Resolves when every turn answered `202` before it finished has finished too (for a clean stop). */
   settled(): Promise<void>;
 }
@@ -127,10 +128,8 @@ export function botRoutes(opts: BotRoutesOptions): BotRoutes {
   };
 
   return {
-    register(server) {
-      server.post(MESSAGES_PATH, messages);
-      server.get(`${MANIFEST_PATH}/:name`, manifest);
-    },
+    messages,
+    manifest,
     settled: async () => {
       while (late.size > 0) await Promise.all(late);
     },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryStorage, type Storage, type StoreItem, type StoreItems } from 'botbuilder';
+import type { Storage, StoreItem, StoreItems } from 'botbuilder';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import { BOT_STATE_COLLECTION, BOT_STATE_TTL_SECONDS } from './stateCollection';
 
@@ -89,7 +89,8 @@ const SWEEP_EVERY_MS = 60_000;
  * `ttlSeconds` is removed, so conversations left half-way do not pile up in memory.
  */
 export class ExpiringMemoryStorage implements Storage {
-  private readonly storage = new MemoryStorage();
+  /** botbuilder's MemoryStorage, made at the first use: botbuilder loads with the bot door's first request (bots/lazyDoor.ts). */
+  private memory: Storage | undefined;
   /** When each item was last written. */
   private readonly written = new Map<string, number>();
   private lastSweep = Date.now();
@@ -98,24 +99,29 @@ export class ExpiringMemoryStorage implements Storage {
 
   async read(keys: string[]): Promise<StoreItems> {
     await this.delete(keys.filter((key) => this.expired(key, Date.now())));
-    return this.storage.read(keys);
+    return this.storage().read(keys);
   }
 
   async write(changes: StoreItems): Promise<void> {
-    await this.storage.write(changes);
+    await this.storage().write(changes);
     const now = Date.now();
     for (const key of Object.keys(changes)) this.written.set(key, now);
     if (now - this.lastSweep >= SWEEP_EVERY_MS) await this.sweep(now);
   }
 
   async delete(keys: string[]): Promise<void> {
-    await this.storage.delete(keys);
+    await this.storage().delete(keys);
     for (const key of keys) this.written.delete(key);
   }
 
   /** Items held, for tests that check memory is given back. */
   size(): number {
     return this.written.size;
+  }
+
+  private storage(): Storage {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (this.memory ??= new (require('botbuilder') as typeof import('botbuilder')).MemoryStorage());
   }
 
   private expired(key: string, now: number): boolean {

@@ -1,5 +1,5 @@
 import { ActivityTypes } from 'botbuilder';
-import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from './botbuilderDialogs';
 import { botTexts } from '../services/texts';
 import { isPhrase } from './sentences';
 import { EMAIL_VALIDATION_DIALOG, EmailValidationDialog, type EmailValidationDialogOptions } from './emailValidationDialog';

@@ -1,5 +1,5 @@
 import { ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
-import { WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from './botbuilderDialogs';
 import { maskEmail, sameEmail } from '../services/email';
 import { suggestEmail } from '../services/emailSuggestion';
 import type { CompanyRef, ConversationRef } from '../services/emailValidation';

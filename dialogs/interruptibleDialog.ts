@@ -5,7 +5,7 @@ import {
   DialogTurnStatus,
   type DialogContext,
   type DialogTurnResult,
-} from 'botbuilder-dialogs';
+} from './botbuilderDialogs';
 import { botTexts } from '../services/texts';
 import { isPhrase } from './sentences';
 import { isSkillCall } from './skillCall';

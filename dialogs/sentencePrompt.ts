@@ -1,5 +1,5 @@
 import { ActivityTypes, InputHints, MessageFactory, type Activity, type TurnContext } from 'botbuilder';
-import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from 'botbuilder-dialogs';
+import { Dialog, type DialogContext, type DialogInstance, type DialogTurnResult } from './botbuilderDialogs';
 import type { Reading } from './sentences';
 
 /**

@@ -16,7 +16,7 @@ import {
   SEND_LIMIT,
   USER_LOOKUP_LIMIT,
 } from './rules';
-import type { CodeKey, Company, Stores, ValidationOrigin, WindowLimit } from './store/types';
+import type { CodeKey, Company, CompanyLookup, Stores, ValidationOrigin, WindowLimit } from './store/types';
 
 /**
  * The two use cases of the product (docs/api.md §1–§3): send a validation code, confirm it.
@@ -107,8 +107,8 @@ export class EmailValidationService {
     }
 
     const limitKey = this.limitKey(company, document);
-    const locked = await this.stores.limits.lockSeconds(limitKey);
-    if (locked > 0) return outcomes.locked(locked);
+    const lock = await this.stores.limits.clientLock(limitKey);
+    if (lock.seconds > 0) return outcomes.locked(lock.seconds);
     // Before anything is spent (docs/api.md §7): an address whose domain cannot receive mail is
     // answered like a refused mail, with no SMTP attempt and no send counted.
     const lookupStarted = performance.now();
@@ -117,11 +117,17 @@ export class EmailValidationService {
       return outcomes.mailFailed(maskEmail(email), new UndeliverableDomainError(receivable));
     }
     const spentMs = performance.now() - lookupStarted;
-    const send = await this.stores.limits.take(SEND_LIMIT, limitKey);
-    if (!send.ok) return outcomes.tooManySends(send.waitSeconds);
-    // The mailbox, not the address as typed (plus-tags, Gmail's dots), under a keyed hash.
+    // The client's sends and the mailbox's codes (the mailbox, not the address as typed: plus-tags,
+    // Gmail's dots; under a keyed hash), counted together; refused by either, neither is spent.
     const recipientKey = keyedHash(mailboxKey(email), this.pepper);
-    const recipient = await this.stores.limits.take(RECIPIENT_LIMIT, recipientKey);
+    const [send, recipient] = await this.stores.limits.takeAll([
+      { limit: SEND_LIMIT, key: limitKey },
+      { limit: RECIPIENT_LIMIT, key: recipientKey },
+    ]);
+    if (!send.ok) {
+      if (recipient.ok) await this.stores.limits.giveBack(RECIPIENT_LIMIT, recipientKey, recipient.at);
+      return outcomes.tooManySends(send.waitSeconds);
+    }
     if (!recipient.ok) {
       await this.stores.limits.giveBack(SEND_LIMIT, limitKey, send.at);
       return outcomes.tooManySends(recipient.waitSeconds);
@@ -157,8 +163,8 @@ export class EmailValidationService {
     const { company, document, email } = request;
 
     const limitKey = this.limitKey(company, document);
-    const locked = await this.stores.limits.lockSeconds(limitKey);
-    if (locked > 0) return outcomes.locked(locked);
+    const lock = await this.stores.limits.clientLock(limitKey);
+    if (lock.seconds > 0) return outcomes.locked(lock.seconds);
 
     const key = this.codeKey(company, document, email);
     const now = new Date();
@@ -166,12 +172,16 @@ export class EmailValidationService {
     if (!live) return outcomes.noLiveCode();
 
     if (codeMatches(code, live.codeHash, this.pepper, this.fallbackPepper)) {
+      // What is recorded lasts, so it goes by the company as it is now, not as kept for a few seconds:
+      // a key replaced or revoked validates nothing, a destination just set is notified.
+      const current = await this.company(ref, { fresh: true });
+      if (!current) return outcomes.invalidKey();
       // Only one of any number of concurrent confirmations gets to delete the code.
       if (!(await this.stores.codes.consume(key, live.codeHash, now, MAX_ATTEMPTS_PER_CODE))) {
         return outcomes.noLiveCode();
       }
-      await this.stores.limits.clearFailures(limitKey);
-      const validation = newValidation(email, now, doorOf(ref), Boolean(company.notification));
+      if (lock.failures) await this.stores.limits.clearFailures(limitKey);
+      const validation = newValidation(email, now, doorOf(ref), Boolean(current.notification));
       const client = await this.stores.clients.markEmailValidated(company.sigla, document, validation);
       if (!client) return this.refuseChangedClient(company, document);
       return outcomes.confirmed();
@@ -181,8 +191,8 @@ export class EmailValidationService {
     // Only a guess counted against a live code is a failure: the code may have died meanwhile
     // (used, replaced or spent by concurrent guesses), and then this one was never evaluated.
     if (spent === null) return outcomes.noLiveCode();
-    const lock = await this.stores.limits.addFailure(limitKey);
-    if (lock > 0) return outcomes.locked(lock);
+    const lockedFor = await this.stores.limits.addFailure(limitKey);
+    if (lockedFor > 0) return outcomes.locked(lockedFor);
     const left = MAX_ATTEMPTS_PER_CODE - spent;
     // docs/api.md §2: the guess that spends the code's last try says so, and that a new code is needed.
     return left > 0 ? outcomes.wrongCode(left) : outcomes.lastAttemptSpent();
@@ -204,10 +214,10 @@ export class EmailValidationService {
   }
 
   /** The company a request acts for, or `null` when its key (or sigla) is unknown. */
-  private async company(ref: CompanyRef): Promise<Company | null> {
-    if ('sigla' in ref) return this.stores.companies.findBySigla(ref.sigla);
+  private async company(ref: CompanyRef, lookup?: CompanyLookup): Promise<Company | null> {
+    if ('sigla' in ref) return this.stores.companies.findBySigla(ref.sigla, lookup);
     if (ref.key.length === 0 || ref.key.length > MAX_KEY_LENGTH) return null;
-    return this.stores.companies.findByKeyHash(hashKey(ref.key));
+    return this.stores.companies.findByKeyHash(hashKey(ref.key), lookup);
   }
 
   /**
@@ -219,10 +229,16 @@ export class EmailValidationService {
   private async takeLookup(company: Company, document: string, conversation?: ConversationRef): Promise<number> {
     const limits = this.stores.limits;
     if (conversation) {
-      const conversationKey = `${company.sigla}:${conversation.channelId}:${conversation.id}`;
-      const distinctWait = await limits.addDistinct(CONVERSATION_DOCUMENT_LIMIT, conversationKey, keyedHash(document, this.pepper));
-      if (distinctWait > 0) return distinctWait;
-      const user = await limits.take(USER_LOOKUP_LIMIT, `${company.sigla}:${conversation.channelId}:${conversation.userId}`);
+      const userKey = `${company.sigla}:${conversation.channelId}:${conversation.userId}`;
+      const [documents, user] = await limits.takeAll([
+        { limit: CONVERSATION_DOCUMENT_LIMIT, key: `${company.sigla}:${conversation.channelId}:${conversation.id}`, member: keyedHash(document, this.pepper) },
+        { limit: USER_LOOKUP_LIMIT, key: userKey },
+      ]);
+      if (!documents.ok) {
+        // Refused by the conversation's own limit: the user's lookup is not spent either.
+        if (user.ok) await limits.giveBack(USER_LOOKUP_LIMIT, userKey, user.at);
+        return documents.waitSeconds;
+      }
       if (!user.ok) return user.waitSeconds;
     }
     return limits.count(this.companyLookups, company.sigla);

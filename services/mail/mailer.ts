@@ -1,9 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { OutgoingMail } from './message';
-import { CHECK_BOUND_MS, sendBound, type SmtpMailerOptions } from './smtpPool';
+import { CHECK_BOUND_MS, sendBound } from './bounds';
+import type { SmtpMailerOptions } from './smtpPool';
 import { COMPILED } from '../paths';
 import { MailError, type MailFailure } from './mailError';
 import { smtpAddress } from './smtpUrl';
@@ -129,11 +130,14 @@ export function createSmtpMailer(opts: SmtpMailerOptions, hooks: SmtpMailerHooks
 
 /** Writes each message as an `.eml` file under `dir`, for running with no SMTP server. */
 export function createOutboxMailer(dir: string): Mailer {
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  // nodemailer is loaded with the first mail: with SMTP it lives on the worker thread only (docs/performance.md).
+  let transport: Promise<Transporter> | undefined;
+  const transporter = () =>
+    (transport ??= import('nodemailer').then((m) => m.default.createTransport({ streamTransport: true, buffer: true, newline: 'windows' })));
   let seq = 0;
   return {
     async send(mail) {
-      const info = await transport.sendMail(mail);
+      const info = await (await transporter()).sendMail(mail);
       await mkdir(dir, { recursive: true });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const file = join(dir, `${stamp}-${process.pid}-${++seq}.eml`);

@@ -3,6 +3,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Mailer } from './mailer';
 import { signsFor, type DkimSettings } from './dkim';
 import { parseSmtpUrl, type SmtpEndpoint } from './smtpUrl';
+import { CHECK_LOGIN_MS, CHECK_STEP_MS, sendBound } from './bounds';
 
 /** nodemailer's pooled SMTP transport with every step bounded. Runs inside the SMTP worker thread. */
 
@@ -19,16 +20,6 @@ export interface SmtpMailerOptions {
   /** Signs the mails whose sender is at its domain. */
   dkim?: DkimSettings;
 }
-
-/**
- * The start check and `/ready` (api/ops.ts): connecting and the greeting (with the TLS handshake)
- * get 2 s each, so `/ready` can tell a silent server within its own 2.5 s; the login gets 10 s,
- * since a server may hold a wrong password's answer back for seconds (Dovecot: 2–6 s).
- */
-export const CHECK_STEP_MS = 2000;
-export const CHECK_LOGIN_MS = 10_000;
-/** The longest a check can take. */
-export const CHECK_BOUND_MS = 2 * CHECK_STEP_MS + CHECK_LOGIN_MS;
 
 /**
  * How nodemailer reaches the server: from the checked URL's fields, never the URL itself (whose
@@ -53,13 +44,6 @@ function endpointOf(url: string): SmtpEndpoint {
   return endpoint;
 }
 
-/**
- * The bound of one send: `SMTP_TIMEOUT_MS` less what the request already spent on it (the domain's
- * lookup, docs/api.md §7), so the lookup and the mail together still fail before the answer's deadline.
- */
-export function sendBound(timeoutMs: number, spentMs = 0): number {
-  return Math.max(100, Math.round(timeoutMs - spentMs));
-}
 
 /** The step a check failed in, for the cause of its failure (services/mail/mailError.ts). */
 export function loginFailure(err: unknown): Error {

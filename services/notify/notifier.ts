@@ -53,7 +53,13 @@ export class ValidationNotifier {
   private readonly timing: NotifierTiming;
   private readonly stopping = new AbortController();
   private lanes: Promise<void>[] = [];
-  private readonly wakeUp = new Set<() => void>();
+  /**
+   * The lanes waiting for work, first to wake first. One looks at each poll, at a `wake()`, or when a
+   * lane found some (more may be due): an idle instance costs the database one look per poll, not one
+   * per lane, and a backlog still has every lane at work.
+   */
+  private readonly waiting: (() => void)[] = [];
+  private poll: NodeJS.Timeout | undefined;
   /** Whether the last look for work failed: said once, not at every poll. */
   private failing = false;
   /** The companies and their destinations, read once per poll whatever the number of lanes. */
@@ -89,22 +95,26 @@ export class ValidationNotifier {
   }
 
   start(): void {
-    this.lanes = Array.from({ length: this.timing.concurrency }, () => this.lane());
+    // The first lane looks at once; the others when there is work.
+    this.lanes = Array.from({ length: this.timing.concurrency }, (_, i) => this.lane(i === 0));
+    this.poll = setInterval(() => this.wake(), this.timing.pollMs);
   }
 
-  /** Looks for work now rather than at the next poll (a validation was just recorded). */
+  /** Has a waiting lane look for work now rather than at the next poll (a validation was just recorded). */
   wake(): void {
-    for (const resolve of this.wakeUp) resolve();
+    this.waiting.shift()?.();
   }
 
   /** Stops looking for work; deliveries in flight are cut, and their validations left to be retried. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wake();
+    clearInterval(this.poll);
+    for (const resolve of this.waiting.splice(0)) resolve();
     await Promise.all(this.lanes);
   }
 
-  private async lane(): Promise<void> {
+  private async lane(looksFirst: boolean): Promise<void> {
+    if (!looksFirst) await this.idle();
     while (!this.stopping.signal.aborted) {
       let worked = false;
       try {
@@ -121,15 +131,7 @@ export class ValidationNotifier {
   }
 
   private idle(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.timing.pollMs);
-      this.wakeUp.add(done);
-    });
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /** Delivers one due notification; `false` when none was due. */
@@ -142,6 +144,7 @@ export class ValidationNotifier {
     const leaseUntil = new Date(now.getTime() + 2 * this.timing.timeoutMs + 5000);
     const claim = await stores.validations.claim(companies.map((c) => c.sigla), now, `${this.instance}:${randomUUID()}`, leaseUntil);
     if (!claim) return false;
+    this.wake();
     const company = companies.find((c) => c.sigla === claim.companyId)!;
     const verdict = await attemptDelivery(company, claim, this.attempts);
     const result: DeliveryResult =

@@ -1,7 +1,7 @@
-import { MongoServerError, type Collection, type Db, type MongoClient } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type Document, type Filter, type MongoClient, type UpdateFilter, type WriteError } from 'mongodb';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES } from '../rules';
-import type { DistinctLimit, LimitStore, RollingLimit, Taken, WindowLimit } from './types';
+import type { ClientLock, DistinctLimit, LimitStore, LimitUse, RollingLimit, Taken, WindowLimit } from './types';
 
 /**
  * The counters of docs/api.md §3, in this process (the in-memory twin) or in MongoDB, where every
@@ -11,6 +11,9 @@ import type { DistinctLimit, LimitStore, RollingLimit, Taken, WindowLimit } from
  */
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** A distinct limit's answer (`0`, or the seconds to wait) as a use taken at `at`, or not. */
+const asTaken = (waitSeconds: number, at: Date): Taken => (waitSeconds > 0 ? { ok: false, waitSeconds } : { ok: true, at });
 
 /** How long `uses` (times in ms, ascending) hold the next use back at `now`; `0` when one may be taken. */
 export function rollingWaitMs(limit: RollingLimit, uses: readonly number[], now: number): number {
@@ -53,8 +56,8 @@ export function windowWaitMs(limit: WindowLimit, buckets: readonly Bucket[], now
 
 /** The failure lock: consecutive failures per client, and the 24 h lock they set. */
 class FailureLock {
-  private readonly failures: RateLimiterAbstract;
-  private readonly lock: RateLimiterAbstract;
+  protected readonly failures: RateLimiterAbstract;
+  protected readonly lock: RateLimiterAbstract;
 
   constructor(create: (spec: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract) {
     // Consecutive failures count until a success (or for a week): they do not lapse with the lock.
@@ -64,9 +67,9 @@ class FailureLock {
     this.lock = create({ keyPrefix: 'confirm_lock', points: 1, duration: LOCK_SECONDS });
   }
 
-  async lockSeconds(client: string): Promise<number> {
-    const res = await this.lock.get(client);
-    return res && res.msBeforeNext > 0 ? seconds(res.msBeforeNext) : 0;
+  async clientLock(client: string): Promise<ClientLock> {
+    const [lock, failures] = await Promise.all([this.lock.get(client), this.failures.get(client)]);
+    return { seconds: lock && lock.msBeforeNext > 0 ? seconds(lock.msBeforeNext) : 0, failures: (failures?.consumedPoints ?? 0) > 0 };
   }
 
   async addFailure(client: string): Promise<number> {
@@ -111,6 +114,14 @@ class MemoryLimits extends FailureLock implements LimitStore {
     uses.push(now);
     this.rolling.set(id, { uses, keepUntil: now + Math.max(limit.windowSeconds, limit.intervalSeconds ?? 0) * 1000 });
     return { ok: true, at: new Date(now) };
+  }
+
+  async takeAll(uses: readonly LimitUse[]): Promise<Taken[]> {
+    const taken: Taken[] = [];
+    for (const use of uses) {
+      taken.push('member' in use ? asTaken(await this.addDistinct(use.limit, use.key, use.member), new Date()) : await this.take(use.limit, use.key));
+    }
+    return taken;
   }
 
   async giveBack(limit: RollingLimit, key: string, at: Date): Promise<void> {
@@ -186,13 +197,27 @@ interface CounterDoc {
 const DUPLICATE_KEY = 11000;
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 
+/** Which of the uses one `bulkWrite` refused with a duplicate key (their filter, the limit, did not match): their indexes. */
+function refusedUses(err: unknown): Set<number> {
+  if (!(err instanceof MongoBulkWriteError)) throw err;
+  const errors = ([] as WriteError[]).concat(err.writeErrors);
+  if (err.writeConcernError || errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+  return new Set(errors.map((e) => e.index));
+}
+
+const idOf = (use: LimitUse) => `${use.limit.name}:${use.key}`;
+
 /**
  * The counters in MongoDB, one document per limit and key, each changed by one atomic update whose
  * filter is the limit itself: when the filter does not match, the upsert collides with the existing
- * document (duplicate key), which is the refusal.
+ * document (duplicate key), which is the refusal. Uses counted together go in one `bulkWrite`: one
+ * round trip, each update still atomic and decided on its own.
  */
 class MongoLimits extends FailureLock implements LimitStore {
   private readonly col: Collection<CounterDoc>;
+  private readonly failureCol: Collection<{ key: string; points: number; expire: Date | null }>;
+  /** The second of the last bucket each window limit's key was counted in here: which update to try first. */
+  private readonly lastBucket = new Map<string, number>();
 
   constructor(client: MongoClient, db: Db) {
     super(
@@ -200,33 +225,43 @@ class MongoLimits extends FailureLock implements LimitStore {
         new RateLimiterMongo({ ...spec, storeClient: client, dbName: db.databaseName, tableName: LIMITS_COLLECTION, disableIndexesCreation: true }),
     );
     this.col = db.collection<CounterDoc>(COUNTERS_COLLECTION);
+    this.failureCol = db.collection(LIMITS_COLLECTION);
   }
 
   async take(limit: RollingLimit, key: string): Promise<Taken> {
-    const _id = `${limit.name}:${key}`;
+    return (await this.takeAll([{ limit, key }]))[0];
+  }
+
+  async addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number> {
+    const [added] = await this.takeAll([{ limit, key, member }]);
+    return added.ok ? 0 : added.waitSeconds;
+  }
+
+  async takeAll(uses: readonly LimitUse[]): Promise<Taken[]> {
+    if (uses.length === 0) return [];
     const now = new Date();
-    const ago = (s: number) => new Date(now.getTime() - s * 1000);
+    let refused = new Set<number>();
     try {
-      await this.col.updateOne(
-        {
-          _id,
-          ...(limit.intervalSeconds ? { uses: { $not: { $elemMatch: { $gt: ago(limit.intervalSeconds) } } } } : {}),
-          // Fewer than `max` kept, or the oldest of the last `max` already out of the window.
-          $or: [{ [`uses.${limit.max - 1}`]: { $exists: false } }, { 'uses.0': { $lte: ago(limit.windowSeconds) } }],
-        },
-        {
-          $push: { uses: { $each: [now], $sort: 1, $slice: -limit.max } },
-          $set: { expiresAt: new Date(now.getTime() + limit.windowSeconds * 1000) },
-        },
-        { upsert: true },
+      await this.col.bulkWrite(
+        uses.map((use) => ({ updateOne: { ...('member' in use ? addMember(use, now) : addUse(use, now)), upsert: true } })),
+        { ordered: false },
       );
-      return { ok: true, at: now };
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
+      refused = refusedUses(err);
     }
-    const doc = await this.col.findOne({ _id });
-    const uses = (doc?.uses ?? []).map((d) => d.getTime());
-    return { ok: false, waitSeconds: seconds(rollingWaitMs(limit, uses, Date.now())) };
+    if (refused.size === 0) return uses.map(() => ({ ok: true, at: now }));
+    // Only a refusal reads: the uses, or the set's time, that say how long to wait.
+    const docs = await this.col.find({ _id: { $in: uses.filter((_, i) => refused.has(i)).map(idOf) } }).toArray();
+    const later = Date.now();
+    return uses.map((use, i) => {
+      if (!refused.has(i)) return { ok: true, at: now };
+      const doc = docs.find((d) => d._id === idOf(use));
+      const waitMs =
+        'member' in use
+          ? (doc?.expiresAt.getTime() ?? later) - later
+          : rollingWaitMs(use.limit, (doc?.uses ?? []).map((d) => d.getTime()), later);
+      return { ok: false, waitSeconds: seconds(waitMs) };
+    });
   }
 
   async giveBack(limit: RollingLimit, key: string, at: Date): Promise<void> {
@@ -237,7 +272,8 @@ class MongoLimits extends FailureLock implements LimitStore {
    * One atomic update counts the use in this second's bucket and answers the buckets as they are after
    * it, which decide: within the limit, it stays; past it, it is taken back. Every use that stays saw
    * every earlier one, so no window ever holds more than `max`; concurrent uses past the limit may
-   * each refuse the other, never both stay.
+   * each refuse the other, never both stay. The first use of a second here makes the bucket, any later
+   * one adds to it; should another instance have made it meanwhile, the other update follows.
    */
   async count(limit: WindowLimit, key: string): Promise<number> {
     const _id = `${limit.name}:${key}`;
@@ -247,21 +283,22 @@ class MongoLimits extends FailureLock implements LimitStore {
     const options = { returnDocument: 'after', projection: { buckets: 1 } } as const;
     const addToBucket = () =>
       this.col.findOneAndUpdate({ _id, 'buckets.s': s }, { $inc: { 'buckets.$.n': 1 }, $max: { 'buckets.$.last': now }, $set: { expiresAt } }, options);
-    let doc = await addToBucket();
-    if (!doc) {
+    // A new bucket, and only the seconds a window can still count are kept; `null` when another made it.
+    const newBucket = async () => {
       try {
-        // This second's first use: a new bucket, and only the seconds a window can still count are kept.
-        doc = await this.col.findOneAndUpdate(
+        return await this.col.findOneAndUpdate(
           { _id, 'buckets.s': { $ne: s } },
           { $push: { buckets: { $each: [{ s, n: 1, last: now }], $sort: { s: 1 }, $slice: -(limit.windowSeconds + 1) } }, $set: { expiresAt } },
           { ...options, upsert: true },
         );
       } catch (err) {
-        // Another instance made this second's bucket meanwhile.
         if (!isDuplicate(err)) throw err;
-        doc = await addToBucket();
+        return null;
       }
-    }
+    };
+    const bucketMade = this.lastBucket.get(_id) === s;
+    this.lastBucket.set(_id, s);
+    const doc = bucketMade ? ((await addToBucket()) ?? (await newBucket())) : ((await newBucket()) ?? (await addToBucket()));
     const before = (doc?.buckets ?? []).map((b) => (b.s === s ? { ...b, n: b.n - 1 } : b));
     const wait = windowWaitMs(limit, before, now);
     if (wait === 0) return 0;
@@ -269,26 +306,66 @@ class MongoLimits extends FailureLock implements LimitStore {
     return seconds(wait);
   }
 
-  async addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number> {
-    const _id = `${limit.name}:${key}`;
-    const now = new Date();
-    // A set already forgotten (its time past, the TTL monitor not yet by) starts afresh.
-    await this.col.deleteOne({ _id, expiresAt: { $lte: now } });
-    try {
-      await this.col.updateOne(
-        { _id, $or: [{ members: member }, { [`members.${limit.max - 1}`]: { $exists: false } }] },
-        { $addToSet: { members: member }, $set: { expiresAt: new Date(now.getTime() + limit.keepSeconds * 1000) } },
-        { upsert: true },
-      );
-      return 0;
-    } catch (err) {
-      if (!isDuplicate(err)) throw err;
-    }
-    const doc = await this.col.findOne({ _id });
-    return seconds((doc?.expiresAt.getTime() ?? Date.now()) - Date.now());
+  /** The lock and the failures in one read of their two documents (rate-limiter-flexible's: `key`, `points`, `expire`). */
+  override async clientLock(client: string): Promise<ClientLock> {
+    const lockKey = this.lock.getKey(client);
+    const failuresKey = this.failures.getKey(client);
+    const now = Date.now();
+    const docs = await this.failureCol.find({ key: { $in: [lockKey, failuresKey] } }, { projection: { _id: 0, key: 1, points: 1, expire: 1 } }).toArray();
+    const live = (key: string) => docs.find((d) => d.key === key && (d.expire === null || d.expire.getTime() > now));
+    const lock = live(lockKey);
+    return {
+      seconds: lock?.expire ? seconds(lock.expire.getTime() - now) : 0,
+      failures: (live(failuresKey)?.points ?? 0) > 0,
+    };
   }
 }
 
+/** The update that takes a use of a rolling limit: it matches only while the limit has room. */
+function addUse(use: { limit: RollingLimit; key: string }, now: Date): UpdateOp {
+  const { limit } = use;
+  const ago = (s: number) => new Date(now.getTime() - s * 1000);
+  return {
+    filter: {
+      _id: idOf(use),
+      ...(limit.intervalSeconds ? { uses: { $not: { $elemMatch: { $gt: ago(limit.intervalSeconds) } } } } : {}),
+      // Fewer than `max` kept, or the oldest of the last `max` already out of the window.
+      $or: [{ [`uses.${limit.max - 1}`]: { $exists: false } }, { 'uses.0': { $lte: ago(limit.windowSeconds) } }],
+    },
+    update: {
+      $push: { uses: { $each: [now], $sort: 1, $slice: -limit.max } },
+      $set: { expiresAt: new Date(now.getTime() + limit.windowSeconds * 1000) },
+    },
+  };
+}
+
+/**
+ * The update that adds a member to a distinct limit's set: it matches while the member is there, the
+ * set has room, or the set is forgotten (its time past, the TTL monitor not yet by: it starts afresh).
+ * A pipeline, so one update reads the set's time; every value from the caller goes in as a literal.
+ */
+function addMember(use: { limit: DistinctLimit; key: string; member: string }, now: Date): UpdateOp {
+  const { limit, member } = use;
+  const kept = { $cond: [{ $gt: ['$expiresAt', { $literal: now }] }, { $ifNull: ['$members', []] }, []] };
+  return {
+    filter: { _id: idOf(use), $or: [{ expiresAt: { $lte: now } }, { members: member }, { [`members.${limit.max - 1}`]: { $exists: false } }] },
+    update: [
+      {
+        $set: {
+          // Not `$setUnion`: the test stand-in stores its result as something array paths do not read.
+          members: { $cond: [{ $in: [{ $literal: member }, kept] }, kept, { $concatArrays: [kept, { $literal: [member] }] }] },
+          expiresAt: { $literal: new Date(now.getTime() + limit.keepSeconds * 1000) },
+        },
+      },
+    ],
+  };
+}
+
+/** One counter's update, for `bulkWrite`. */
+interface UpdateOp {
+  filter: Filter<CounterDoc>;
+  update: UpdateFilter<CounterDoc> | Document[];
+}
 export function createMongoLimits(client: MongoClient, db: Db): LimitStore {
   return new MongoLimits(client, db);
 }

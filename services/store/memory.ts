@@ -18,6 +18,7 @@ import {
   type ValidationRecord,
   type ValidationStore,
 } from './types';
+import { keyOpens } from './companyCache';
 import { emailKey } from '../email';
 import { emptyBacklog, isRequeuable, pendingInOrder, requeued, rowsInPeriod, settled } from '../validations';
 import { createMemoryLimits } from './limits';
@@ -39,10 +40,7 @@ export class MemoryCompanyStore implements CompanyStore {
 
   async findByKeyHash(keyHash: string): Promise<Company | null> {
     const now = Date.now();
-    for (const c of this.bySigla.values()) {
-      const previous = c.previousKeyHash === keyHash && (c.previousKeyUntil?.getTime() ?? 0) > now;
-      if (c.keyHash === keyHash || previous) return { ...c };
-    }
+    for (const c of this.bySigla.values()) if (keyOpens(c, keyHash, now)) return { ...c };
     return null;
   }
 

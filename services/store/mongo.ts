@@ -24,6 +24,7 @@ import { emptyBacklog, pendingInOrder, REQUEUABLE, rowsInPeriod, settled } from 
 import { databaseStartError } from '../startError';
 import { prepareIndexes, STORE_INDEXES, type IndexChange, type IndexSpec } from './indexes';
 import { createMongoLimits } from './limits';
+import { CachedCompanyStore } from './companyCache';
 
 /**
  * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
@@ -410,6 +411,10 @@ export interface MongoStoreOptions {
   operationTimeoutMs?: number;
   /** Indexes of other collections of the database, checked with the stores' own (the bot's state: bots/stateCollection.ts). */
   moreIndexes?: readonly IndexSpec[];
+  /** The client emits `commandStarted` for every command (what the bench and the tests count). */
+  monitorCommands?: boolean;
+  /** How long a company found is kept (`COMPANY_CACHE_MS` unless a test counting commands needs longer). */
+  companyCacheMs?: number;
 }
 
 export interface MongoStores extends Stores {
@@ -433,6 +438,7 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     socketTimeoutMS: opts.operationTimeoutMs ?? opts.timeoutMs,
     maxPoolSize: 50,
     appName: 'gsan-email-validation',
+    monitorCommands: opts.monitorCommands ?? false,
   };
   const client = new MongoClient(opts.uri, clientOptions);
   const db = client.db(databaseName(opts.uri, opts.dbName));
@@ -452,7 +458,7 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     client,
     db,
     indexChanges,
-    companies: new MongoCompanyStore(companies),
+    companies: new CachedCompanyStore(new MongoCompanyStore(companies), opts.companyCacheMs),
     clients: new MongoClientStore(clients),
     codes: new MongoCodeStore(codes),
     validations: new MongoValidationStore(clients),

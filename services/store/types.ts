@@ -66,10 +66,15 @@ export interface CodeRecord extends CodeKey {
   expiresAt: Date;
 }
 
+/** How a company is looked up: `fresh`, from the database even where a copy is kept a few seconds (store/companyCache.ts). */
+export interface CompanyLookup {
+  fresh?: boolean;
+}
+
 export interface CompanyStore {
   /** The company whose key, or previous key still within its time, has this hash. */
-  findByKeyHash(keyHash: string): Promise<Company | null>;
-  findBySigla(sigla: string): Promise<Company | null>;
+  findByKeyHash(keyHash: string, lookup?: CompanyLookup): Promise<Company | null>;
+  findBySigla(sigla: string, lookup?: CompanyLookup): Promise<Company | null>;
   /** Fails with `DuplicateError` when the sigla or key hash is taken. */
   insert(company: Company): Promise<void>;
   /**
@@ -269,6 +274,15 @@ export interface DistinctLimit {
 /** A use taken (`at`, to give it back), or the seconds to wait before one can be. */
 export type Taken = { ok: true; at: Date } | { ok: false; waitSeconds: number };
 
+/** One use of a limit, as `take` (a rolling limit) or `addDistinct` (a member of a distinct limit) counts it. */
+export type LimitUse = { limit: RollingLimit; key: string } | { limit: DistinctLimit; key: string; member: string };
+
+/** A client's failure lock as one read finds it: the seconds left (`0`: not locked), and whether failures are counted. */
+export interface ClientLock {
+  seconds: number;
+  failures: boolean;
+}
+
 /**
  * The counters of docs/api.md §3. Kept in the database when there is one, so several instances share
  * them. Every method is atomic on its own. Keys are built by the service (e.g. `CAER:02789078220`).
@@ -276,14 +290,20 @@ export type Taken = { ok: true; at: Date } | { ok: false; waitSeconds: number };
 export interface LimitStore {
   /** Takes one use of `limit` for `key` now, when the limit allows it. */
   take(limit: RollingLimit, key: string): Promise<Taken>;
+  /**
+   * Counts every use at once (one round trip on MongoDB), each decided on its own as `take` or
+   * `addDistinct` would; answers each one's result, in order. A use taken while another was refused
+   * stays taken: giving it back is the caller's. Each limit and key at most once in a call.
+   */
+  takeAll(uses: readonly LimitUse[]): Promise<Taken[]>;
   /** Gives back a use taken `at` whose purpose failed (a mail that never went out). */
   giveBack(limit: RollingLimit, key: string, at: Date): Promise<void>;
   /** Counts one use when the rolling window has room for it: `0`; otherwise nothing is counted and the answer is the seconds until there is room. */
   count(limit: WindowLimit, key: string): Promise<number>;
   /** Adds `member` to the set of `key`: `0`; when it is new and the set is full, nothing is added and the answer is the seconds until the set is forgotten. */
   addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number>;
-  /** Seconds left of the client's lock; `0` when it is not locked. */
-  lockSeconds(client: string): Promise<number>;
+  /** The client's lock and whether failures are counted against it, read together (one round trip on MongoDB). */
+  clientLock(client: string): Promise<ClientLock>;
   /** Counts a failed confirmation; the seconds of the lock when the client is now locked, else `0`. */
   addFailure(client: string): Promise<number>;
   /** A successful confirmation: the failures so far no longer count. */

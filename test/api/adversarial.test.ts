@@ -165,7 +165,7 @@ describe('a database that fails in the middle of a request', () => {
   });
 
   it('before the mail: 503, nothing mailed, no code', async () => {
-    sinon.stub(stores.limits, 'take').rejects(new Error('connection reset'));
+    sinon.stub(stores.limits, 'takeAll').rejects(new Error('connection reset'));
     const res = await app.post(SEND_PATH, body);
     assert.equal(res.status, 503);
     assert.deepEqual(res.body, UNAVAILABLE);

@@ -3,9 +3,9 @@ import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import sinon from 'sinon';
-import { LOCK_SECONDS, MAX_ATTEMPTS_PER_CODE, MAX_CONSECUTIVE_FAILURES, RECIPIENT_LIMIT } from '../../services/rules';
+import { LOCK_SECONDS, MAX_ATTEMPTS_PER_CODE, MAX_CONSECUTIVE_FAILURES, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
 import { createMongoStores } from '../../services/store/mongo';
-import { DuplicateError, type CodeRecord, type RollingLimit } from '../../services/store/types';
+import { DuplicateError, type CodeRecord, type LimitUse, type RollingLimit } from '../../services/store/types';
 import { dropTestDatabase, testDatabaseName } from '../support/stores';
 import { forEachStore } from './harness';
 
@@ -221,6 +221,7 @@ forEachStore('LimitStore', (stores) => {
     const t = await take(key);
     return t.ok ? 0 : t.waitSeconds;
   };
+  const lockSeconds = async () => (await stores().limits.clientLock(client)).seconds;
 
   it('allows one send a minute, and answers the seconds to wait', async () => {
     assert.ok(await taken());
@@ -320,6 +321,32 @@ forEachStore('LimitStore', (stores) => {
     assert.equal(await stores().limits.addDistinct(documents, 'conv-1', 'd'), 0, 'forgotten an hour after the last addition');
   });
 
+  it('counts several uses at once, each on its own: one refused leaves the others taken, for the caller to give back', async () => {
+    const documents = { name: 'docs', max: 1, keepSeconds: 3600 };
+    const send = { limit: SEND_LIMIT, key: client };
+    const recipient = { limit: RECIPIENT_LIMIT, key: 'mailbox' };
+    const answers = async (...uses: LimitUse[]) => (await stores().limits.takeAll(uses)).map((t) => (t.ok ? t.at.getTime() : t.waitSeconds));
+    assert.deepEqual(await answers(send, recipient, { limit: documents, key: 'conv', member: 'a' }), [T0.getTime(), T0.getTime(), T0.getTime()]);
+    clock.tick(15_000);
+    const now = T0.getTime() + 15_000;
+    assert.deepEqual(await answers(send, recipient, { limit: documents, key: 'conv', member: 'b' }), [45, now, 3600 - 15]);
+    assert.deepEqual(await answers({ limit: documents, key: 'conv', member: 'a' }, recipient), [now, now], 'a member already there; the third use');
+    assert.deepEqual(await answers(recipient), [3600 - 15]);
+    await stores().limits.giveBack(RECIPIENT_LIMIT, 'mailbox', new Date(now));
+    assert.deepEqual(await answers(recipient, send), [now, 45], 'given back: taken again; the send of T0 still counts');
+    assert.deepEqual(await stores().limits.takeAll([]), []);
+  });
+
+  it('reads the lock and whether failures are counted, together', async () => {
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 0, failures: false });
+    await stores().limits.addFailure(client);
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 0, failures: true });
+    await stores().limits.clearFailures(client);
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 0, failures: false });
+    for (let i = 0; i < 20; i++) await stores().limits.addFailure(client);
+    assert.deepEqual(await stores().limits.clientLock(client), { seconds: 24 * 3600, failures: false }, 'locked, the count started afresh');
+  });
+
   const BELOW_LOCK = MAX_CONSECUTIVE_FAILURES - 1;
   const HOUR = 3600;
 
@@ -327,12 +354,12 @@ forEachStore('LimitStore', (stores) => {
     for (let i = 0; i < BELOW_LOCK; i++) assert.equal(await stores().limits.addFailure(client), 0);
     await stores().limits.clearFailures(client);
     for (let i = 0; i < BELOW_LOCK; i++) assert.equal(await stores().limits.addFailure(client), 0);
-    assert.equal(await stores().limits.lockSeconds(client), 0);
+    assert.equal(await lockSeconds(), 0);
     assert.equal(await stores().limits.addFailure(client), LOCK_SECONDS);
     clock.tick(HOUR * 1000);
-    assert.equal(await stores().limits.lockSeconds(client), LOCK_SECONDS - HOUR);
+    assert.equal(await lockSeconds(), LOCK_SECONDS - HOUR);
     clock.tick((LOCK_SECONDS - HOUR) * 1000);
-    assert.equal(await stores().limits.lockSeconds(client), 0);
+    assert.equal(await lockSeconds(), 0);
   });
 
   it('keeps counting failures across days, until a success', async () => {
@@ -346,10 +373,10 @@ forEachStore('LimitStore', (stores) => {
   it('starts counting afresh once a lock is over, and locks again at the next count', async () => {
     for (let i = 0; i < MAX_CONSECUTIVE_FAILURES; i++) await stores().limits.addFailure(client);
     clock.tick(LOCK_SECONDS * 1000);
-    assert.equal(await stores().limits.lockSeconds(client), 0);
+    assert.equal(await lockSeconds(), 0);
     for (let i = 0; i < BELOW_LOCK; i++) assert.equal(await stores().limits.addFailure(client), 0);
     assert.equal(await stores().limits.addFailure(client), LOCK_SECONDS);
-    assert.equal(await stores().limits.lockSeconds(client), LOCK_SECONDS);
+    assert.equal(await lockSeconds(), LOCK_SECONDS);
   });
 });
 
