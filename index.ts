@@ -55,8 +55,10 @@ export interface App {
 }
 
 export interface AppOverrides {
-  /** Stores to use instead of the configuration's (the bot's conversation state then stays in memory). */
+  /** Stores to use instead of the configuration's (the bot's conversation state then stays in memory, unless `database` is given). */
   stores?: Stores;
+  /** With `stores` on MongoDB: their database, where the bot's conversation state then lives too. */
+  database?: Db;
   logger?: Logger;
   /** The notification worker's pace (tests retry in milliseconds, not minutes). */
   notifier?: Partial<NotifierTiming>;
@@ -83,7 +85,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       logger,
       observability,
       stores,
-      database: mongo?.db,
+      database: mongo?.db ?? overrides.database,
       mailer,
       notifierTiming: overrides.notifier,
       botTurnWindowMs: overrides.botTurnWindowMs,

@@ -216,8 +216,6 @@ const idOf = (use: LimitUse) => `${use.limit.name}:${use.key}`;
 class MongoLimits extends FailureLock implements LimitStore {
   private readonly col: Collection<CounterDoc>;
   private readonly failureCol: Collection<{ key: string; points: number; expire: Date | null }>;
-  /** The second of the last bucket each window limit's key was counted in here: which update to try first. */
-  private readonly lastBucket = new Map<string, number>();
 
   constructor(client: MongoClient, db: Db) {
     super(
@@ -272,8 +270,8 @@ class MongoLimits extends FailureLock implements LimitStore {
    * One atomic update counts the use in this second's bucket and answers the buckets as they are after
    * it, which decide: within the limit, it stays; past it, it is taken back. Every use that stays saw
    * every earlier one, so no window ever holds more than `max`; concurrent uses past the limit may
-   * each refuse the other, never both stay. The first use of a second here makes the bucket, any later
-   * one adds to it; should another instance have made it meanwhile, the other update follows.
+   * each refuse the other, never both stay. A use adds to this second's bucket; the second's first use
+   * makes it, and should another use have made it meanwhile, adds to it after all.
    */
   async count(limit: WindowLimit, key: string): Promise<number> {
     const _id = `${limit.name}:${key}`;
@@ -296,9 +294,7 @@ class MongoLimits extends FailureLock implements LimitStore {
         return null;
       }
     };
-    const bucketMade = this.lastBucket.get(_id) === s;
-    this.lastBucket.set(_id, s);
-    const doc = bucketMade ? ((await addToBucket()) ?? (await newBucket())) : ((await newBucket()) ?? (await addToBucket()));
+    const doc = (await addToBucket()) ?? (await newBucket()) ?? (await addToBucket());
     const before = (doc?.buckets ?? []).map((b) => (b.s === s ? { ...b, n: b.n - 1 } : b));
     const wait = windowWaitMs(limit, before, now);
     if (wait === 0) return 0;

@@ -97,7 +97,7 @@ export async function countCommands(uri: string): Promise<CommandCount[]> {
     ALLOW_ANONYMOUS_BOT: 'true',
   });
   // The app's own notification worker takes no part: the scenario runs one of its own, counted apart.
-  const app = await startApp(config, { stores, logger: pino({ level: 'silent' }), notifier: { concurrency: 0 } });
+  const app = await startApp(config, { stores, database: stores.db, logger: pino({ level: 'silent' }), notifier: { concurrency: 0 } });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const recorder = recordCommands(stores.client);
   const counts: CommandCount[] = [];
