@@ -12,16 +12,15 @@ const EXPECTED: Record<string, string[]> = {
   // The first request for a company on an instance reads it; the next ones, for COMPANY_CACHE_MS, do not.
   'webhook: send, the key not yet cached': [
     'find companies',
-    'findAndModify counters',
-    'findAndModify counters',
+    'findAndModify counters', // this second's bucket of the company's lookups: none yet (the first lookup of a second)
+    'findAndModify counters', // so a new bucket
     'find clients',
     'find limits',
     'update counters',
     'update codes',
   ],
   'webhook: send': [
-    'findAndModify counters', // the company's lookups in the last 60 s, one more, in this second's bucket: none yet (the test's requests are seconds apart)
-    'findAndModify counters', // so a new bucket for this second (a busy second's later lookups need only the first)
+    'findAndModify counters', // the company's lookups in the last 60 s, one more, in this second's bucket
     'find clients', // the client and its email
     'find limits', // the client's lock and failures
     'update counters', // the client's sends and the mailbox's codes, both at once
