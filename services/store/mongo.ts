@@ -217,9 +217,6 @@ export class MongoClientStore implements ClientStore {
   }
 }
 
-/** A claim that found its client's next validation not yet due (or none) tries the next client, this many times. */
-const CLAIM_TRIES = 10;
-
 export class MongoValidationStore implements ValidationStore {
   constructor(private readonly col: Collection<ClientDoc>) {}
 
@@ -231,9 +228,18 @@ export class MongoValidationStore implements ValidationStore {
    */
 
   async claim(companyIds: readonly string[], now: Date, owner: string, leaseUntil: Date): Promise<ClaimedValidation | null> {
-    for (let i = 0; i < CLAIM_TRIES; i++) {
+    // A client whose next validation is not yet due (or with none) has its `deliveryDue` set right and
+    // the claim tries the next one, as the in-memory store looks past it: each try takes one client out
+    // of the running (set right, or skipped when a write changed it meanwhile), so the loop ends.
+    const skipped: { companyId: string; document: string }[] = [];
+    for (;;) {
       const doc = await this.col.findOneAndUpdate(
-        { companyId: { $in: [...companyIds] }, deliveryDue: { $lte: now }, 'deliveryLease.until': { $not: { $gt: now } } },
+        {
+          companyId: { $in: [...companyIds] },
+          deliveryDue: { $lte: now },
+          'deliveryLease.until': { $not: { $gt: now } },
+          ...(skipped.length ? { $nor: skipped } : {}),
+        },
         { $set: { deliveryLease: { owner, until: leaseUntil } } },
         { sort: { deliveryDue: 1 }, returnDocument: 'after', projection: { _id: 0, companyId: 1, document: 1, validations: 1, deliveryVersion: 1 } },
       );
@@ -255,9 +261,11 @@ export class MongoValidationStore implements ValidationStore {
           ? { $set: { deliveryDue: next.nextAttemptAt }, $unset: { deliveryLease: '' } }
           : { $unset: { deliveryDue: '', deliveryLease: '' } },
       );
-      if (corrected.matchedCount === 0) await this.col.updateOne(leased, { $unset: { deliveryLease: '' } });
+      if (corrected.matchedCount === 0) {
+        await this.col.updateOne(leased, { $unset: { deliveryLease: '' } });
+        skipped.push({ companyId, document });
+      }
     }
-    return null;
   }
 
   async settle(claim: ClaimedValidation, result: DeliveryResult, now: Date): Promise<boolean> {
