@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Collection, type Db, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type Collection, type Db, type MongoClientOptions } from 'mongodb';
 import {
   DuplicateError,
   type Backlog,
@@ -25,6 +25,7 @@ import { databaseStartError } from '../startError';
 import { prepareIndexes, STORE_INDEXES, type IndexChange, type IndexSpec } from './indexes';
 import { createMongoLimits } from './limits';
 import { CachedCompanyStore } from './companyCache';
+import { isDuplicateKey } from './duplicateKey';
 
 /**
  * The MongoDB stores, on the official driver. Rules that matter (expiry, attempts, single use)
@@ -48,10 +49,8 @@ type ClientDoc = Client & {
 /** What a client is to the rest of the service: not its validations, nor their delivery. */
 const CLIENT_FIELDS = { projection: { _id: 0, companyId: 1, document: 1, nome: 1, email: 1, emailValidatedAt: 1 } } as const;
 
-const DUPLICATE_KEY = 11000;
-
 function rethrowDuplicate(err: unknown, what: string): never {
-  if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw new DuplicateError(what);
+  if (isDuplicateKey(err)) throw new DuplicateError(what);
   throw err;
 }
 
