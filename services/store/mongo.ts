@@ -19,8 +19,8 @@ import {
   type ValidationRecord,
   type ValidationStore,
 } from './types';
-import { emailKey } from '../email';
-import { emptyBacklog, pendingInOrder, REQUEUABLE, rowsInPeriod, settled } from '../validations';
+import { emailKeyOf, keepsValidationExpr, keyOpensFilter, liveFilter, mayMarkValidatedFilter } from './storeRules';
+import { BACKLOG_STATES, backlogTotals, pendingInOrder, periodCondition, requeuableConditions, requeueChange, rowsInPeriod, settled, type BacklogCount } from '../validations';
 import { databaseStartError } from '../startError';
 import { prepareIndexes, STORE_INDEXES, type IndexChange, type IndexSpec } from './indexes';
 import { createMongoLimits } from './limits';
@@ -54,21 +54,13 @@ function rethrowDuplicate(err: unknown, what: string): never {
   throw err;
 }
 
-const liveFilter = (key: CodeKey, now: Date, maxAttempts: number) => ({
-  companyId: key.companyId,
-  document: key.document,
-  email: key.email,
-  expiresAt: { $gt: now },
-  attempts: { $lt: maxAttempts },
-});
-
 const NO_ID = { projection: { _id: 0 } } as const;
 
 export class MongoCompanyStore implements CompanyStore {
   constructor(private readonly col: Collection<Company>) {}
 
   findByKeyHash(keyHash: string): Promise<Company | null> {
-    return this.col.findOne({ $or: [{ keyHash }, { previousKeyHash: keyHash, previousKeyUntil: { $gt: new Date() } }] }, NO_ID);
+    return this.col.findOne(keyOpensFilter(keyHash, new Date()), NO_ID);
   }
 
   findBySigla(sigla: string): Promise<Company | null> {
@@ -154,7 +146,7 @@ export class MongoClientStore implements ClientStore {
   async upsertMany(clients: readonly Omit<Client, 'emailValidatedAt'>[]): Promise<UpsertCounts> {
     if (clients.length === 0) return { inserted: 0, updated: 0 };
     const ops = clients.map((c) => {
-      const key = c.email === null ? null : emailKey(c.email);
+      const key = emailKeyOf(c.email);
       return {
         updateOne: {
           filter: { companyId: c.companyId, document: c.document },
@@ -167,14 +159,7 @@ export class MongoClientStore implements ClientStore {
                 document: { $literal: c.document },
                 nome: { $literal: c.nome },
                 email: { $literal: c.email },
-                // A validation survives a re-import only when the email is the same one.
-                emailValidatedAt: {
-                  $cond: [
-                    { $and: [{ $ne: [{ $literal: key }, null] }, { $eq: ['$emailKey', { $literal: key }] }] },
-                    '$emailValidatedAt',
-                    null,
-                  ],
-                },
+                emailValidatedAt: { $cond: [keepsValidationExpr(key), '$emailValidatedAt', null] },
                 emailKey: { $literal: key },
               },
             },
@@ -188,12 +173,11 @@ export class MongoClientStore implements ClientStore {
   }
 
   async markEmailValidated(companyId: string, document: string, validation: ValidationRecord): Promise<Client | null> {
-    const key = emailKey(validation.email);
     // One update: the email is never validated without its record, nor the record kept without it.
     return this.col.findOneAndUpdate(
-      { companyId, document, $or: [{ email: null }, { emailKey: key }] },
+      { companyId, document, ...mayMarkValidatedFilter(validation.email) },
       {
-        $set: { email: validation.email, emailKey: key, emailValidatedAt: validation.validatedAt },
+        $set: { email: validation.email, emailKey: emailKeyOf(validation.email), emailValidatedAt: validation.validatedAt },
         $push: { validations: validation },
         $inc: { deliveryVersion: 1 },
         ...(validation.nextAttemptAt ? { $min: { deliveryDue: validation.nextAttemptAt } } : {}),
@@ -288,10 +272,10 @@ export class MongoValidationStore implements ValidationStore {
 
   async backlog(): Promise<Backlog[]> {
     const groups = await this.col
-      .aggregate<{ _id: { companyId: string; delivery: 'pending' | 'failed' }; count: number; oldest: Date | null }>([
-        { $match: { 'validations.delivery': { $in: ['pending', 'failed'] } } },
+      .aggregate<{ _id: Pick<BacklogCount, 'companyId' | 'delivery'>; count: number; oldest: Date | null }>([
+        { $match: { 'validations.delivery': { $in: [...BACKLOG_STATES] } } },
         { $unwind: '$validations' },
-        { $match: { 'validations.delivery': { $in: ['pending', 'failed'] } } },
+        { $match: { 'validations.delivery': { $in: [...BACKLOG_STATES] } } },
         {
           $group: {
             _id: { companyId: '$companyId', delivery: '$validations.delivery' },
@@ -301,19 +285,11 @@ export class MongoValidationStore implements ValidationStore {
         },
       ])
       .toArray();
-    const byCompany = new Map<string, Backlog>();
-    for (const g of groups) {
-      const { companyId, delivery } = g._id;
-      const b = byCompany.get(companyId) ?? emptyBacklog(companyId);
-      b[delivery] = g.count;
-      if (delivery === 'pending') b.oldestPendingSince = g.oldest;
-      byCompany.set(companyId, b);
-    }
-    return [...byCompany.values()];
+    return backlogTotals(groups.map((g) => ({ ...g._id, count: g.count, oldest: g.oldest })));
   }
 
   async requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number> {
-    const match = { delivery: { $in: [...REQUEUABLE] }, validatedAt: { $gte: since, $lt: until } };
+    const match = requeuableConditions(since, until);
     const [counted] = await this.col
       .aggregate<{ count: number }>([
         { $match: { companyId, validations: { $elemMatch: match } } },
@@ -323,18 +299,13 @@ export class MongoValidationStore implements ValidationStore {
       ])
       .toArray();
     if (!counted) return 0;
-    // The same change as `requeued()`, made in the database on every element that matches. The field
-    // the array filter reads goes last, so the update holds even where the filter is re-read per field.
+    // The change of `requeued()`, made in the database on every element that matches. The field the
+    // array filter reads goes last, so the update holds even where the filter is re-read per field.
+    const change = Object.entries(requeueChange(now)).map(([field, value]) => [`validations.$[v].${field}`, value] as const);
     await this.col.updateMany(
       { companyId, validations: { $elemMatch: match } },
       {
-        $set: {
-          'validations.$[v].attempts': 0,
-          'validations.$[v].queuedAt': now,
-          'validations.$[v].nextAttemptAt': now,
-          'validations.$[v].lastError': null,
-          'validations.$[v].delivery': 'pending',
-        },
+        $set: Object.fromEntries(change),
         $min: { deliveryDue: now },
         $inc: { deliveryVersion: 1 },
       },
@@ -352,7 +323,7 @@ export class MongoValidationStore implements ValidationStore {
     // A plain cursor, fetched a batch at a time as the rows are consumed: no server-side sort to
     // buffer, and no more than one batch of clients held here.
     const cursor = this.col.find(
-      { companyId, 'validations.validatedAt': { $gte: since, $lt: until } },
+      { companyId, 'validations.validatedAt': periodCondition(since, until) },
       { projection: { _id: 0, document: 1, 'validations.email': 1, 'validations.validatedAt': 1 }, batchSize: EXPORT_BATCH },
     );
     for await (const doc of cursor) yield* rowsInPeriod(doc.document, doc.validations ?? [], since, until);
