@@ -86,6 +86,7 @@ export const BACKLOG_STATES = ['pending', 'failed'] as const;
 
 type BacklogState = (typeof BACKLOG_STATES)[number];
 
+/** Whether a record counts in its company's backlog. */
 export const inBacklog = (record: ValidationRecord): record is ValidationRecord & { delivery: BacklogState } =>
   (BACKLOG_STATES as readonly string[]).includes(record.delivery);
 
