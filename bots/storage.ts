@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Storage, StoreItem, StoreItems } from 'botbuilder';
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from '../services/store/duplicateKey';
 import { BOT_STATE_COLLECTION, BOT_STATE_TTL_SECONDS } from './stateCollection';
 
 /**
  * Where botbuilder keeps the conversation state: in MongoDB (bots/stateCollection.ts) when the service
  * has a database, so any instance can serve any turn; otherwise in this process's memory.
  */
-
-const DUPLICATE_KEY = 11000;
 
 interface BotStateDoc {
   _id: string;
@@ -75,7 +74,7 @@ export class MongoStorage implements Storage {
     try {
       await this.col.insertOne({ _id: key, ...doc });
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) throw new StorageConflictError(key);
+      if (isDuplicateKey(err)) throw new StorageConflictError(key);
       throw err;
     }
   }

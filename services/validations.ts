@@ -41,10 +41,16 @@ export const REQUEUABLE: readonly ValidationRecord['delivery'][] = ['failed', 'n
 
 const inPeriod = (record: Pick<ValidationRecord, 'validatedAt'>, since: Date, until: Date) => record.validatedAt >= since && record.validatedAt < until;
 
+/** `[since, until)` as a MongoDB condition on a validation's `validatedAt`. */
+export const periodCondition = (since: Date, until: Date) => ({ $gte: since, $lt: until });
+
 /** Whether `record` is one `validacoes reenviar` queues again for `[since, until)`. */
 export function isRequeuable(record: ValidationRecord, since: Date, until: Date): boolean {
   return REQUEUABLE.includes(record.delivery) && inPeriod(record, since, until);
 }
+
+/** `isRequeuable` as the conditions of a MongoDB filter on a validation's fields. */
+export const requeuableConditions = (since: Date, until: Date) => ({ delivery: { $in: [...REQUEUABLE] }, validatedAt: periodCondition(since, until) });
 
 /** The export's rows of one client: its validations of `[since, until)`, in the order they happened. */
 export function* rowsInPeriod(
@@ -56,9 +62,12 @@ export function* rowsInPeriod(
   for (const v of validations) if (inPeriod(v, since, until)) yield { document, email: v.email, validatedAt: v.validatedAt };
 }
 
-/** The record queued again at `now`: a fresh retry period, no attempts yet. */
+/** What queuing a record again at `now` changes: a fresh retry period, no attempts yet (`delivery` last, for MongoDB's array filter). */
+export const requeueChange = (now: Date) => ({ attempts: 0, queuedAt: now, nextAttemptAt: now, lastError: null, delivery: 'pending' as const });
+
+/** The record queued again at `now`. */
 export function requeued(record: ValidationRecord, now: Date): ValidationRecord {
-  return { ...record, delivery: 'pending', attempts: 0, queuedAt: now, nextAttemptAt: now, lastError: null };
+  return { ...record, ...requeueChange(now) };
 }
 
 /**
@@ -71,3 +80,32 @@ export function pendingInOrder(validations: readonly ValidationRecord[]): Valida
 
 /** A company's backlog before anything is counted. */
 export const emptyBacklog = (companyId: string): Backlog => ({ companyId, pending: 0, failed: 0, oldestPendingSince: null });
+
+/** The states of the validations a backlog counts. */
+export const BACKLOG_STATES = ['pending', 'failed'] as const;
+
+type BacklogState = (typeof BACKLOG_STATES)[number];
+
+/** Whether a record counts in its company's backlog. */
+export const inBacklog = (record: ValidationRecord): record is ValidationRecord & { delivery: BacklogState } =>
+  (BACKLOG_STATES as readonly string[]).includes(record.delivery);
+
+/** `count` validations of a company in one backlog state; `oldest`, the earliest time one was queued. */
+export interface BacklogCount {
+  companyId: string;
+  delivery: BacklogState;
+  count: number;
+  oldest: Date | null;
+}
+
+/** The backlog of each company from its counts (each validation alone, or counted in groups): the totals, and the oldest pending. */
+export function backlogTotals(counts: Iterable<BacklogCount>): Backlog[] {
+  const byCompany = new Map<string, Backlog>();
+  for (const { companyId, delivery, count, oldest } of counts) {
+    const b = byCompany.get(companyId) ?? emptyBacklog(companyId);
+    b[delivery] += count;
+    if (delivery === 'pending' && oldest && (!b.oldestPendingSince || oldest < b.oldestPendingSince)) b.oldestPendingSince = oldest;
+    byCompany.set(companyId, b);
+  }
+  return [...byCompany.values()];
+}

@@ -1,3 +1,4 @@
+import { keyOpens } from './storeRules';
 import type { Company, CompanyLookup, CompanyStore, NotificationSecrets, NotificationTarget } from './types';
 
 /**
@@ -12,12 +13,6 @@ import type { Company, CompanyLookup, CompanyStore, NotificationSecrets, Notific
  * this long; one made through the same stores, at once. A previous key's time is checked at each use.
  */
 export const COMPANY_CACHE_MS = 5000;
-
-/** Whether `keyHash` opens `company` at `now`: its key, or its previous key still within its time. */
-export function keyOpens(company: Company, keyHash: string, now: number): boolean {
-  if (company.keyHash === keyHash) return true;
-  return company.previousKeyHash === keyHash && (company.previousKeyUntil?.getTime() ?? 0) > now;
-}
 
 interface Kept {
   company: Company;

@@ -1,6 +1,7 @@
-import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type Document, type Filter, type MongoClient, type UpdateFilter, type WriteError } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db, type Document, type Filter, type MongoClient, type UpdateFilter, type WriteError } from 'mongodb';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES } from '../rules';
+import { isDuplicateKey, isDuplicateKeyWrite } from './duplicateKey';
 import type { ClientLock, DistinctLimit, LimitStore, LimitUse, RollingLimit, Taken, WindowLimit } from './types';
 
 /**
@@ -194,14 +195,11 @@ interface CounterDoc {
   expiresAt: Date;
 }
 
-const DUPLICATE_KEY = 11000;
-const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === DUPLICATE_KEY;
-
 /** Which of the uses one `bulkWrite` refused with a duplicate key (their filter, the limit, did not match): their indexes. */
 function refusedUses(err: unknown): Set<number> {
   if (!(err instanceof MongoBulkWriteError)) throw err;
   const errors = ([] as WriteError[]).concat(err.writeErrors);
-  if (err.writeConcernError || errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+  if (err.writeConcernError || errors.length === 0 || errors.some((e) => !isDuplicateKeyWrite(e))) throw err;
   return new Set(errors.map((e) => e.index));
 }
 
@@ -290,7 +288,7 @@ class MongoLimits extends FailureLock implements LimitStore {
           { ...options, upsert: true },
         );
       } catch (err) {
-        if (!isDuplicate(err)) throw err;
+        if (!isDuplicateKey(err)) throw err;
         return null;
       }
     };

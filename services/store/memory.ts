@@ -18,9 +18,8 @@ import {
   type ValidationRecord,
   type ValidationStore,
 } from './types';
-import { keyOpens } from './companyCache';
-import { emailKey } from '../email';
-import { emptyBacklog, isRequeuable, pendingInOrder, requeued, rowsInPeriod, settled } from '../validations';
+import { emailKeyOf, isLive, keepsValidation, keyOpens, mayMarkValidated } from './storeRules';
+import { backlogTotals, inBacklog, isRequeuable, pendingInOrder, requeued, rowsInPeriod, settled } from '../validations';
 import { createMemoryLimits } from './limits';
 
 /**
@@ -30,10 +29,6 @@ import { createMemoryLimits } from './limits';
 
 const clientId = (companyId: string, document: string) => `${companyId}\u0000${document}`;
 const codeId = (k: CodeKey) => `${k.companyId}\u0000${k.document}\u0000${k.email}`;
-
-function isLive(code: CodeRecord, now: Date, maxAttempts: number): boolean {
-  return code.expiresAt.getTime() > now.getTime() && code.attempts < maxAttempts;
-}
 
 export class MemoryCompanyStore implements CompanyStore {
   private readonly bySigla = new Map<string, Company>();
@@ -118,7 +113,7 @@ export class MemoryClientStore implements ClientStore {
     for (const c of clients) {
       const id = clientId(c.companyId, c.document);
       const old = this.clients.get(id);
-      const keepValidation = old && old.email !== null && c.email !== null && emailKey(old.email) === emailKey(c.email);
+      const keepValidation = old && keepsValidation(emailKeyOf(old.email), emailKeyOf(c.email));
       this.clients.set(id, {
         ...c,
         emailValidatedAt: keepValidation ? old.emailValidatedAt : null,
@@ -132,7 +127,7 @@ export class MemoryClientStore implements ClientStore {
 
   async markEmailValidated(companyId: string, document: string, validation: ValidationRecord): Promise<Client | null> {
     const c = this.clients.get(clientId(companyId, document));
-    if (!c || (c.email !== null && emailKey(c.email) !== emailKey(validation.email))) return null;
+    if (!c || !mayMarkValidated(c.email, validation.email)) return null;
     c.email = validation.email;
     c.emailValidatedAt = validation.validatedAt;
     c.validations.push({ ...validation });
@@ -175,17 +170,11 @@ export class MemoryValidationStore implements ValidationStore {
   }
 
   async backlog(): Promise<Backlog[]> {
-    const byCompany = new Map<string, Backlog>();
-    for (const c of this.clients.values()) {
-      for (const v of c.validations) {
-        if (v.delivery !== 'pending' && v.delivery !== 'failed') continue;
-        const b = byCompany.get(c.companyId) ?? emptyBacklog(c.companyId);
-        b[v.delivery]++;
-        if (v.delivery === 'pending' && v.queuedAt && (!b.oldestPendingSince || v.queuedAt < b.oldestPendingSince)) b.oldestPendingSince = v.queuedAt;
-        byCompany.set(c.companyId, b);
-      }
-    }
-    return [...byCompany.values()];
+    return backlogTotals(
+      [...this.clients.values()].flatMap((c) =>
+        c.validations.filter(inBacklog).map((v) => ({ companyId: c.companyId, delivery: v.delivery, count: 1, oldest: v.queuedAt })),
+      ),
+    );
   }
 
   async requeue(companyId: string, since: Date, until: Date, now: Date): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * The small interfaces every piece of state goes through. Each has a MongoDB
- * implementation (`mongo.ts`) and an in-memory twin (`memory.ts`); one contract
- * suite (`test/stores/`) holds both to the same behaviour.
+ * implementation (`mongoStores.ts`, `mongoDelivery.ts`, started by `mongo.ts`) and an in-memory
+ * twin (`memory.ts`), both applying the rules of `storeRules.ts`; one contract suite (`test/stores/`)
+ * holds both to the same behaviour.
  */
 
 /** A utility that owns a key. `sigla` is its identity (e.g. `CAER`). */

@@ -152,6 +152,25 @@ forEachStore('ValidationStore', (stores) => {
     assert.equal((await v.claim(['CAER'], at(10), 'a', LEASE))?.document, MARIA, 'none of the twelve stands in its way');
   });
 
+  it('finds the one validation due behind any number of clients whose next one waits for its retry', async () => {
+    // Twelve clients each wait an hour for the retry of their first validation and hold a second one
+    // back (recorded at 1 s); Maria's, recorded at 2 s, is the only one due: every claim finds it, as
+    // long as there are clients before it in the order they happened.
+    const documents = Array.from({ length: 12 }, (_, i) => String(20_000_000_000 + i));
+    await stores().clients.upsertMany(documents.map((document) => ({ companyId: 'CAER', document, nome: 'Cliente', email: null })));
+    const v = stores().validations;
+    for (const document of documents) {
+      await validate(stores(), document, 'cliente@x.com', 0);
+      const claim = (await v.claim(['CAER'], at(5), 'a', LEASE))!;
+      assert.equal(claim.document, document);
+      await v.settle(claim, { kind: 'retry', at: at(3600), error: 'HTTP 500' }, at(5));
+    }
+    for (const document of documents) await validate(stores(), document, 'cliente@x.com', 1);
+    await validate(stores(), MARIA, 'maria@x.com', 2);
+    assert.equal((await v.claim(['CAER'], at(5), 'a', LEASE))?.document, MARIA);
+    assert.equal(await v.claim(['CAER'], at(5), 'b', LEASE), null, 'and nothing else is due');
+  });
+
   it('claims only for the companies asked, and never a validation recorded without a destination', async () => {
     await validate(stores(), MARIA, 'maria@x.com', 0, true, 'OUTRA');
     await validate(stores(), JOAO, 'joao@x.com', 0, false);
