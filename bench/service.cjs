@@ -46,7 +46,16 @@ async function bare() {
   const restify = require('restify');
   const server = restify.createServer();
   const fixed = JSON.stringify({ key: 'k', body: { validado: 'S', mensagemCritica: '' } });
-  server.post('/bare', async (_req, res) => {
+  const { readJsonBody } = require('../dist/services/httpBody');
+  const { sendEnvelope } = require('../dist/api/envelope');
+  const { outcomes } = require('../dist/services/outcome');
+  const { confirmCodeRequest } = require('../dist/api/schemas');
+  server.post('/bare', async (req, res) => {
+    if (process.env.BARE_READ) {
+      const r = await readJsonBody(req, res, 8192);
+      if (process.env.BARE_ZOD) confirmCodeRequest.safeParse(r.value);
+    }
+    if (process.env.BARE_ENV) return sendEnvelope(res, 'k', outcomes.noLiveCode());
     res.sendRaw(200, fixed, { 'Content-Type': 'application/json; charset=utf-8' });
   });
   return listen(server);
@@ -79,6 +88,12 @@ const modes = { service, bare, echo };
 modes[mode]().then((port) => process.send?.({ port }));
 process.on('message', (msg) => {
   if (msg.type === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+  // What the heap holds and what V8 has taken for it: the young generation grows with the rate of allocation.
+  if (msg.type === 'heap') {
+    const spaces = Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((s) => [s.space_name, s]));
+    const { heapUsed, external } = process.memoryUsage();
+    process.send?.({ heap: { used: heapUsed, external, young: spaces.new_space.physical_space_size, old: spaces.old_space.physical_space_size } });
+  }
   // CPU time of the process (every thread), in µs: what a request costs, whatever else runs on the machine.
   if (msg.type === 'cpu') {
     const { user, system } = process.cpuUsage();
