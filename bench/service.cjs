@@ -46,16 +46,7 @@ async function bare() {
   const restify = require('restify');
   const server = restify.createServer();
   const fixed = JSON.stringify({ key: 'k', body: { validado: 'S', mensagemCritica: '' } });
-  const { readJsonBody } = require('../dist/services/httpBody');
-  const { sendEnvelope } = require('../dist/api/envelope');
-  const { outcomes } = require('../dist/services/outcome');
-  const { confirmCodeRequest } = require('../dist/api/schemas');
-  server.post('/bare', async (req, res) => {
-    if (process.env.BARE_READ) {
-      const r = await readJsonBody(req, res, 8192);
-      if (process.env.BARE_ZOD) confirmCodeRequest.safeParse(r.value);
-    }
-    if (process.env.BARE_ENV) return sendEnvelope(res, 'k', outcomes.noLiveCode());
+  server.post('/bare', async (_req, res) => {
     res.sendRaw(200, fixed, { 'Content-Type': 'application/json; charset=utf-8' });
   });
   return listen(server);
