@@ -268,6 +268,8 @@ async function main(): Promise<void> {
     },
     'listening',
   );
+  // Said at once, not with the next batch of lines: what watches the start waits for it.
+  logger.flush();
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -227,6 +227,14 @@ async function postJson(url: string, body: string): Promise<number> {
   return res.status;
 }
 
+/** A child's heap (bench/service.cjs): in use, and what V8 holds for each generation. */
+interface Heap {
+  used: number;
+  external: number;
+  young: number;
+  old: number;
+}
+
 interface StartRun {
   readyMs: number;
   idleRss: number;
@@ -432,21 +440,28 @@ async function main(): Promise<void> {
     await on(service(), async (c) => {
       let answered = 0;
       let rssAt10k = 0;
+      let heapAt10k: Heap | undefined;
       const sampling: Promise<void>[] = [];
       const { peakRss } = await withPeakRss(c.proc, () =>
         load(`http://127.0.0.1:${c.port}${CONFIRM_PATH}`, confirmBody(c), {
           amount: MEMORY_REQUESTS,
           onResponse: () => {
-            if (++answered === 10_000) sampling.push(ask<number>(c.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
+            if (++answered === 10_000) {
+            sampling.push(ask<number>(c.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
+            sampling.push(ask<Heap>(c.proc, 'heap', 'heap').then((h) => void (heapAt10k = h)));
+          }
           },
         }),
       );
       await Promise.all(sampling);
       const rssEnd = await ask<number>(c.proc, 'rss', 'rss');
+      const heapEnd = await ask<Heap>(c.proc, 'heap', 'heap');
       console.log(
         `\nmemory over ${MEMORY_REQUESTS} confirm requests: RSS ${mb(rssAt10k)} after 10 000, ${mb(rssEnd)} at the end ` +
           `(${(((rssEnd - rssAt10k) / rssAt10k) * 100).toFixed(1)} %, target within 10 %), peak ${mb(peakRss)}`,
       );
+      const heap = (h: Heap) => `heap used ${mb(h.used)}, young generation ${mb(h.young)}, old ${mb(h.old)}, external ${mb(h.external)}`;
+      console.log(`  after 10 000: ${heap(heapAt10k!)}\n  at the end:   ${heap(heapEnd)}`);
     });
   }
 

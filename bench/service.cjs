@@ -79,6 +79,12 @@ const modes = { service, bare, echo };
 modes[mode]().then((port) => process.send?.({ port }));
 process.on('message', (msg) => {
   if (msg.type === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+  // What the heap holds and what V8 has taken for it: the young generation grows with the rate of allocation.
+  if (msg.type === 'heap') {
+    const spaces = Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((s) => [s.space_name, s]));
+    const { heapUsed, external } = process.memoryUsage();
+    process.send?.({ heap: { used: heapUsed, external, young: spaces.new_space.physical_space_size, old: spaces.old_space.physical_space_size } });
+  }
   // CPU time of the process (every thread), in µs: what a request costs, whatever else runs on the machine.
   if (msg.type === 'cpu') {
     const { user, system } = process.cpuUsage();

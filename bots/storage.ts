@@ -97,7 +97,8 @@ export class ExpiringMemoryStorage implements Storage {
   constructor(private readonly ttlSeconds = BOT_STATE_TTL_SECONDS) {}
 
   async read(keys: string[]): Promise<StoreItems> {
-    await this.delete(keys.filter((key) => this.expired(key, Date.now())));
+    const expired = keys.filter((key) => this.expired(key, Date.now()));
+    if (expired.length > 0) await this.delete(expired);
     return this.storage().read(keys);
   }
 

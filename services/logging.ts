@@ -39,11 +39,17 @@ export function createLogger(opts: LoggerOptions): Logger {
       },
       serializers: { err: describeError },
     },
-    // Asynchronous: lines written while a write is in flight go out together in the next one, so a
-    // busy server does not pay a system call per line. `exitWhenLogged` flushes before exiting.
-    opts.destination ?? pino.destination({ dest: 1, sync: false }),
+    // Asynchronous and buffered: lines go out together once 4 KiB have gathered, or every 250 ms,
+    // so a busy server does not pay a system call per line (docs/performance.md). `exitWhenLogged`
+    // flushes before exiting, and pino writes what is left when the process exits.
+    opts.destination ?? pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS }),
   );
 }
+
+/** Log lines are written once this much has gathered… */
+const LOG_BUFFER_BYTES = 4096;
+/** …or this often, whichever comes first. */
+export const LOG_FLUSH_MS = 250;
 
 /**
  * `obj` with the value of every sensitive field name replaced, down to `depth` levels; the same
