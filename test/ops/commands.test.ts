@@ -20,7 +20,8 @@ const EXPECTED: Record<string, string[]> = {
     'update codes',
   ],
   'webhook: send': [
-    'findAndModify counters', // the company's lookups in the last 60 s, one more, in this second's bucket
+    'findAndModify counters', // the company's lookups in the last 60 s, one more, in this second's bucket: none yet
+    'findAndModify counters', // so this second's bucket is made (a busy second's later lookups skip this)
     'find clients', // the client and its email
     'find limits', // the client's lock and failures
     'update counters', // the client's sends and the mailbox's codes, both at once
@@ -55,6 +56,7 @@ const EXPECTED: Record<string, string[]> = {
     'find botState',
     'update counters', // the conversation's documents and the channel user's lookups, both at once
     'findAndModify counters',
+    'findAndModify counters', // the company's budget: this second's bucket made, as in the send
     'find clients',
     'find limits',
     'update counters',
