@@ -447,9 +447,9 @@ async function main(): Promise<void> {
           amount: MEMORY_REQUESTS,
           onResponse: () => {
             if (++answered === 10_000) {
-            sampling.push(ask<number>(c.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
-            sampling.push(ask<Heap>(c.proc, 'heap', 'heap').then((h) => void (heapAt10k = h)));
-          }
+              sampling.push(ask<number>(c.proc, 'rss', 'rss').then((r) => void (rssAt10k = r)));
+              sampling.push(ask<Heap>(c.proc, 'heap', 'heap').then((h) => void (heapAt10k = h)));
+            }
           },
         }),
       );

@@ -49,7 +49,7 @@ export function createLogger(opts: LoggerOptions): Logger {
 /** Log lines are written once this much has gathered… */
 const LOG_BUFFER_BYTES = 4096;
 /** …or this often, whichever comes first. */
-export const LOG_FLUSH_MS = 250;
+const LOG_FLUSH_MS = 250;
 
 /**
  * `obj` with the value of every sensitive field name replaced, down to `depth` levels; the same
