@@ -10,7 +10,13 @@ import forge from 'node-forge';
  * crypto; certificates built and signed by node-forge.
  */
 
-const DAY = 24 * 60 * 60 * 1000;
+/**
+ * Every certificate's validity: fixed and wide, so whatever the clock says (a test may fake it) a
+ * certificate is never refused as not yet or no longer valid. 2049 is the last year X.509 writes
+ * as UTCTime.
+ */
+const VALID_FROM = new Date('2000-01-01T00:00:00Z');
+const VALID_UNTIL = new Date('2049-12-31T23:59:59Z');
 
 export interface TestCa {
   /** The CA's certificate (PEM): what a client must trust. */
@@ -32,8 +38,8 @@ function certificate(serial: number, subject: string, publicKey: forge.pki.Publi
   const cert = forge.pki.createCertificate();
   cert.serialNumber = serial.toString(16).padStart(2, '0');
   cert.publicKey = publicKey;
-  cert.validity.notBefore = new Date(Date.now() - DAY);
-  cert.validity.notAfter = new Date(Date.now() + DAY);
+  cert.validity.notBefore = VALID_FROM;
+  cert.validity.notAfter = VALID_UNTIL;
   cert.setSubject([{ name: 'commonName', value: subject }]);
   return cert;
 }
