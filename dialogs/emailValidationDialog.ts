@@ -64,25 +64,21 @@ interface StepValues {
   kept: string[];
 }
 
-/**
- * How the code is asked for: the first time, after a wrong code, after a `reenviar` the send limits
- * refused while the code sent works, or while no code could be sent to this address yet.
- */
-type CodeQuestion = 'first' | 'again' | 'stillValid' | 'resendLater';
+/** How the code is asked for: the first time, after a wrong code, or after a refused `reenviar`. */
+type CodeQuestion = 'first' | 'again' | 'stillValid';
 
 interface CodeStepsOptions {
   document: string;
   email: string;
-  /** When the live code was mailed to `email` (ms since the epoch); `null`: none could be sent yet. */
-  sentAt: number | null;
+  /** When the live code was mailed to `email` (ms since the epoch). */
+  sentAt: number;
   question: CodeQuestion;
 }
 
-const CODE_QUESTIONS: Record<CodeQuestion, (maskedEmail: string) => string> = {
-  first: () => botTexts.askCode,
-  again: () => botTexts.askCodeAgain,
-  stillValid: () => botTexts.codeStillValid,
-  resendLater: (masked) => botTexts.resendLater(masked),
+const CODE_QUESTIONS: Record<CodeQuestion, string> = {
+  first: botTexts.askCode,
+  again: botTexts.askCodeAgain,
+  stillValid: botTexts.codeStillValid,
 };
 
 /** `text` with a button that starts the conversation again (any message does; the button says so). */
@@ -197,11 +193,6 @@ export class EmailValidationDialog extends InterruptibleDialog {
     const email = accepted ? suggestion : typed;
     if (suggestion && !accepted) values.kept = [...values.kept, typed];
     const outcome = await this.mailCode(step.context, document, email);
-    if (outcome.kind === 'tooManySends' && step.options?.otherEmail) {
-      // Back from the code step with another address, too soon for a new code: it is sent when the wait is over.
-      await step.context.sendActivity(outcome.mensagemCritica);
-      return step.beginDialog(CODE_STEPS, { document, email, sentAt: null, question: 'resendLater' } satisfies CodeStepsOptions);
-    }
     if (outcome.validado !== 'S') return this.endRelaying(step, outcome);
     await step.context.sendActivity(botTexts.codeSent(maskEmail(email), this.service.codeTtlMinutes));
     return step.beginDialog(CODE_STEPS, { document, email, sentAt: Date.now(), question: 'first' } satisfies CodeStepsOptions);
@@ -220,7 +211,7 @@ export class EmailValidationDialog extends InterruptibleDialog {
     // With buttons where channels show them; typing the words works everywhere.
     const ask = (text: string) => question(text, botTexts.codeActions);
     return step.beginDialog(CODE_PROMPT, {
-      ask: ask(CODE_QUESTIONS[step.options.question](maskEmail(step.options.email))),
+      ask: ask(CODE_QUESTIONS[step.options.question]),
       invalid: ask(botTexts.retryCode),
       ambiguous: ask(botTexts.twoCodes),
       none: ask(botTexts.noCode),
@@ -245,17 +236,16 @@ export class EmailValidationDialog extends InterruptibleDialog {
     if ('resend' in answer.value) {
       const outcome = await this.mailCode(step.context, document, email);
       if (outcome.validado === 'S') {
-        // The first code to this address, or one that replaces the code sent to it.
-        const said = sentAt === null ? botTexts.codeSent : botTexts.codeResent;
-        await step.context.sendActivity(said(maskEmail(email), this.service.codeTtlMinutes));
+        await step.context.sendActivity(botTexts.codeResent(maskEmail(email), this.service.codeTtlMinutes));
         // The new code was never tried: asked for as the first one was.
         return asked('first', Date.now());
       }
-      if (outcome.kind !== 'tooManySends') return this.endRelaying(step, outcome);
-      // Refused by the send limits: the code already sent, while it works, is asked for, not a new one.
+      // Refused by the send limits while the code already sent still works: it is asked for, not a new
+      // one (docs/api.md §5); any other refusal ends the conversation (§3).
+      const alive = Date.now() - sentAt < this.service.codeTtlMinutes * 60_000;
+      if (outcome.kind !== 'tooManySends' || !alive) return this.endRelaying(step, outcome);
       await step.context.sendActivity(outcome.mensagemCritica);
-      const alive = sentAt !== null && Date.now() - sentAt < this.service.codeTtlMinutes * 60_000;
-      return asked(alive ? 'stillValid' : 'resendLater');
+      return asked('stillValid');
     }
 
     const outcome = await this.service.confirmCode(this.company, { cpfCnpj: document, email, codigo: answer.value.code });

@@ -108,8 +108,6 @@ export const botTexts = {
   askCodeAgain: 'Digite o código de novo, ou reenviar para receber outro.',
   /** After a `reenviar` refused by the send limits while the code already sent is alive. */
   codeStillValid: 'O código que enviei continua valendo: digite-o aqui.',
-  /** After a send the limits refused for an address that has no code yet. */
-  resendLater: (maskedEmail: string) => `Quando o prazo passar, digite reenviar para receber o código em ${maskedEmail}.`,
   noCode: 'Não encontrei o código na sua mensagem. Digite os 6 dígitos recebidos por email, por exemplo 123456, ou reenviar para receber outro.',
   twoCodes: 'Encontrei mais de um código na sua mensagem. Digite apenas o último que chegou no seu email.',
   retryCode: 'Código inválido. Informe os 6 dígitos recebidos por email, ou digite reenviar para receber outro.',
