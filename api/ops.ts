@@ -28,7 +28,7 @@ export const MAIL_CHECK_INTERVAL_MS = 5000;
  * postfix-sasl and dovecot jails ban after 5 in 10 minutes by default), so a wrong password costs
  * one failure per 10 minutes per instance. In between, the last login's failure is repeated.
  */
-export const MAIL_LOGIN_INTERVAL_MS = 10 * 60_000;
+const MAIL_LOGIN_INTERVAL_MS = 10 * 60_000;
 
 export type CheckResult = 'ok' | 'failed' | 'skipped';
 

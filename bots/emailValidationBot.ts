@@ -13,7 +13,7 @@ import { isSkillCall } from '../dialogs/skillCall';
 import type { EmailValidationResult } from '../dialogs/emailValidationDialog';
 
 /** `endOfConversation` code a skill uses for its own failure (as the Bot Framework skill samples). */
-export const SKILL_ERROR = 'SkillError';
+const SKILL_ERROR = 'SkillError';
 
 /**
  * The skill's bot, kept thin: greets a new conversation, runs the root dialog on messages and

@@ -1,4 +1,4 @@
-import { lookup } from 'node:dns/promises';
+import { resolveWithSystem, type ResolveAll } from '../services/notify/destination';
 import { isIPv4 } from 'node:net';
 
 /**
@@ -40,10 +40,6 @@ export function isLoopbackOrigin(origin: string | undefined): boolean {
   return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHostHeader(url.host);
 }
 
-/** The addresses a name resolves to, in the resolver's order. */
-export type Resolve = (hostname: string) => Promise<string[]>;
-
-const resolveWithSystem: Resolve = async (hostname) => (await lookup(hostname, { all: true, order: 'verbatim' })).map((a) => a.address);
 
 /**
  * Where to reply, without credentials, for `serviceUrl`; `null` when it may not be replied to.
@@ -53,7 +49,7 @@ const resolveWithSystem: Resolve = async (hostname) => (await lookup(hostname, {
  * one of them (`preferredLoopback`), so the replies connect to the address checked and the name is
  * never resolved again. Any other name is refused.
  */
-export async function loopbackReplyUrl(serviceUrl: string, resolve: Resolve = resolveWithSystem): Promise<string | null> {
+export async function loopbackReplyUrl(serviceUrl: string, resolve: ResolveAll = resolveWithSystem): Promise<string | null> {
   let url: URL;
   try {
     url = new URL(serviceUrl);

@@ -1,5 +1,5 @@
 import { CODE_LENGTH } from '../services/code';
-import { normalizeDocument, parseDocument } from '../services/document';
+import { CNPJ_SHAPE, normalizeDocument, parseDocument } from '../services/document';
 import { emailKey, parseEmail } from '../services/email';
 import { botTexts } from '../services/texts';
 
@@ -28,7 +28,7 @@ export function plainWords(text: string): string {
 }
 
 /** Whether `text` holds one of the `phrases` (already in `plainWords` form) as whole words. */
-export function holdsPhrase(text: string, phrases: readonly string[]): boolean {
+function holdsPhrase(text: string, phrases: readonly string[]): boolean {
   const words = ` ${plainWords(text)} `;
   return phrases.some((phrase) => words.includes(` ${phrase} `));
 }
@@ -85,7 +85,7 @@ function numberRuns(text: string): string[][] {
     const parts = match[0].split(/[./-]/);
     while (parts.length > 1 && LABEL.test(parts[0])) parts.shift();
     const plain = normalizeDocument(parts.join(''));
-    const numeric = /^[0-9]+$/.test(plain) || (/[0-9]/.test(plain) && /^[0-9A-Z]{12}[0-9]{2}$/.test(plain));
+    const numeric = /^[0-9]+$/.test(plain) || (/[0-9]/.test(plain) && CNPJ_SHAPE.test(plain));
     const joins = run.length > 0 && /^[ \t]+$/.test(rest.slice(runEnd, match.index));
     if (!joins && run.length > 0) {
       runs.push(run);
@@ -117,13 +117,13 @@ function candidates(text: string, lengths: readonly number[], shaped: (n: string
 }
 
 /** The CPF/CNPJ in a message (`meu cpf é 027.890.782-20`). */
-export function readDocument(text: string): Reading<string> {
-  const shaped = (n: string) => /^[0-9]+$/.test(n) || /^[0-9A-Z]{12}[0-9]{2}$/.test(n);
+function readDocument(text: string): Reading<string> {
+  const shaped = (n: string) => /^[0-9]+$/.test(n) || CNPJ_SHAPE.test(n);
   return readOne(candidates(text, DOCUMENT_LENGTHS, shaped), (n) => n, parseDocument);
 }
 
 /** The six-digit code in a message (`o código é 123 456`). */
-export function readCode(text: string): Reading<string> {
+function readCode(text: string): Reading<string> {
   const digitsOnly = (n: string) => /^[0-9]+$/.test(n);
   return readOne(candidates(text, [CODE_LENGTH], digitsOnly), (n) => n, (n) => (n.length === CODE_LENGTH ? n : null));
 }

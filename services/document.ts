@@ -7,7 +7,8 @@ import { cpf, cnpj } from 'cpf-cnpj-validator';
 
 const IGNORED = /[\s./-]/g;
 const CPF_SHAPE = /^[0-9]{11}$/;
-const CNPJ_SHAPE = /^[0-9A-Z]{12}[0-9]{2}$/;
+/** A CNPJ once normalized: 12 of `[0-9A-Z]`, then 2 check digits (the alphanumeric CNPJ). */
+export const CNPJ_SHAPE = /^[0-9A-Z]{12}[0-9]{2}$/;
 
 /** Drops spaces and `. / -`, upper-cases letters. Anything else is kept, so it fails the shape check. */
 export function normalizeDocument(raw: string): string {

@@ -27,7 +27,7 @@ export interface DomainCheckOptions {
   onAnswer?(answer: DomainAnswer, cached: boolean, errorCode?: string): void;
 }
 
-export const DOMAIN_CHECK_TIMEOUT_MS = 1500;
+const DOMAIN_CHECK_TIMEOUT_MS = 1500;
 const HOUR = 60 * 60 * 1000;
 
 /** A mail not tried because its domain cannot receive it: what the request's log line says. */

@@ -46,7 +46,7 @@ function endpointOf(url: string): SmtpEndpoint {
 
 
 /** The step a check failed in, for the cause of its failure (services/mail/mailError.ts). */
-export function loginFailure(err: unknown): Error {
+function loginFailure(err: unknown): Error {
   return Object.assign(err instanceof Error ? err : new Error(String(err)), { smtpStep: 'login' });
 }
 

@@ -17,7 +17,7 @@ export interface SmtpEndpoint {
 }
 
 /** What a URL that cannot be read gets: how to write the password, never the value itself. */
-export const SMTP_URL_UNREADABLE =
+const SMTP_URL_UNREADABLE =
   'não pôde ser lida: escreva smtp://usuario:senha@servidor:587 com os caracteres especiais do usuário e da senha ' +
   'em percent-encoding (@ como %40, # como %23, % como %25, / como %2F, : como %3A)';
 

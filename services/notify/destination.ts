@@ -1,5 +1,6 @@
 import { lookup as systemLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { isLoopback } from '../mail/smtpUrl';
 
 /**
  * Where a company's notifications may go (docs/security.md, "Notifications"): https, or plain http
@@ -64,13 +65,8 @@ function normalHost(hostname: string): string {
   return hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
 }
 
-function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
-}
-
 /** Why an address may not be connected to, or `null`. */
-export function forbiddenAddress(address: string): string | null {
+function forbiddenAddress(address: string): string | null {
   const family = isIP(address);
   if (family === 0) return null;
   const embedded = family === 6 ? embeddedIpv4(address) : null;

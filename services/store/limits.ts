@@ -44,7 +44,7 @@ const counted = (limit: WindowLimit, buckets: readonly Bucket[], now: number) =>
  * How long `buckets` (ascending) hold the next use back at `now`; `0` when one may be counted. Past the
  * limit, the wait lasts until enough of the oldest buckets have left the window to make room for one.
  */
-export function windowWaitMs(limit: WindowLimit, buckets: readonly Bucket[], now: number): number {
+function windowWaitMs(limit: WindowLimit, buckets: readonly Bucket[], now: number): number {
   const inWindow = counted(limit, buckets, now);
   let total = inWindow.reduce((sum, b) => sum + b.n, 0);
   for (const bucket of inWindow) {
@@ -95,6 +95,9 @@ class FailureLock {
   }
 }
 
+/** The id of a limit's counter for one key (a client, a mailbox, a conversation…). */
+const idOf = (use: { limit: { name: string }; key: string }) => `${use.limit.name}:${use.key}`;
+
 /** The counters in this process: each method runs to completion without yielding, so each is atomic. */
 class MemoryLimits extends FailureLock implements LimitStore {
   /** Each entry is kept until `keepUntil`, when none of its uses counts any more (the sweep's cue). */
@@ -107,7 +110,7 @@ class MemoryLimits extends FailureLock implements LimitStore {
   }
 
   async take(limit: RollingLimit, key: string): Promise<Taken> {
-    const id = `${limit.name}:${key}`;
+    const id = idOf({ limit, key });
     const now = Date.now();
     const uses = (this.rolling.get(id)?.uses ?? []).filter((at) => at > now - limit.windowSeconds * 1000);
     const wait = rollingWaitMs(limit, uses, now);
@@ -126,13 +129,13 @@ class MemoryLimits extends FailureLock implements LimitStore {
   }
 
   async giveBack(limit: RollingLimit, key: string, at: Date): Promise<void> {
-    const uses = this.rolling.get(`${limit.name}:${key}`)?.uses;
+    const uses = this.rolling.get(idOf({ limit, key }))?.uses;
     const i = uses?.indexOf(at.getTime()) ?? -1;
     if (uses && i >= 0) uses.splice(i, 1);
   }
 
   async count(limit: WindowLimit, key: string): Promise<number> {
-    const id = `${limit.name}:${key}`;
+    const id = idOf({ limit, key });
     const now = Date.now();
     const buckets = counted(limit, this.windows.get(id)?.buckets ?? [], now);
     const wait = windowWaitMs(limit, buckets, now);
@@ -146,7 +149,7 @@ class MemoryLimits extends FailureLock implements LimitStore {
   }
 
   async addDistinct(limit: DistinctLimit, key: string, member: string): Promise<number> {
-    const id = `${limit.name}:${key}`;
+    const id = idOf({ limit, key });
     const now = Date.now();
     const set = this.sets.get(id);
     const live = set && set.expiresAt > now ? set : undefined;
@@ -203,7 +206,6 @@ function refusedUses(err: unknown): Set<number> {
   return new Set(errors.map((e) => e.index));
 }
 
-const idOf = (use: LimitUse) => `${use.limit.name}:${use.key}`;
 
 /**
  * The counters in MongoDB, one document per limit and key, each changed by one atomic update whose
@@ -261,7 +263,7 @@ class MongoLimits extends FailureLock implements LimitStore {
   }
 
   async giveBack(limit: RollingLimit, key: string, at: Date): Promise<void> {
-    await this.col.updateOne({ _id: `${limit.name}:${key}` }, { $pull: { uses: at } });
+    await this.col.updateOne({ _id: idOf({ limit, key }) }, { $pull: { uses: at } });
   }
 
   /**
@@ -272,7 +274,7 @@ class MongoLimits extends FailureLock implements LimitStore {
    * makes it, and should another use have made it meanwhile, adds to it after all.
    */
   async count(limit: WindowLimit, key: string): Promise<number> {
-    const _id = `${limit.name}:${key}`;
+    const _id = idOf({ limit, key });
     const now = Date.now();
     const s = secondOf(now);
     const expiresAt = new Date(now + limit.windowSeconds * 1000);

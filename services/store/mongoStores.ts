@@ -44,7 +44,7 @@ function rethrowDuplicate(err: unknown, what: string): never {
   throw err;
 }
 
-export const NO_ID = { projection: { _id: 0 } } as const;
+const NO_ID = { projection: { _id: 0 } } as const;
 
 export class MongoCompanyStore implements CompanyStore {
   constructor(private readonly col: Collection<Company>) {}

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { lookup } from 'node:dns/promises';
-import { isLoopbackHostHeader, isLoopbackOrigin, loopbackReplyUrl, type Resolve } from '../../bots/loopback';
+import { isLoopbackHostHeader, isLoopbackOrigin, loopbackReplyUrl } from '../../bots/loopback';
+import type { ResolveAll as Resolve } from '../../services/notify/destination';
 
 /** A resolver that answers `addresses` for `localhost` and fails for any other name. */
 const resolving =

@@ -28,7 +28,7 @@ import { testDatabaseName, TEST_PEPPER } from './stores';
 const SETUP_COMMANDS = new Set(['hello', 'ismaster', 'isMaster', 'saslStart', 'saslContinue', 'endSessions', 'ping']);
 
 /** `find companies`, `update counters`, `getMore clients`…: the command's name and its collection. */
-export function describeCommand(event: Pick<CommandStartedEvent, 'commandName' | 'command'>): string {
+function describeCommand(event: Pick<CommandStartedEvent, 'commandName' | 'command'>): string {
   const target = event.command[event.commandName] as unknown;
   const collection = typeof target === 'string' ? target : (event.command.collection as unknown);
   return typeof collection === 'string' ? `${event.commandName} ${collection}` : event.commandName;
@@ -43,7 +43,7 @@ export interface CommandRecorder {
 }
 
 /** Records every command `client` (created with `monitorCommands`) sends from now on. */
-export function recordCommands(client: MongoClient): CommandRecorder {
+function recordCommands(client: MongoClient): CommandRecorder {
   let seen: string[] = [];
   const listener = (event: CommandStartedEvent) => {
     if (!SETUP_COMMANDS.has(event.commandName)) seen.push(describeCommand(event));
