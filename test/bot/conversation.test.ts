@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { maskEmail } from '../../services/email';
 import { SEND_LIMIT } from '../../services/rules';
 import { botTexts, texts } from '../../services/texts';
-import { startTestApp, type TestApp } from '../support/app';
+import { startMailCheckDone, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { startDns, TEST_ZONE, type TestDns } from '../support/dns';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';
@@ -206,7 +206,8 @@ for (const mode of ['normal', 'expectReplies'] as const) {
 
       it('is told as a refused mail, without an SMTP connection or a send used, and offers to start again', async () => {
         await say('02789078220');
-        const connections = smtp.connections(); // the start's own check of the server
+        await startMailCheckDone(app);
+        const connections = smtp.connections();
         const turn = await say('maria@nao-existe.com.br');
         assert.deepEqual(turn.texts, [texts.mailFailed('m*****a@nao-existe.com.br')]);
         const message = turn.replies.find((a) => a.type === 'message');

@@ -49,6 +49,14 @@ export async function startTestApp(env: Record<string, string> = {}, overrides: 
   };
 }
 
+/**
+ * Resolves once the start's own check of the SMTP server is over (it runs beside the start and may
+ * end after it, later still on a busy machine): `/ready` answers when that check has.
+ */
+export async function startMailCheckDone(app: TestApp): Promise<void> {
+  await request(`${app.baseUrl}/ready`);
+}
+
 export async function request<Body = unknown>(url: string, init: RequestInit = {}): Promise<TestResponse<Body>> {
   const res = await fetch(url, init);
   const text = await res.text();
