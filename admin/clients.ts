@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDocument } from '../services/document';
+import { parseDocument } from '../services/domain/document';
 import type { Client, Stores, ValidationRecord } from '../services/store/types';
 import { AdminError, printable, validateArgs, writeJson, writeLine, type AdminIo } from './common';
 import { siglaSchema } from './companies';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { hashKey } from '../services/code';
-import { parseEmail } from '../services/email';
+import { hashKey } from '../services/domain/code';
+import { parseEmail } from '../services/domain/email';
 import { notificationBacklog } from '../services/notify/backlog';
 import { DuplicateError, type Stores } from '../services/store/types';
 import { validateArgs, writeJson, writeLine, AdminError, type AdminIo, type Output } from './common';

@@ -1,5 +1,5 @@
 import { BOT_STATE_INDEXES } from '../bots/stateCollection';
-import type { Config } from '../services/config';
+import type { Config } from '../services/runtime/config';
 import { applyIndexes, indexName, STORE_INDEXES } from '../services/store/indexes';
 import { databaseName } from '../services/store/mongo';
 import { AdminError, writeJson, writeLine, type AdminIo } from './common';

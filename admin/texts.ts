@@ -5,7 +5,7 @@ import { printable } from './common';
 
 /**
  * Every text the administration command writes, in pt-BR. The operator reads these; customers never do
- * (their texts live in `services/texts.ts`).
+ * (their texts live in `services/domain/texts.ts`).
  */
 
 const fmt = (n: number) => n.toLocaleString('pt-BR');

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Response } from 'restify';
-import type { Outcome } from '../services/outcome';
+import type { Outcome } from '../services/domain/outcome';
 import type { Envelope } from './schemas';
 
 /** GSAN's answer: every webhook answer, and the server's 404/405/500, is this envelope. */

@@ -3,15 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Request, Response, Server } from 'restify';
-import { describeError } from '../services/logging';
-import type { Outcome, OutcomeKind } from '../services/outcome';
+import { describeError } from '../services/runtime/logging';
+import type { Outcome, OutcomeKind } from '../services/domain/outcome';
 import { MailError } from '../services/mail/mailError';
 import { UndeliverableDomainError, type DomainAnswer } from '../services/mail/receivable';
 import type { CallOrigin, PortReports, UseCase } from '../services/port';
 import { withDeadline } from '../services/deadline';
 import type { AttemptOutcome } from '../services/notify/notifier';
 import type { Backlog } from '../services/store/types';
-import { atMostEvery } from '../services/throttle';
+import { atMostEvery } from '../services/runtime/throttle';
 import { READY_CHECK_TIMEOUT_MS } from './ops';
 import type { ServerHooks } from './server';
 

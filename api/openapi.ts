@@ -1,8 +1,8 @@
 import type { Server } from 'restify';
 import { z } from 'zod';
-import { DEMO_COMPANY, DEMO_KEY } from '../services/demo';
-import { maskEmail } from '../services/email';
-import { outcomes, type Outcome } from '../services/outcome';
+import { DEMO_COMPANY, DEMO_KEY } from '../services/runtime/demo';
+import { maskEmail } from '../services/domain/email';
+import { outcomes, type Outcome } from '../services/domain/outcome';
 import { MAX_BODY_BYTES } from './envelope';
 import { confirmCodeRequest, envelope, sendCodeRequest } from './schemas';
 import { CONFIRM_PATH, SEND_PATH } from './webhooks';

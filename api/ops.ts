@@ -1,8 +1,8 @@
 import type { Request, Response, Server } from 'restify';
-import { describeError } from '../services/logging';
+import { describeError } from '../services/runtime/logging';
 import { DeadlineError, withDeadline } from '../services/deadline';
 import { MailError } from '../services/mail/mailError';
-import { atMostEvery } from '../services/throttle';
+import { atMostEvery } from '../services/runtime/throttle';
 import type { Mailer } from '../services/mail/mailer';
 import type { Stores } from '../services/store/types';
 import type { Observability } from './observability';

@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import restify, { type Request, type Response, type Server } from 'restify';
-import { outcomes, type Outcome } from '../services/outcome';
-import { listenStartError } from '../services/startError';
+import { outcomes, type Outcome } from '../services/domain/outcome';
+import { listenStartError } from '../services/runtime/startError';
 import type { EmailValidationPort } from '../services/port';
 import { endWithEnvelope, sendEnvelope } from './envelope';
 import { registerOpenApi } from './openapi';

@@ -1,8 +1,8 @@
 import type { Request, Response, Server } from 'restify';
 import type { z } from 'zod';
-import { readJsonBody } from '../services/httpBody';
+import { readJsonBody } from '../services/runtime/httpBody';
 import type { CallOrigin, EmailValidationPort } from '../services/port';
-import { outcomes, type Outcome } from '../services/outcome';
+import { outcomes, type Outcome } from '../services/domain/outcome';
 import { MAX_BODY_BYTES, sendEnvelope } from './envelope';
 import { confirmCodeRequest, sendCodeRequest } from './schemas';
 

@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Output } from '../admin/common';
 import { CSV_HEADER, exportValidations } from '../admin/validations';
-import { hashKey } from '../services/code';
-import { emailKey } from '../services/email';
+import { hashKey } from '../services/domain/code';
+import { emailKey } from '../services/domain/email';
 import { createMongoStores, type MongoStores } from '../services/store/mongo';
-import { newValidation } from '../services/validations';
+import { newValidation } from '../services/domain/validations';
 
 /**
  * `npm run bench:export`: `validacoes exportar` on MongoDB, to show that it streams. In a fresh

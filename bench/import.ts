@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpf } from 'cpf-cnpj-validator';
 import { importClients } from '../admin/importClients';
-import { hashKey } from '../services/code';
+import { hashKey } from '../services/domain/code';
 import { createMemoryStores } from '../services/store/memory';
 
 /**

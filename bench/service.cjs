@@ -16,8 +16,8 @@ const mode = process.argv[2];
 async function service() {
   const { cpf } = require('cpf-cnpj-validator');
   const { startApp } = require('../dist/index');
-  const { loadConfig } = require('../dist/services/config');
-  const { DEMO_COMPANY } = require('../dist/services/demo');
+  const { loadConfig } = require('../dist/services/runtime/config');
+  const { DEMO_COMPANY } = require('../dist/services/runtime/demo');
   const { createMemoryStores } = require('../dist/services/store/memory');
 
   const { createMongoStores } = require('../dist/services/store/mongo');

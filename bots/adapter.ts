@@ -17,7 +17,7 @@ import {
   type ConnectorClient,
 } from 'botframework-connector';
 import type { Logger } from 'pino';
-import type { Config } from '../services/config';
+import type { Config } from '../services/runtime/config';
 
 /**
  * The Bot Framework adapter: authentication from the `MicrosoftApp*` variables, callers limited by

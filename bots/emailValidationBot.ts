@@ -7,7 +7,7 @@ import {
   type TurnContext,
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type Dialog, type DialogState } from '../dialogs/botbuilderDialogs';
-import { botTexts } from '../services/texts';
+import { botTexts } from '../services/domain/texts';
 import { isStartEvent } from '../dialogs/activityRouterDialog';
 import { isSkillCall } from '../dialogs/skillCall';
 import type { EmailValidationResult } from '../dialogs/emailValidationDialog';

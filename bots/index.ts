@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Request } from 'restify';
 import { ActivityRouterDialog } from '../dialogs/activityRouterDialog';
 import { EmailValidationDialog } from '../dialogs/emailValidationDialog';
-import type { Config } from '../services/config';
+import type { Config } from '../services/runtime/config';
 import type { EmailValidationPort } from '../services/port';
 import type { Stores } from '../services/store/types';
 import { createAdapter, type ReplyFailure } from './adapter';

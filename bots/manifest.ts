@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagePath } from '../services/paths';
+import { packagePath } from '../services/runtime/paths';
 
 /**
  * The skill manifests: templates under `manifest/` at the top of the repository, filled with the

@@ -1,6 +1,6 @@
 import { ActivityTypes } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from './botbuilderDialogs';
-import { botTexts } from '../services/texts';
+import { botTexts } from '../services/domain/texts';
 import { isPhrase } from './sentences';
 import { EMAIL_VALIDATION_DIALOG, EmailValidationDialog, type EmailValidationDialogOptions } from './emailValidationDialog';
 

@@ -1,11 +1,11 @@
 import { ActivityTypes, MessageFactory, type TurnContext } from 'botbuilder';
 import { WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from './botbuilderDialogs';
-import { maskEmail, sameEmail } from '../services/email';
-import { suggestEmail } from '../services/emailSuggestion';
+import { maskEmail, sameEmail } from '../services/domain/email';
+import { suggestEmail } from '../services/domain/emailSuggestion';
 import type { CompanyRef, ConversationRef } from '../services/emailValidation';
-import type { Outcome } from '../services/outcome';
+import type { Outcome } from '../services/domain/outcome';
 import type { EmailValidationPort } from '../services/port';
-import { botTexts, texts } from '../services/texts';
+import { botTexts, texts } from '../services/domain/texts';
 import { InterruptibleDialog } from './interruptibleDialog';
 import { question, SentencePrompt, type PromptResult, type SentencePromptOptions } from './sentencePrompt';
 import { readCodeAnswer, readDocumentAnswer, readEmail, readYesNo, type CodeAnswer, type DocumentAnswer } from './sentences';

@@ -6,7 +6,7 @@ import {
   type DialogContext,
   type DialogTurnResult,
 } from './botbuilderDialogs';
-import { botTexts } from '../services/texts';
+import { botTexts } from '../services/domain/texts';
 import { isPhrase } from './sentences';
 import { isSkillCall } from './skillCall';
 

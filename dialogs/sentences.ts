@@ -1,7 +1,7 @@
-import { CODE_LENGTH } from '../services/code';
-import { CNPJ_SHAPE, normalizeDocument, parseDocument } from '../services/document';
-import { emailKey, parseEmail } from '../services/email';
-import { botTexts } from '../services/texts';
+import { CODE_LENGTH } from '../services/domain/code';
+import { CNPJ_SHAPE, normalizeDocument, parseDocument } from '../services/domain/document';
+import { emailKey, parseEmail } from '../services/domain/email';
+import { botTexts } from '../services/domain/texts';
 
 /**
  * How the conversation reads what people write (docs/api.md §5): sentences, not fields. Each step

@@ -1,4 +1,4 @@
-import { outcomes, type Outcome } from './outcome';
+import { outcomes, type Outcome } from './domain/outcome';
 
 /**
  * Time bounds (docs/api.md §6: the chatbot platform gives a service 5 seconds). The database driver

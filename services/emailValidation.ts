@@ -1,9 +1,9 @@
-import { parseDocument } from './document';
-import { emailKey, mailboxKey, maskEmail, parseEmail, sameEmail } from './email';
-import { codeMatches, generateCode, hashCode, hashKey, keyedHash, parseCode } from './code';
-import { outcomes, type Outcome } from './outcome';
+import { parseDocument } from './domain/document';
+import { emailKey, mailboxKey, maskEmail, parseEmail, sameEmail } from './domain/email';
+import { codeMatches, generateCode, hashCode, hashKey, keyedHash, parseCode } from './domain/code';
+import { outcomes, type Outcome } from './domain/outcome';
 import { validationMail } from './mail/message';
-import { newValidation } from './validations';
+import { newValidation } from './domain/validations';
 import type { Mailer } from './mail/mailer';
 import { domainOf, UndeliverableDomainError, type ReceivableDomains } from './mail/receivable';
 import {
@@ -15,7 +15,7 @@ import {
   RECIPIENT_LIMIT,
   SEND_LIMIT,
   USER_LOOKUP_LIMIT,
-} from './rules';
+} from './domain/rules';
 import type { CodeKey, Company, CompanyLookup, Stores, ValidationOrigin, WindowLimit } from './store/types';
 
 /**

@@ -1,6 +1,6 @@
 import { answerInTime } from './deadline';
 import { doorOf, type CompanyRef, type ConfirmCodeInput, type EmailValidationService, type SendCodeInput } from './emailValidation';
-import type { Outcome } from './outcome';
+import type { Outcome } from './domain/outcome';
 import type { ValidationOrigin } from './store/types';
 
 /**

@@ -5,7 +5,7 @@ import type { Transporter } from 'nodemailer';
 import type { OutgoingMail } from './message';
 import { CHECK_BOUND_MS, sendBound } from './bounds';
 import type { SmtpMailerOptions } from './smtpPool';
-import { COMPILED } from '../paths';
+import { COMPILED } from '../runtime/paths';
 import { MailError, type MailFailure } from './mailError';
 import { smtpAddress } from './smtpUrl';
 

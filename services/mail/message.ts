@@ -1,4 +1,4 @@
-import { mailTexts } from '../texts';
+import { mailTexts } from '../domain/texts';
 import type { Company } from '../store/types';
 
 /** The validation email of docs/api.md §4: pt-BR, plain text and HTML, never the CPF/CNPJ. */

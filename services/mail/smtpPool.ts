@@ -8,7 +8,7 @@ import { CHECK_LOGIN_MS, CHECK_STEP_MS, sendBound } from './bounds';
 /** nodemailer's pooled SMTP transport with every step bounded. Runs inside the SMTP worker thread. */
 
 export interface SmtpMailerOptions {
-  /** `smtp://user:pass@host:port` or `smtps://…`, already checked at start (services/config.ts). */
+  /** `smtp://user:pass@host:port` or `smtps://…`, already checked at start (services/runtime/config.ts). */
   url: string;
   /** Whole-send bound in ms; connection, greeting and socket timeouts are derived from it. */
   timeoutMs: number;

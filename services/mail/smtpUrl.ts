@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * `SMTP_URL` read once, the same way by the start check (services/config.ts), the SMTP worker and
+ * `SMTP_URL` read once, the same way by the start check (services/runtime/config.ts), the SMTP worker and
  * the logs: nodemailer is given these fields, never the URL, so nothing in a query string can turn
  * TLS off (docs/api.md §4: the password never travels in clear).
  */

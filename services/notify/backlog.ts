@@ -1,4 +1,4 @@
-import { emptyBacklog } from '../validations';
+import { emptyBacklog } from '../domain/validations';
 import type { Backlog, Company, Stores } from '../store/types';
 
 /**

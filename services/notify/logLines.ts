@@ -1,4 +1,4 @@
-import { describeError } from '../logging';
+import { describeError } from '../runtime/logging';
 import type { ClaimedValidation, DeliveryResult } from '../store/types';
 
 /**

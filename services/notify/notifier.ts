@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { atMostEvery } from '../throttle';
+import { atMostEvery } from '../runtime/throttle';
 import type { ClaimedValidation, Company, DeliveryResult, Stores } from '../store/types';
 import { attemptDelivery, type AttemptSettings } from './attempt';
 import { destinationRules, guardedLookup, type DestinationRules } from './destination';

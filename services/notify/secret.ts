@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { recognizedPeppers } from '../code';
+import { recognizedPeppers } from '../domain/code';
 import type { NotificationTarget } from '../store/types';
 
 /**

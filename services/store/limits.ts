@@ -1,6 +1,6 @@
 import { MongoBulkWriteError, type Collection, type Db, type Document, type Filter, type MongoClient, type UpdateFilter, type WriteError } from 'mongodb';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES } from '../rules';
+import { LOCK_SECONDS, MAX_CONSECUTIVE_FAILURES } from '../domain/rules';
 import { isDuplicateKey, isDuplicateKeyWrite } from './duplicateKey';
 import type { ClientLock, DistinctLimit, LimitStore, LimitUse, RollingLimit, Taken, WindowLimit } from './types';
 

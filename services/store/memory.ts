@@ -19,7 +19,7 @@ import {
   type ValidationStore,
 } from './types';
 import { emailKeyOf, isLive, keepsValidation, keyOpens, mayMarkValidated } from './storeRules';
-import { backlogTotals, inBacklog, isRequeuable, pendingInOrder, requeued, rowsInPeriod, settled } from '../validations';
+import { backlogTotals, inBacklog, isRequeuable, pendingInOrder, requeued, rowsInPeriod, settled } from '../domain/validations';
 import { createMemoryLimits } from './limits';
 
 /**

@@ -1,6 +1,6 @@
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import type { CodeRecord, Company, Stores } from './types';
-import { databaseStartError } from '../startError';
+import { databaseStartError } from '../runtime/startError';
 import { prepareIndexes, STORE_INDEXES, type IndexChange, type IndexSpec } from './indexes';
 import { createMongoLimits } from './limits';
 import { CachedCompanyStore } from './companyCache';

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { Backlog, ClaimedValidation, DeliveryResult, ExportRow, ValidationRecord, ValidationStore } from './types';
-import { BACKLOG_STATES, backlogTotals, pendingInOrder, periodCondition, requeuableConditions, requeueChange, rowsInPeriod, settled, type BacklogCount } from '../validations';
+import { BACKLOG_STATES, backlogTotals, pendingInOrder, periodCondition, requeuableConditions, requeueChange, rowsInPeriod, settled, type BacklogCount } from '../domain/validations';
 import type { ClientDoc } from './mongoStores';
 
 /** The delivery queue of the validations' notifications on MongoDB, kept on the clients' documents (`ClientDoc`). */

@@ -1,11 +1,11 @@
-import { emailKey } from '../email';
+import { emailKey } from '../domain/email';
 import type { CodeKey, CodeRecord, Company } from './types';
 
 /**
  * The rules of the clients, companies and codes both stores keep, each in one place: the test the
  * in-memory store applies to a record, beside the filter or expression that makes MongoDB apply the
  * same test inside its query (where the query must apply it to stay one atomic step). The rules of
- * the validation records are in services/validations.ts.
+ * the validation records are in services/domain/validations.ts.
  */
 
 /** The key an email is compared by (case aside), or none. */

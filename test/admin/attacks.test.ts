@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import iconv from 'iconv-lite';
 import { main } from '../../admin/cli';
 import { importClients, MAX_COLUMNS, MAX_RECORD_BYTES } from '../../admin/importClients';
-import { hashKey } from '../../services/code';
+import { hashKey } from '../../services/domain/code';
 import type { Stores } from '../../services/store/types';
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 import { openTestStores } from '../support/stores';
 import { CAER, capture, tempDir } from './helpers';
 

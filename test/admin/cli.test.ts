@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { dirname, join } from 'node:path';
 import { commands, main, type MainDeps } from '../../admin/cli';
-import { hashKey } from '../../services/code';
+import { hashKey } from '../../services/domain/code';
 import { decryptSecret } from '../../services/notify/secret';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createCompany, listCompanies, rotateCompanyKey } from '../../admin/companies';
 import { AdminError, UsageError } from '../../admin/common';
-import { hashKey } from '../../services/code';
+import { hashKey } from '../../services/domain/code';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
 import { CAER, capture, captureIo, keyIn } from './helpers';

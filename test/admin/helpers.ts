@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AdminIo, Output } from '../../admin/common';
-import { DEMO_COMPANY } from '../../services/demo';
+import { DEMO_COMPANY } from '../../services/runtime/demo';
 
 /** An `Output` that keeps what was written. */
 export function capture(): Output & { text: string } {

@@ -1,10 +1,10 @@
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 import { strict as assert } from 'node:assert';
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import { AdminError } from '../../admin/common';
 import { importClients } from '../../admin/importClients';
-import { hashKey } from '../../services/code';
+import { hashKey } from '../../services/domain/code';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
 import { CAER, capture, tempDir } from './helpers';

@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import { EventEmitter } from 'node:events';
 import { main } from '../../admin/cli';
 import { exportValidations } from '../../admin/validations';
-import { hashKey } from '../../services/code';
+import { hashKey } from '../../services/domain/code';
 import { decryptSecret } from '../../services/notify/secret';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 import { CAER, capture, captureIo } from './helpers';
 
 /**

@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { rotateCompanyKey } from '../../admin/companies';
 import { configureNotification } from '../../admin/notifications';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
-import { DEMO_KEY } from '../../services/demo';
+import { DEMO_KEY } from '../../services/runtime/demo';
 import { COMPANY_CACHE_MS } from '../../services/store/companyCache';
 import type { Stores } from '../../services/store/types';
 import { captureIo, keyIn } from '../admin/helpers';

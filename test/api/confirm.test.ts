@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
-import { hashKey } from '../../services/code';
-import { DEMO_KEY } from '../../services/demo';
-import { LOCK_SECONDS, MAX_ATTEMPTS_PER_CODE, MAX_CONSECUTIVE_FAILURES, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
+import { hashKey } from '../../services/domain/code';
+import { DEMO_KEY } from '../../services/runtime/demo';
+import { LOCK_SECONDS, MAX_ATTEMPTS_PER_CODE, MAX_CONSECUTIVE_FAILURES, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/domain/rules';
 import type { Stores } from '../../services/store/types';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
 import { startTestApp, type TestApp } from '../support/app';

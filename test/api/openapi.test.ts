@@ -14,8 +14,8 @@ import {
   RECIPIENT_LIMIT,
   SEND_LIMIT,
   USER_LOOKUP_LIMIT,
-} from '../../services/rules';
-import { botTexts, texts } from '../../services/texts';
+} from '../../services/domain/rules';
+import { botTexts, texts } from '../../services/domain/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 
 /** The parts of the OpenAPI document these tests read. */
@@ -91,7 +91,7 @@ describe('docs/api.md', () => {
     for (const text of [botTexts.goodbye, botTexts.codeStillValid, botTexts.cancelledForRoot]) assert.ok(doc.includes(`\`${text}\``), text);
   });
 
-  it('states the numbers services/rules.ts holds (§1, §3)', async () => {
+  it('states the numbers services/domain/rules.ts holds (§1, §3)', async () => {
     const doc = await readFile(join(__dirname, '../../docs/api.md'), 'utf8');
     const minutes = (seconds: number) => seconds / 60;
     for (const phrase of [

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
-import { maskEmail } from '../../services/email';
-import { SEND_LIMIT } from '../../services/rules';
-import { botTexts, texts } from '../../services/texts';
+import { maskEmail } from '../../services/domain/email';
+import { SEND_LIMIT } from '../../services/domain/rules';
+import { botTexts, texts } from '../../services/domain/texts';
 import { startMailCheckDone, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { startDns, TEST_ZONE, type TestDns } from '../support/dns';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { botTexts } from '../../services/texts';
+import { botTexts } from '../../services/domain/texts';
 import { startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { captureLogs, type CapturedLogs } from '../support/logs';

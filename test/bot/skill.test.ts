@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { authenticationConfiguration, callersValidator } from '../../bots/adapter';
-import { loadConfig } from '../../services/config';
-import { botTexts, texts } from '../../services/texts';
+import { loadConfig } from '../../services/runtime/config';
+import { botTexts, texts } from '../../services/domain/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { captureLogs, type CapturedLogs } from '../support/logs';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';

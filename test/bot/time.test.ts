@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Activity } from 'botbuilder';
-import { loadConfig } from '../../services/config';
-import { botTexts } from '../../services/texts';
+import { loadConfig } from '../../services/runtime/config';
+import { botTexts } from '../../services/domain/texts';
 import { startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { captureLogs, type CapturedLogs, type LogLine } from '../support/logs';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { MAX_ATTEMPTS_PER_CODE } from '../../services/rules';
-import { botTexts, texts } from '../../services/texts';
+import { MAX_ATTEMPTS_PER_CODE } from '../../services/domain/rules';
+import { botTexts, texts } from '../../services/domain/texts';
 import { freePort } from '../support/ports';
 import { startService, type ServiceProcess } from '../support/service';
 

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { EmailValidationDialog } from '../../dialogs/emailValidationDialog';
-import { RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
-import { botTexts, texts } from '../../services/texts';
+import { RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/domain/rules';
+import { botTexts, texts } from '../../services/domain/texts';
 import { codeIn } from '../support/smtp';
 import { Chat, startServiceRig, type ServiceRig } from '../support/dialog';
 

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { SEND_PATH } from '../../api/webhooks';
-import { DEMO_KEY } from '../../services/demo';
+import { DEMO_KEY } from '../../services/runtime/demo';
 import { createDomainCheck } from '../../services/mail/receivable';
-import { texts } from '../../services/texts';
+import { texts } from '../../services/domain/texts';
 import { request, startMailCheckDone, startTestApp, type TestApp } from '../support/app';
 import { startDns, TEST_ZONE, type TestDns } from '../support/dns';
 import { captureLogs, type CapturedLogs } from '../support/logs';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { DEMO_KEY } from '../../services/demo';
+import { DEMO_KEY } from '../../services/runtime/demo';
 import { SEND_PATH } from '../../api/webhooks';
 import { request, startTestApp } from '../support/app';
 import { captureLogs, type LogLine } from '../support/logs';

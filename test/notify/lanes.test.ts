@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import pino from 'pino';
 import sinon from 'sinon';
-import { DEMO_COMPANY } from '../../services/demo';
+import { DEMO_COMPANY } from '../../services/runtime/demo';
 import { ValidationNotifier } from '../../services/notify/notifier';
 import { encryptSecret, generateSigningSecret } from '../../services/notify/secret';
 import { createMemoryStores } from '../../services/store/memory';
 import type { Stores } from '../../services/store/types';
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 import { startReceiver, type TestReceiver } from '../support/receiver';
 import { eventually } from '../support/wait';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { attemptLine, failingLine, workingAgainLine } from '../../services/notify/logLines';
 import type { ClaimedValidation } from '../../services/store/types';
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 
 /** The notification worker's log lines, as docs/operations.md ("Logs") shows them. */
 

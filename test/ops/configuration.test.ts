@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES } from '../../services/config';
+import { CONFIG_VARIABLES } from '../../services/runtime/config';
 
 /**
  * The configuration reference is the README's table, and `.env.example` lists the same variables:

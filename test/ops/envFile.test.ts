@@ -6,7 +6,7 @@ import { startService } from '../support/service';
 
 /**
  * `.env` is read by the service and the admin command themselves, from the folder they run in, when
- * it exists (`services/envFile.ts`): never a word about a missing one, the environment wins.
+ * it exists (`services/runtime/envFile.ts`): never a word about a missing one, the environment wins.
  */
 
 const ROOT = resolve(__dirname, '../..');

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
-import { DEMO_KEY } from '../../services/demo';
-import { botTexts } from '../../services/texts';
+import { DEMO_KEY } from '../../services/runtime/demo';
+import { botTexts } from '../../services/domain/texts';
 import { request } from '../support/app';
 import { HttpConversation, startChannel, type TestChannel } from '../support/channel';
 import { startService, type ServiceProcess } from '../support/service';

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
-import { DEMO_KEY } from '../../services/demo';
-import { describeError, redactText } from '../../services/logging';
+import { DEMO_KEY } from '../../services/runtime/demo';
+import { describeError, redactText } from '../../services/runtime/logging';
 import type { Stores } from '../../services/store/types';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel } from '../support/channel';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { CONFIRM_PATH, SEND_PATH } from '../../api/webhooks';
-import { DEMO_KEY } from '../../services/demo';
-import { botTexts } from '../../services/texts';
+import { DEMO_KEY } from '../../services/runtime/demo';
+import { botTexts } from '../../services/domain/texts';
 import { request, startTestApp, type TestApp } from '../support/app';
 import { HttpConversation, startChannel } from '../support/channel';
 import { codeIn, startSmtp, type TestSmtp } from '../support/smtp';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import sinon from 'sinon';
 import { SEND_PATH } from '../../api/webhooks';
-import { DEMO_KEY } from '../../services/demo';
+import { DEMO_KEY } from '../../services/runtime/demo';
 import type { Stores } from '../../services/store/types';
 import { startTestApp, type TestApp } from '../support/app';
 import { captureLogs } from '../support/logs';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { SEND_PATH } from '../../api/webhooks';
-import { DEMO_KEY } from '../../services/demo';
+import { DEMO_KEY } from '../../services/runtime/demo';
 import { startService } from '../support/service';
 
 /**

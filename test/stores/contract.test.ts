@@ -1,9 +1,9 @@
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import sinon from 'sinon';
-import { LOCK_SECONDS, MAX_ATTEMPTS_PER_CODE, MAX_CONSECUTIVE_FAILURES, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
+import { LOCK_SECONDS, MAX_ATTEMPTS_PER_CODE, MAX_CONSECUTIVE_FAILURES, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/domain/rules';
 import { createMongoStores } from '../../services/store/mongo';
 import { DuplicateError, type CodeRecord, type LimitUse, type RollingLimit } from '../../services/store/types';
 import { dropTestDatabase, testDatabaseName } from '../support/stores';
@@ -213,7 +213,7 @@ forEachStore('LimitStore', (stores) => {
   const client = 'CAER:02789078220';
 
   const minutes = (n: number) => n * 60_000;
-  /** A rolling limit with an interval, as the sends' (services/rules.ts): the scenarios below are told in its numbers. */
+  /** A rolling limit with an interval, as the sends' (services/domain/rules.ts): the scenarios below are told in its numbers. */
   const SENDS: RollingLimit = { name: 'send', max: 5, windowSeconds: 60 * 60, intervalSeconds: 60 };
   const take = (key = client) => stores().limits.take(SENDS, key);
   const taken = async (key = client) => (await take(key)).ok;

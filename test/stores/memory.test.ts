@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { ExpiringMemoryStorage } from '../../bots/storage';
-import { companyLookupLimit, CONVERSATION_DOCUMENT_LIMIT, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/rules';
+import { companyLookupLimit, CONVERSATION_DOCUMENT_LIMIT, RECIPIENT_LIMIT, SEND_LIMIT } from '../../services/domain/rules';
 import { createMemoryStores } from '../../services/store/memory';
 
 describe('the in-memory code store', () => {

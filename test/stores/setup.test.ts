@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
 import { main } from '../../admin/cli';
 import { BOT_STATE_INDEXES } from '../../bots/stateCollection';
-import { hashKey } from '../../services/code';
-import { DEMO_CLIENTS, DEMO_COMPANY, DEMO_KEY, seedDemo } from '../../services/demo';
+import { hashKey } from '../../services/domain/code';
+import { DEMO_CLIENTS, DEMO_COMPANY, DEMO_KEY, seedDemo } from '../../services/runtime/demo';
 import {
   applyIndexesOn,
   describeIndexChange,
@@ -13,7 +13,7 @@ import {
   type IndexSpec,
 } from '../../services/store/indexes';
 import { createMongoStores } from '../../services/store/mongo';
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 import { captureIo } from '../admin/helpers';
 import { request, startTestApp } from '../support/app';
 import { captureLogs } from '../support/logs';

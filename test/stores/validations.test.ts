@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { ClaimedValidation, ExportRow, Stores } from '../../services/store/types';
-import { newValidation } from '../../services/validations';
+import { newValidation } from '../../services/domain/validations';
 import { forEachStore } from './harness';
 
 /** The validation records and the delivery of their notifications, held to one contract on every store. */

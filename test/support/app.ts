@@ -2,7 +2,7 @@ import http from 'node:http';
 import pino from 'pino';
 import type { Envelope } from '../../api/schemas';
 import { startApp, type App, type AppOverrides } from '../../index';
-import { loadConfig } from '../../services/config';
+import { loadConfig } from '../../services/runtime/config';
 import { TEST_MAIL_ENV } from './smtp';
 import { dropOnClose, storeEnv } from './stores';
 

@@ -2,7 +2,7 @@ import type { Activity } from 'botbuilder';
 import type { Dialog } from 'botbuilder-dialogs';
 import { DialogTestClient } from 'botbuilder-testing';
 import { EmailValidationService } from '../../services/emailValidation';
-import { seedDemo } from '../../services/demo';
+import { seedDemo } from '../../services/runtime/demo';
 import { createSmtpMailer, type Mailer } from '../../services/mail/mailer';
 import type { Stores } from '../../services/store/types';
 import { startSmtp, type SmtpMode, type TestSmtp } from './smtp';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createLogger } from '../../services/logging';
+import { createLogger } from '../../services/runtime/logging';
 
 /**
  * A parsed log line: any field, typed where tests read into it (`msg` and `reqId` as strings,

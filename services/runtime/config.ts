@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { isIP } from 'node:net';
-import { DEFAULT_LOOKUPS_PER_MINUTE } from './rules';
-import { parseEmail } from './email';
-import { readDkim, type DkimSettings } from './mail/dkim';
-import { isLoopback, parseSmtpUrl } from './mail/smtpUrl';
+import { DEFAULT_LOOKUPS_PER_MINUTE } from '../domain/rules';
+import { parseEmail } from '../domain/email';
+import { readDkim, type DkimSettings } from '../mail/dkim';
+import { isLoopback, parseSmtpUrl } from '../mail/smtpUrl';
 
 /**
  * Configuration from the environment, validated once at start. Every variable is listed in

@@ -1,5 +1,5 @@
-import { hashKey } from './code';
-import { DuplicateError, type Stores } from './store/types';
+import { hashKey } from '../domain/code';
+import { DuplicateError, type Stores } from '../store/types';
 
 /**
  * The demo data of the embedded default: CAER with the seed page's key, and three clients

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { COMMON_DOMAINS, suggestEmail } from '../../services/emailSuggestion';
-import { botTexts } from '../../services/texts';
+import { COMMON_DOMAINS, suggestEmail } from '../../services/domain/emailSuggestion';
+import { botTexts } from '../../services/domain/texts';
 
 /** docs/api.md §7: "Você quis dizer {sugestão}?", the pure part: which address is suggested, if any. */
 

@@ -90,7 +90,7 @@ export const botTexts = {
   documentTriesSpent: 'CPF/CNPJ inválido outra vez. Encerrei o atendimento; quando quiser, é só recomeçar.',
 
   askEmail: 'Agora informe o email que você deseja validar.',
-  /** docs/api.md §7: an address that looks misspelt (services/emailSuggestion.ts), asked about once. */
+  /** docs/api.md §7: an address that looks misspelt (services/domain/emailSuggestion.ts), asked about once. */
   didYouMean: (suggestion: string) => `Você quis dizer ${suggestion}?`,
   /** The buttons of that question; typing `s`, `sim`, `n`, `não` works everywhere. */
   yesNoActions: ['sim', 'não'],

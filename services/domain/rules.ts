@@ -1,4 +1,4 @@
-import type { DistinctLimit, RollingLimit, WindowLimit } from './store/types';
+import type { DistinctLimit, RollingLimit, WindowLimit } from '../store/types';
 
 /** The numbers of docs/api.md §1 and §3, in one place. */
 

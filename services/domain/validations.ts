@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Backlog, DeliveryResult, ExportRow, ValidationOrigin, ValidationRecord } from './store/types';
+import type { Backlog, DeliveryResult, ExportRow, ValidationOrigin, ValidationRecord } from '../store/types';
 
 /**
  * The life of a validation record (store/types.ts), as pure functions both stores apply: the

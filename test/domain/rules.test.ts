@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { generateCode, hashCode, parseCode, sameHash } from '../../services/code';
-import { ConfigError, loadConfig } from '../../services/config';
-import { normalizeDocument, parseDocument } from '../../services/document';
-import { maskEmail, parseEmail, sameEmail } from '../../services/email';
+import { generateCode, hashCode, parseCode, sameHash } from '../../services/domain/code';
+import { ConfigError, loadConfig } from '../../services/runtime/config';
+import { normalizeDocument, parseDocument } from '../../services/domain/document';
+import { maskEmail, parseEmail, sameEmail } from '../../services/domain/email';
 import { parseSmtpUrl } from '../../services/mail/smtpUrl';
 import { databaseName } from '../../services/store/mongo';
 

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { parseDocument } from './document';
+import { parseDocument } from '../domain/document';
 
 /**
  * The structured JSON log (pino) and what may go into it. Log lines carry fields, never a sentence
