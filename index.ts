@@ -254,23 +254,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     return exitWhenLogged(logger, 1);
   }
-  logger.info(
-    {
-      port: app.port,
-      store: config.mongo ? 'mongodb' : 'memory',
-      mail: config.smtp ? 'smtp' : 'outbox',
-      demo: config.seedDemo,
-      bot: {
-        company: config.bot.company,
-        credentials: Boolean(config.bot.appId),
-        manifest: `${config.publicUrl}/manifest/gsan-email-validation-manifest.json`,
-      },
-    },
-    'listening',
-  );
-  // Said at once, not with the next batch of lines: what watches the start waits for it.
-  logger.flush();
-
+  // Before 'listening' is said: what watches the start may stop the service as soon as it reads it,
+  // and a signal with no handler yet would end the process at once, without a clean stop.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -294,6 +279,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  logger.info(
+    {
+      port: app.port,
+      store: config.mongo ? 'mongodb' : 'memory',
+      mail: config.smtp ? 'smtp' : 'outbox',
+      demo: config.seedDemo,
+      bot: {
+        company: config.bot.company,
+        credentials: Boolean(config.bot.appId),
+        manifest: `${config.publicUrl}/manifest/gsan-email-validation-manifest.json`,
+      },
+    },
+    'listening',
+  );
+  // Said at once, not with the next batch of lines: what watches the start waits for it.
+  logger.flush();
 }
 
 if (require.main === module) {

@@ -130,7 +130,9 @@ export class ValidationNotifier {
     }
   }
 
+  /** Waits for a wake; not at all once stopping (a lane that was looking when `stop()` came would wait forever). */
   private idle(): Promise<void> {
+    if (this.stopping.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 

@@ -80,4 +80,15 @@ describe('the notification worker\'s lanes', () => {
       CPFS.slice(0, 2).sort(),
     );
   });
+
+  it('stops while a lane is looking for work: the look ends, and so does stop()', async () => {
+    let answer!: (claim: null) => void;
+    const claims = sinon.stub(stores.validations, 'claim').callsFake(() => new Promise((resolve) => (answer = resolve)));
+    notifier.start();
+    await eventually(() => claims.callCount === 1);
+    const stopped = notifier.stop();
+    answer(null); // nothing due: the lane would wait for a wake that no longer comes
+    await stopped;
+    assert.equal(claims.callCount, 1, 'no look after the stop');
+  });
 });
