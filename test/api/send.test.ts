@@ -137,6 +137,7 @@ describe('POST /gsan/chatbot/enviarCodigoValidacaoEmailCliente', () => {
   });
 
   it('answers an operator object with 400 before any store is touched', async () => {
+    await app.notifier.stop(); // its polls read the companies, whatever the request does
     const touched = [stores.companies, stores.clients, stores.codes].flatMap((s) =>
       Object.getOwnPropertyNames(Object.getPrototypeOf(s))
         .filter((m) => m !== 'constructor')

@@ -109,7 +109,8 @@ describe('the mail server as utilities run it: STARTTLS with a private CA, and a
     let ready = await request<{ reasons?: { mail?: string } }>(service.baseUrl + '/ready');
     await eventually(async () => {
       ready = await request(service!.baseUrl + '/ready');
-      if (smtp!.connections() > connections) return true;
+      // A check that outlived /ready's own bound on a busy machine says "timeout": the next one says what it found.
+      if (smtp!.connections() > connections && ready.body.reasons?.mail !== 'timeout') return true;
       await new Promise((resolve) => setTimeout(resolve, 200));
       return false;
     });

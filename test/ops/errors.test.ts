@@ -7,6 +7,7 @@ import { createOutboxMailer } from '../../services/mail/mailer';
 import { createMemoryStores } from '../../services/store/memory';
 import { request } from '../support/app';
 import { captureLogs } from '../support/logs';
+import { eventually } from '../support/wait';
 
 describe('an unexpected error in a handler of any route', () => {
   let server: Server;
@@ -52,6 +53,8 @@ describe('an unexpected error in a handler of any route', () => {
     assert.equal(errors[0].route, '/falha');
     assert.equal(errors[0].error.message, 'E11000 dup key: { document: "[cpfCnpj]", email: "[email]" }');
     assert.ok(!logs.text().includes('02789078220') && !logs.text().includes('fulano'));
+    // Written when the answer is over, which may be just after the client read it.
+    await eventually(() => logs.lines().some((l) => l.msg === 'request' && l.reqId === reqId));
     const line = logs.lines().find((l) => l.msg === 'request' && l.reqId === reqId);
     assert.deepEqual([line?.status, line?.outcome], [503, 'unavailable']);
   });

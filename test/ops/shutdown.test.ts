@@ -80,6 +80,7 @@ async function startHeldSmtp() {
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    disableReverseLookup: true,
     onData(stream, _session, cb) {
       started();
       stream.resume();

@@ -34,7 +34,7 @@ describe('a start that cannot go on', function () {
   it('names the database host and the cause when MongoDB refuses, never the credentials', async () => {
     const port = await freePort();
     await failsWith(
-      { MONGODB_URI: `mongodb://operador:segredo@127.0.0.1:${port}/gsan`, MONGODB_TIMEOUT_MS: '500', CODE_PEPPER: 'p'.repeat(32), ALLOW_ANONYMOUS_BOT: 'true' },
+      { MONGODB_URI: `mongodb://operador:segredo@127.0.0.1:${port}/gsan`, MONGODB_TIMEOUT_MS: '2000', CODE_PEPPER: 'p'.repeat(32), ALLOW_ANONYMOUS_BOT: 'true' },
       new RegExp(`^Não foi possível conectar ao MongoDB de MONGODB_URI \\(127\\.0\\.0\\.1:${port}\\): conexão recusada\\. Verifique`),
     );
   });
