@@ -5,7 +5,6 @@ import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { MongoClient } from 'mongodb';
 import { generateCode } from '../services/domain/code';
 import { DEMO_COMPANY, DEMO_KEY } from '../services/runtime/demo';
 import { createPooledSmtpMailer } from '../services/mail/smtpPool';
@@ -13,6 +12,7 @@ import { validationMail } from '../services/mail/message';
 import { CONFIRM_PATH, SEND_PATH } from '../api/webhooks';
 import { startDns } from '../test/support/dns';
 import { countCommands, type CommandCount } from '../test/support/commands';
+import { dropTestDatabase } from '../test/support/stores';
 
 /**
  * `npm run bench`: the service from the compiled build (`dist/`, on plain node, as production runs
@@ -334,7 +334,7 @@ async function main(): Promise<void> {
     if (MONGODB_URI) {
       const mongoEnv = { ...smtpEnv, MONGODB_URI, MONGODB_DB: `gsan_bench_start_${process.pid}`, CODE_PEPPER: 'bench-pepper-bench-pepper-bench-pepper', ALLOW_ANONYMOUS_BOT: 'true' };
       rows.push(await starts('node dist/index.js, on MongoDB', mongoEnv, channelUrl));
-      await dropDatabase(MONGODB_URI, mongoEnv.MONGODB_DB);
+      await dropTestDatabase(mongoEnv.MONGODB_DB, MONGODB_URI);
     }
     printStarts(rows);
     console.log();
@@ -467,16 +467,6 @@ async function main(): Promise<void> {
 
   for (const child of [sink, channel]) child.proc.disconnect();
   await dns.close();
-}
-
-/** Drops a database a start left behind. */
-async function dropDatabase(uri: string, name: string): Promise<void> {
-  const client = new MongoClient(uri);
-  try {
-    await client.db(name).dropDatabase();
-  } finally {
-    await client.close();
-  }
 }
 
 main().catch((err) => {

@@ -40,8 +40,8 @@ export function storeEnv(): Record<string, string> {
 }
 
 /** Drops a database that processes of a test used (each service drops nothing itself). */
-export async function dropTestDatabase(name: string): Promise<void> {
-  const client = new MongoClient(process.env.MONGODB_URI!);
+export async function dropTestDatabase(name: string, uri = process.env.MONGODB_URI!): Promise<void> {
+  const client = new MongoClient(uri);
   try {
     await client.db(name).dropDatabase();
   } finally {
