@@ -75,16 +75,18 @@ function forbiddenAddress(address: string): string | null {
 }
 
 /**
- * The IPv4 address an IPv6 one carries in its last 32 bits when it is IPv4-compatible (`::a.b.c.d`,
- * deprecated) or NAT64 (`64:ff9b::a.b.c.d`); `null` otherwise (IPv4-mapped ones BlockList maps itself).
+ * The IPv4 address an IPv6 one carries: in its last 32 bits when it is IPv4-compatible (`::a.b.c.d`,
+ * deprecated) or NAT64 (`64:ff9b::a.b.c.d`), in bits 16 to 47 when it is 6to4 (`2002:AABB:CCDD::`);
+ * `null` otherwise (IPv4-mapped ones BlockList maps itself).
  */
 function embeddedIpv4(address: string): string | null {
   const groups = expandIpv6(address);
   if (!groups) return null;
+  const dotted = (high: number, low: number) => [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  if (groups[0] === 0x2002) return dotted(groups[1], groups[2]);
   const compatible = groups.slice(0, 6).every((g) => g === 0) && !(groups[6] === 0 && groups[7] <= 1);
   const nat64 = groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0);
-  if (!compatible && !nat64) return null;
-  return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff].join('.');
+  return compatible || nat64 ? dotted(groups[6], groups[7]) : null;
 }
 
 /** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail included), or `null`. */

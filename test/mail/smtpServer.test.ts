@@ -33,6 +33,7 @@ describe('the mail server as utilities run it: STARTTLS with a private CA, and a
   before(async () => {
     ca = createTestCa();
   });
+  after(() => ca.remove());
   afterEach(async () => {
     await service?.stop();
     await smtp?.close();

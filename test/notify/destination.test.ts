@@ -29,6 +29,7 @@ describe('notification destinations: what the service must never POST to', () =>
     'https://[::ffff:a9fe:a9fe]/',
     'https://[::169.254.169.254]/',
     'https://[64:ff9b::a9fe:a9fe]/',
+    'https://[2002:a9fe:a9fe::1]/',
     'https://2852039166/',
     'https://metadata.google.internal/',
     'https://METADATA.google.internal./computeMetadata/v1/',
@@ -45,7 +46,7 @@ describe('notification destinations: what the service must never POST to', () =>
   ]) {
     it(`refuses ${url}`, () => assert.match(destinationProblem(url, DATABASE) ?? '', /metadados|enlace|banco de dados/));
   }
-  for (const url of ['https://192.168.64.111/gsan', 'https://10.0.0.5:8443/x', 'https://172.16.0.9/', 'https://[fd12::1]/', 'http://localhost:8080/x', 'http://127.0.0.1:27017/x']) {
+  for (const url of ['https://192.168.64.111/gsan', 'https://10.0.0.5:8443/x', 'https://172.16.0.9/', 'https://[fd12::1]/', 'https://[2002:c0a8:4001::1]/', 'http://localhost:8080/x', 'http://127.0.0.1:27017/x']) {
     it(`accepts ${url} (the utility's own network, or this machine off the database's port)`, () => assert.equal(destinationProblem(url, DATABASE), null));
   }
   it('knows the database from its connection string, whatever it names', () => {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -25,6 +25,8 @@ export interface TestCa {
   certFile: string;
   /** A server certificate for `names` (DNS names) signed by this CA, and its key (PEM). */
   issue(names: string[]): { cert: string; key: string };
+  /** Removes `certFile` and its folder: a test run leaves nothing in the temporary directory. */
+  remove(): void;
 }
 
 function rsaKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
@@ -55,7 +57,8 @@ export function createTestCa(name = 'Utility Test CA'): TestCa {
   ]);
   ca.sign(keys.privateKey, forge.md.sha256.create());
   const cert = forge.pki.certificateToPem(ca);
-  const certFile = join(mkdtempSync(join(tmpdir(), 'gsan-ca-')), 'ca.pem');
+  const dir = mkdtempSync(join(tmpdir(), 'gsan-ca-'));
+  const certFile = join(dir, 'ca.pem');
   writeFileSync(certFile, cert);
   let serial = 1;
   return {
@@ -74,6 +77,9 @@ export function createTestCa(name = 'Utility Test CA'): TestCa {
       ]);
       leaf.sign(keys.privateKey, forge.md.sha256.create());
       return { cert: forge.pki.certificateToPem(leaf), key: leafKeys.pem };
+    },
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
