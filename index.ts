@@ -11,6 +11,7 @@ import { checkServiceConfig, ConfigError, loadConfig, type Config } from './serv
 import { withDeadline } from './services/deadline';
 import { seedDemo } from './services/runtime/demo';
 import { loadEnvFile } from './services/runtime/envFile';
+import { requireSupportedNode } from './services/runtime/nodeVersion';
 import { StartError } from './services/runtime/startError';
 import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/runtime/logging';
@@ -298,6 +299,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  requireSupportedNode();
   loadEnvFile();
   main().catch((err) => {
     process.stderr.write(`Falha ao iniciar: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { BOT_STATE_INDEXES } from '../bots/stateCollection';
 import { ConfigError, loadConfig, type Config } from '../services/runtime/config';
 import { loadEnvFile } from '../services/runtime/envFile';
+import { requireSupportedNode } from '../services/runtime/nodeVersion';
 import { StartError } from '../services/runtime/startError';
 import { createMongoStores, type MongoStoreOptions } from '../services/store/mongo';
 import type { Stores } from '../services/store/types';
@@ -235,6 +236,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
 }
 
 if (require.main === module) {
+  requireSupportedNode();
   // `npm run admin -- empresa listar | head` closes the pipe early: not an error of ours.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
