@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDocument } from '../services/domain/document';
+import { MAX_ATTEMPTS_PER_CODE } from '../services/domain/rules';
 import type { Client, Stores, ValidationRecord } from '../services/store/types';
 import { AdminError, printable, validateArgs, writeJson, writeLine, type AdminIo } from './common';
 import { siglaSchema } from './companies';
@@ -33,12 +34,12 @@ const describeValidation = (v: ValidationRecord) => ({
   ultimoErro: v.lastError,
 });
 
-/** Everything held about the client: the registry data, its validations, and when its live codes expire (never a code or hash). */
+/** Everything held about the client: the registry data, its validations, and when its live codes (docs/api.md §2) expire (never a code or hash). */
 export async function consultClient(stores: Stores, io: AdminIo, rawArgs: ClientArgs, now = new Date()): Promise<void> {
   const { sigla, cpf } = validateArgs(clientArgs, rawArgs);
   const client = await stores.clients.find(sigla, cpf);
   if (!client) throw new AdminError(t.clientNotFound(sigla, cpf));
-  const [validations, expiries] = await Promise.all([stores.validations.list(sigla, cpf), stores.codes.expiries(sigla, cpf)]);
+  const [validations, expiries] = await Promise.all([stores.validations.list(sigla, cpf), stores.codes.liveExpiries(sigla, cpf, now, MAX_ATTEMPTS_PER_CODE)]);
   const report = {
     empresa: sigla,
     cpfCnpj: client.document,
@@ -46,7 +47,7 @@ export async function consultClient(stores: Stores, io: AdminIo, rawArgs: Client
     email: client.email,
     emailValidadoEm: iso(client.emailValidatedAt),
     validacoes: validations.map(describeValidation),
-    codigosVivosAte: expiries.filter((d) => d > now).map((d) => d.toISOString()),
+    codigosVivosAte: expiries.map((d) => d.toISOString()),
   };
   if (io.json) writeJson(io.out, report);
   else writeLine(io.out, consultText(client, report));

@@ -228,8 +228,10 @@ export class MemoryCodeStore implements CodeStore {
     return c.attempts;
   }
 
-  async expiries(companyId: string, document: string): Promise<Date[]> {
-    return [...this.codes.values()].filter((c) => c.companyId === companyId && c.document === document).map((c) => c.expiresAt);
+  async liveExpiries(companyId: string, document: string, now: Date, maxAttempts: number): Promise<Date[]> {
+    return [...this.codes.values()]
+      .filter((c) => c.companyId === companyId && c.document === document && isLive(c, now, maxAttempts))
+      .map((c) => c.expiresAt);
   }
 
   async removeAll(companyId: string, document: string): Promise<number> {

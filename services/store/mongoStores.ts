@@ -13,7 +13,7 @@ import {
   type UpsertCounts,
   type ValidationRecord,
 } from './types';
-import { emailKeyOf, keepsValidationExpr, keyOpensFilter, liveFilter, mayMarkValidatedFilter } from './storeRules';
+import { emailKeyOf, keepsValidationExpr, keyOpensFilter, liveFilter, liveOfClientFilter, mayMarkValidatedFilter } from './storeRules';
 import { isDuplicateKey } from './duplicateKey';
 
 /**
@@ -216,8 +216,8 @@ export class MongoCodeStore implements CodeStore {
     return doc ? doc.attempts : null;
   }
 
-  async expiries(companyId: string, document: string): Promise<Date[]> {
-    const docs = await this.col.find({ companyId, document }, { projection: { _id: 0, expiresAt: 1 } }).toArray();
+  async liveExpiries(companyId: string, document: string, now: Date, maxAttempts: number): Promise<Date[]> {
+    const docs = await this.col.find(liveOfClientFilter(companyId, document, now, maxAttempts), { projection: { _id: 0, expiresAt: 1 } }).toArray();
     return docs.map((d) => d.expiresAt);
   }
 

@@ -37,11 +37,16 @@ export const keyOpensFilter = (keyHash: string, now: Date) => ({ $or: [{ keyHash
 /** A code is live until it expires, and while it has tries left. */
 export const isLive = (code: CodeRecord, now: Date, maxAttempts: number): boolean => code.expiresAt.getTime() > now.getTime() && code.attempts < maxAttempts;
 
-/** The live code of `key` (`isLive`), as a MongoDB filter. */
-export const liveFilter = (key: CodeKey, now: Date, maxAttempts: number) => ({
-  companyId: key.companyId,
-  document: key.document,
-  email: key.email,
+/** A client's live codes (`isLive`), whatever their email, as a MongoDB filter. */
+export const liveOfClientFilter = (companyId: string, document: string, now: Date, maxAttempts: number) => ({
+  companyId,
+  document,
   expiresAt: { $gt: now },
   attempts: { $lt: maxAttempts },
+});
+
+/** The live code of `key` (`isLive`), as a MongoDB filter. */
+export const liveFilter = (key: CodeKey, now: Date, maxAttempts: number) => ({
+  ...liveOfClientFilter(key.companyId, key.document, now, maxAttempts),
+  email: key.email,
 });

@@ -237,8 +237,8 @@ export interface CodeStore {
    * Returns the tries spent after this one, or `null` when that code is no longer live.
    */
   addWrongAttempt(key: CodeKey, codeHash: string, now: Date, maxAttempts: number): Promise<number | null>;
-  /** When the client's codes (one per email) expire; never the codes or their hashes. */
-  expiries(companyId: string, document: string): Promise<Date[]>;
+  /** When the client's live codes (one per email, `isLive`) expire; never the codes or their hashes. */
+  liveExpiries(companyId: string, document: string, now: Date, maxAttempts: number): Promise<Date[]>;
   /** Removes every code of the client; answers how many. */
   removeAll(companyId: string, document: string): Promise<number>;
 }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { ClaimedValidation, ExportRow, Stores } from '../../services/store/types';
 import { newValidation } from '../../services/domain/validations';
+import { MAX_ATTEMPTS_PER_CODE } from '../../services/domain/rules';
 import { forEachStore } from './harness';
 
 /** The validation records and the delivery of their notifications, held to one contract on every store. */
@@ -224,14 +225,17 @@ forEachStore('ValidationStore', (stores) => {
     assert.equal(await stores().clients.forget('CAER', '00000000191'), null);
   });
 
-  it("lists a client's code expiries and removes its codes, leaving others'", async () => {
-    const code = (document: string, email: string) => ({ companyId: 'CAER', document, email, codeHash: 'h', attempts: 0, createdAt: T0, expiresAt: at(600) });
+  it("lists when a client's live codes expire (not one out of tries, nor one expired), and removes its codes, leaving others'", async () => {
+    const code = (document: string, email: string, attempts = 0, expiresAt = at(600)) => ({ companyId: 'CAER', document, email, codeHash: 'h', attempts, createdAt: T0, expiresAt });
+    const live = (document: string) => stores().codes.liveExpiries('CAER', document, at(1), MAX_ATTEMPTS_PER_CODE);
     await stores().codes.replace(code(MARIA, 'a@x.com'));
-    await stores().codes.replace(code(MARIA, 'b@x.com'));
+    await stores().codes.replace(code(MARIA, 'b@x.com', MAX_ATTEMPTS_PER_CODE - 1, at(700)));
+    await stores().codes.replace(code(MARIA, 'c@x.com', MAX_ATTEMPTS_PER_CODE));
+    await stores().codes.replace(code(MARIA, 'd@x.com', 0, at(1)));
     await stores().codes.replace(code(JOAO, 'a@x.com'));
-    assert.deepEqual(await stores().codes.expiries('CAER', MARIA), [at(600), at(600)]);
-    assert.equal(await stores().codes.removeAll('CAER', MARIA), 2);
-    assert.deepEqual(await stores().codes.expiries('CAER', MARIA), []);
-    assert.equal((await stores().codes.expiries('CAER', JOAO)).length, 1);
+    assert.deepEqual((await live(MARIA)).sort((x, y) => x.getTime() - y.getTime()), [at(600), at(700)]);
+    assert.equal(await stores().codes.removeAll('CAER', MARIA), 4);
+    assert.deepEqual(await live(MARIA), []);
+    assert.equal((await live(JOAO)).length, 1);
   });
 });
