@@ -59,19 +59,32 @@ export async function removeNotification(stores: Stores, io: AdminIo, rawArgs: z
 /**
  * A step of changing `CODE_PEPPER` (docs/rotation.md): every destination's signing secrets (and a
  * previous one still kept), read under `CODE_PEPPER` or `CODE_PEPPER_FALLBACK`, are encrypted again
- * under `CODE_PEPPER`. The secrets themselves stay: receivers change nothing.
+ * under `CODE_PEPPER`. The secrets themselves stay: receivers change nothing. Those already under
+ * `CODE_PEPPER` alone are left as they are, so running it again changes nothing and says so.
  */
 export async function reencryptSecrets(stores: Stores, io: AdminIo, pepper: string, fallbackPepper?: string, now = new Date()): Promise<void> {
-  const result = { recifradas: [] as string[], ilegiveis: [] as string[], alteradas: [] as string[] };
+  const result = { recifradas: [] as string[], atuais: [] as string[], ilegiveis: [] as string[], alteradas: [] as string[] };
+  const readsUnderPepper = (stored: string) => {
+    try {
+      decryptSecret(stored, pepper);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   for (const { sigla, notification } of await stores.companies.list()) {
     if (!notification) continue;
+    if (secretsInUse(notification, now).every(readsUnderPepper)) {
+      result.atuais.push(sigla);
+      continue;
+    }
     let to: NotificationSecrets;
     try {
       const [secret, previous] = secretsInUse(notification, now).map((s) => encryptSecret(decryptSecret(s, pepper, fallbackPepper), pepper));
       to = { secret, previousSecret: previous ?? null, previousSecretUntil: previous ? notification.previousSecretUntil : null };
     } catch {
       result.ilegiveis.push(sigla);
-      writeLine(io.err, t.secretUnreadable(sigla));
+      writeLine(io.err, t.secretUnreadable(sigla, fallbackPepper !== undefined));
       continue;
     }
     // Compared with what was read: a destination configured meanwhile is already under CODE_PEPPER.
@@ -81,7 +94,7 @@ export async function reencryptSecrets(stores: Stores, io: AdminIo, pepper: stri
       writeLine(io.err, t.secretChangedMeanwhile(sigla));
     }
   }
-  writeLine(io.err, t.secretsReencrypted(result.recifradas.length));
+  writeLine(io.err, t.secretsReencrypted(result.recifradas.length, result.atuais.length));
   if (io.json) writeJson(io.out, result);
   const missed = result.ilegiveis.length + result.alteradas.length;
   if (missed > 0) throw new AdminError(t.secretsNotReencrypted(missed));

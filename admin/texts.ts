@@ -147,11 +147,14 @@ export const adminTexts = {
     (previousUntil
       ? `O segredo anterior continua assinando cada notificação até ${utc(previousUntil)} UTC.`
       : 'O segredo anterior, se havia, deixou de valer.'),
-  secretUnreadable: (sigla: string) =>
-    `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo.`,
+  secretUnreadable: (sigla: string, withFallback: boolean) =>
+    withFallback
+      ? `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo.`
+      : `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER, e CODE_PEPPER_FALLBACK não está definida: defina nela o CODE_PEPPER anterior e rode de novo.`,
   secretChangedMeanwhile: (sigla: string) => `Empresa ${sigla}: a notificação mudou durante o comando; rode-o de novo.`,
-  secretsReencrypted: (count: number) =>
-    `Segredos de assinatura de ${fmt(count)} ${count === 1 ? 'empresa' : 'empresas'} cifrados de novo sob o CODE_PEPPER.`,
+  secretsReencrypted: (count: number, current: number) =>
+    `Segredos de assinatura de ${fmt(count)} ${count === 1 ? 'empresa' : 'empresas'} cifrados de novo sob o CODE_PEPPER` +
+    (current > 0 ? `; os de ${fmt(current)} ${current === 1 ? 'empresa já estavam' : 'empresas já estavam'} sob ele.` : '.'),
   secretsNotReencrypted: (count: number) => `${fmt(count)} ${count === 1 ? 'empresa ficou' : 'empresas ficaram'} sem recifrar (acima).`,
   invalidUrl: (problem: string) => `URL inválida: ${problem}.`,
   notificationRemoved: (sigla: string) => `A empresa ${sigla} não será mais notificada.`,

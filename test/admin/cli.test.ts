@@ -108,10 +108,27 @@ describe('admin: the command line (npm run admin)', () => {
 
     const r = await admin(['empresa', 'recifrar-segredos', '--json'], withPepper(newPepper, oldPepper));
     assert.equal(r.code, 1);
-    assert.deepEqual(JSON.parse(r.out), { recifradas: ['CAER'], ilegiveis: ['OUTRA'], alteradas: [] });
+    assert.deepEqual(JSON.parse(r.out), { recifradas: ['CAER'], atuais: [], ilegiveis: ['OUTRA'], alteradas: [] });
     assert.match(r.err, /^Empresa OUTRA: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo\.$/m);
     assert.match(r.err, /^Erro: 1 empresa ficou sem recifrar \(acima\)\.$/m);
-    assert.equal(decryptSecret((await stores.companies.findBySigla('CAER'))!.notification!.secret, newPepper), secret, 'the same secret, under the new pepper alone');
+    const stored = (await stores.companies.findBySigla('CAER'))!.notification!.secret;
+    assert.equal(decryptSecret(stored, newPepper), secret, 'the same secret, under the new pepper alone');
+
+    // Again, once done: what is under CODE_PEPPER is left as it is, and said so.
+    await admin(['empresa', 'remover-notificacao', '--sigla', 'OUTRA']);
+    const again = await admin(['empresa', 'recifrar-segredos', '--json'], withPepper(newPepper, oldPepper));
+    assert.equal(again.code, 0, again.err);
+    assert.deepEqual(JSON.parse(again.out), { recifradas: [], atuais: ['CAER'], ilegiveis: [], alteradas: [] });
+    assert.match(again.err, /^Segredos de assinatura de 0 empresas cifrados de novo sob o CODE_PEPPER; os de 1 empresa já estavam sob ele\.$/m);
+    assert.equal((await stores.companies.findBySigla('CAER'))!.notification!.secret, stored, 'not touched');
+  });
+
+  it('recifrar-segredos without CODE_PEPPER_FALLBACK: a secret under another pepper names the missing variable', async () => {
+    await admin(createArgs);
+    await admin(['empresa', 'configurar-notificacao', '--sigla', 'CAER', '--url', 'https://gsan.exemplo.com.br/v'], { env: { ...MONGO_ENV, CODE_PEPPER: 'a'.repeat(32) } });
+    const r = await admin(['empresa', 'recifrar-segredos'], { env: { ...MONGO_ENV, CODE_PEPPER: 'b'.repeat(32) } });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^Empresa CAER: segredo ilegível sob CODE_PEPPER, e CODE_PEPPER_FALLBACK não está definida: defina nela o CODE_PEPPER anterior e rode de novo\.$/m);
   });
 
   it('refuses to run without MONGODB_URI, since the in-memory store would vanish', async () => {
