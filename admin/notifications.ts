@@ -44,7 +44,7 @@ export async function configureNotification(
   writeLine(io.err, t.notificationConfigured(sigla, url));
   if (io.json) writeJson(io.out, { sigla, url, segredo: secret, ...(until ? { segredoAnteriorValeAte: until.toISOString() } : {}) });
   else writeLine(io.out, secret);
-  writeLine(io.err, t.secretWarning(until));
+  writeLine(io.err, t.secretWarning(until, keep !== undefined));
 }
 
 export const removeNotificationArgs = z.object({ sigla: siglaSchema });

@@ -11,7 +11,7 @@ import { printable } from './common';
 const fmt = (n: number) => n.toLocaleString('pt-BR');
 
 /** A time to the minute, as the CLI shows it: `2026-11-30 14:05`. */
-const utc = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ');
+const utc = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
 /**
  * Each command's line and what it does, for `--help` (all, in this order) and `<comando> --help`
@@ -134,7 +134,7 @@ export const adminTexts = {
         : []),
       ...(backlog
         ? [
-            `  a entregar:  ${fmt(backlog.pending)} pendentes, ${fmt(backlog.failed)} com falha` +
+            `  a entregar:  ${fmt(backlog.pending)} ${backlog.pending === 1 ? 'pendente' : 'pendentes'}, ${fmt(backlog.failed)} com falha` +
               (backlog.oldestPendingSince ? ` (a mais antiga na fila desde ${utc(backlog.oldestPendingSince)} UTC)` : ''),
           ]
         : []),
@@ -142,11 +142,13 @@ export const adminTexts = {
 
   // Notifications
   notificationConfigured: (sigla: string, url: string) => `Notificações da empresa ${sigla} configuradas: cada validação será enviada para ${url}.`,
-  secretWarning: (previousUntil?: Date) =>
+  secretWarning: (previousUntil: Date | undefined, keepAsked: boolean) =>
     'Guarde este segredo agora, no sistema que recebe as notificações: ele não será mostrado de novo. ' +
     (previousUntil
       ? `O segredo anterior continua assinando cada notificação até ${utc(previousUntil)} UTC.`
-      : 'O segredo anterior, se havia, deixou de valer.'),
+      : keepAsked
+        ? 'Não havia segredo anterior a manter: --manter-anterior não teve efeito.'
+        : 'O segredo anterior, se havia, deixou de valer.'),
   secretUnreadable: (sigla: string, withFallback: boolean) =>
     withFallback
       ? `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo.`
@@ -167,6 +169,7 @@ export const adminTexts = {
   invalidDate: (option: string) =>
     `Data inválida em --${option}: use um dia (2026-11-01) ou um instante ISO 8601 (2026-11-01T08:00-04:00).`,
   emptyPeriod: '--ate deve ser depois de --desde.',
+  futureStart: '--desde está no futuro: nenhuma validação foi feita nesse período ainda.',
   exporting: (rows: number) => `Exportando: ${fmt(rows)} linhas`,
   exported: (sigla: string, rows: number, since: Date, until: Date) =>
     `${fmt(rows)} ${rows === 1 ? 'validação exportada' : 'validações exportadas'} da empresa ${sigla}, de ${utc(since)} a ${utc(until)} UTC (exclusive).`,

@@ -35,7 +35,9 @@ const dateOption = (option: 'desde' | 'ate') =>
 export const periodArgs = z
   .object({ sigla: siglaSchema, desde: dateOption('desde'), ate: dateOption('ate').optional() })
   .transform(({ sigla, desde, ate }) => ({ sigla, since: desde, until: ate ?? new Date(8.64e15) }))
-  .refine((a) => a.until > a.since, t.emptyPeriod);
+  .refine((a) => a.until > a.since, t.emptyPeriod)
+  // Nothing was validated in a period that has not begun: a mistyped date, said at once.
+  .refine((a) => a.since <= new Date(), t.futureStart);
 
 export type PeriodArgs = z.input<typeof periodArgs>;
 
@@ -78,6 +80,8 @@ async function writeWaiting(out: Output, text: string): Promise<void> {
 export interface ExportOptions {
   /** A progress line on `io.err` every this many rows. */
   progressEvery?: number;
+  /** The time of the export (a test may give it). */
+  now?: Date;
 }
 
 /**
@@ -85,6 +89,7 @@ export interface ExportOptions {
  * in batches as they are written: memory stays flat whatever the number of rows.
  */
 export async function exportValidations(stores: Stores, io: AdminIo, rawArgs: PeriodArgs, opts: ExportOptions = {}): Promise<number> {
+  const now = opts.now ?? new Date();
   const { sigla, since, until } = validateArgs(periodArgs, rawArgs);
   if (!(await stores.companies.findBySigla(sigla))) throw new AdminError(t.companyNotFound(sigla));
   const every = opts.progressEvery ?? 10_000;
@@ -100,6 +105,6 @@ export async function exportValidations(stores: Stores, io: AdminIo, rawArgs: Pe
     if (rows % every === 0) writeLine(io.err, t.exporting(rows));
   }
   await writeWaiting(io.out, chunk);
-  writeLine(io.err, t.exported(sigla, rows, since, until > new Date() ? new Date() : until));
+  writeLine(io.err, t.exported(sigla, rows, since, until > now ? now : until));
   return rows;
 }

@@ -71,7 +71,7 @@ describe('admin: the command line (npm run admin)', () => {
     const key = keyIn((await admin(createArgs)).out);
     const rotated = await admin(['empresa', 'nova-chave', '--sigla', 'CAER', '--manter-anterior', '24h']);
     assert.equal(rotated.code, 0, rotated.err);
-    const until = /continua valendo até (\d{4}-\d\d-\d\d \d\d:\d\d) UTC/.exec(rotated.err)?.[1];
+    const until = /continua valendo até (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC/.exec(rotated.err)?.[1];
     assert.ok(until, rotated.err);
     assert.equal((await stores.companies.findByKeyHash(hashKey(key)))?.sigla, 'CAER', 'the previous key still works');
     assert.equal((await stores.companies.findByKeyHash(hashKey(keyIn(rotated.out))))?.sigla, 'CAER');
@@ -85,10 +85,14 @@ describe('admin: the command line (npm run admin)', () => {
     const first = await admin(notify);
     assert.equal(first.code, 0, first.err);
     assert.match(first.err, /O segredo anterior, se havia, deixou de valer\.$/m);
+    // Nothing to keep yet: the option is said to have done nothing, not silently ignored.
+    await admin(['empresa', 'criar', '--sigla', 'OUTRA', ...createArgs.slice(4)]);
+    const nothingKept = await admin(['empresa', 'configurar-notificacao', '--sigla', 'OUTRA', '--url', 'https://gsan.outra.com.br/v', '--manter-anterior', '1h']);
+    assert.match(nothingKept.err, /Não havia segredo anterior a manter: --manter-anterior não teve efeito\.$/m);
     const changed = await admin([...notify, '--manter-anterior', '24h', '--json']);
     assert.equal(changed.code, 0, changed.err);
     const { segredo, segredoAnteriorValeAte } = JSON.parse(changed.out) as { segredo: string; segredoAnteriorValeAte: string };
-    const until = /O segredo anterior continua assinando cada notificação até (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\.$/m.exec(changed.err)?.[1];
+    const until = /O segredo anterior continua assinando cada notificação até (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC\.$/m.exec(changed.err)?.[1];
     assert.ok(until, changed.err);
     const stored = (await stores.companies.findBySigla('CAER'))!.notification!;
     assert.equal(decryptSecret(stored.secret, MONGO_ENV.CODE_PEPPER), segredo);

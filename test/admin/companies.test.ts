@@ -126,7 +126,7 @@ describe('admin: empresa criar / nova-chave / listar', () => {
       assert.match(out.text, /^ {2}assistente: ED - Assistente virtual da CAER$/m);
       assert.match(out.text, /^ {2}site: {7}www\.caer\.com\.br$/m);
       assert.match(out.text, /^ {2}remetente: {2}nao-responda@caer\.com\.br$/m);
-      assert.match(out.text, /^ {2}criada em: {2}\d{4}-\d\d-\d\d \d\d:\d\d UTC$/m);
+      assert.match(out.text, /^ {2}criada em: {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m);
       assert.ok(out.text.indexOf('AGESPISA') < out.text.indexOf('CAER -'), 'sorted by sigla');
       for (const key of [caerKey, otherKey]) {
         assert.ok(!out.text.includes(key), 'no key');

@@ -54,7 +54,7 @@ describe('admin: validations, notifications and LGPD requests', () => {
     await validate(MARIA, 'maria@x.com', '2026-11-10T12:00:00Z', true);
     const listed = await admin('empresa', 'listar');
     assert.match(listed.out, /^ {2}notificação: https:\/\/gsan\.caer\.com\.br\/validacoes$/m);
-    assert.match(listed.out, /^ {2}a entregar: {2}1 pendentes, 0 com falha \(a mais antiga na fila desde 2026-11-10 12:00 UTC\)$/m);
+    assert.match(listed.out, /^ {2}a entregar: {2}1 pendente, 0 com falha \(a mais antiga na fila desde 2026-11-10 12:00:00 UTC\)$/m);
     const json = JSON.parse((await admin('empresa', 'listar', '--json')).out) as { notificacao: { url: string }; aEntregar: { pendentes: number } }[];
     assert.equal(json[0].notificacao.url, 'https://gsan.caer.com.br/validacoes');
     assert.equal(json[0].aEntregar.pendentes, 1);
@@ -98,14 +98,15 @@ describe('admin: validations, notifications and LGPD requests', () => {
     const r = await admin('validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-01', '--ate', '2026-11-30');
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, `cpfCnpj;email;validadoEm\n${MARIA};maria@x.com;2026-11-10T12:00:00.000Z\n${JOAO};joao@x.com;2026-11-20T08:00:00.000Z\n`);
-    assert.match(r.err, /^2 validações exportadas da empresa CAER, de 2026-11-01 00:00 a 2026-12-01 00:00 UTC \(exclusive\)\.$/m);
+    assert.match(r.err, /^2 validações exportadas da empresa CAER, de 2026-11-01 00:00:00 a 2026-12-01 00:00:00 UTC \(exclusive\)\.$/m);
 
     const io = captureIo();
     await exportValidations(stores, io, { sigla: 'CAER', desde: '2026-01-01' }, { progressEvery: 1 });
     assert.deepEqual(io.err.text.split('\n').filter((l) => l.startsWith('Exportando')), ['Exportando: 1 linhas', 'Exportando: 2 linhas', 'Exportando: 3 linhas']);
   });
 
-  it('refuses bad dates, an empty period and --json for the export, before opening anything', async () => {
+  it('refuses bad dates, an empty period, a period that has not begun and --json for the export, before opening anything', async () => {
+    const tomorrow = new Date(Date.now() + 24 * 60 * 60_000).toISOString().slice(0, 10);
     for (const argv of [
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '01/11/2026'],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-01T08:00'],
@@ -113,6 +114,8 @@ describe('admin: validations, notifications and LGPD requests', () => {
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-02-30T10:00Z'],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-01T24:00Z'],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-02', '--ate', '2026-11-01'],
+      ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', tomorrow],
+      ['validacoes', 'reenviar', '--sigla', 'CAER', '--desde', tomorrow],
       ['validacoes', 'exportar', '--sigla', 'CAER', '--desde', '2026-11-01', '--json'],
       ['validacoes', 'reenviar', '--sigla', 'CAER'],
     ]) {
