@@ -47,7 +47,12 @@ function dnsServer(entry: string): boolean {
   return isIP(host) !== 0 && port >= 1 && port <= 65535;
 }
 
-const bool = oneOf(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** A yes or no, in any case (`true`, `TRUE`, `Yes`, `0`…). */
+const bool = z
+  .string()
+  .toLowerCase()
+  .pipe(oneOf(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const schema = z
   .object({

@@ -77,6 +77,12 @@ describe('configuration', () => {
     assert.ok(c.codePepper.length >= 32);
   });
 
+  it('reads a yes or no in any case', () => {
+    for (const [text, value] of [['TRUE', true], ['Yes', true], [' 1 ', true], ['False', false], ['NO', false], ['0', false]] as const) {
+      assert.equal(loadConfig({ SEED_DEMO: text }).seedDemo, value, text);
+    }
+  });
+
   it('stops on a bad value with one line naming the variable, never its value', () => {
     const cases: [Record<string, string>, string][] = [
       [{ PORT: 'abc' }, 'PORT'],
@@ -98,6 +104,7 @@ describe('configuration', () => {
       [{ CODE_PEPPER: 'p'.repeat(32), CODE_PEPPER_FALLBACK: 'p'.repeat(32) }, 'CODE_PEPPER_FALLBACK'],
       [{ CODE_TTL_MINUTES: '999' }, 'CODE_TTL_MINUTES'],
       [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+      [{ SEED_DEMO: 'sim' }, 'SEED_DEMO'],
     ];
     for (const [env, name] of cases) {
       assert.throws(
