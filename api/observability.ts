@@ -6,7 +6,7 @@ import type { Request, Response, Server } from 'restify';
 import { describeError } from '../services/runtime/logging';
 import type { Outcome, OutcomeKind } from '../services/domain/outcome';
 import { MailError } from '../services/mail/mailError';
-import { UndeliverableDomainError, type DomainAnswer } from '../services/mail/receivable';
+import { BLIND_DNS, UndeliverableDomainError, type DomainAnswer } from '../services/mail/receivable';
 import type { CallOrigin, PortReports, UseCase } from '../services/port';
 import { withDeadline } from '../services/deadline';
 import type { AttemptOutcome } from '../services/notify/notifier';
@@ -163,7 +163,12 @@ export class Observability {
   /** An answer of the receivable-domain check; a failed lookup also logs a warn line (the mail is tried). */
   domainAnswer(answer: DomainAnswer, cached: boolean, errorCode?: string): void {
     this.domainChecks.inc({ result: answer, cached: String(cached) });
-    if (answer === 'failed') this.logger.warn({ dnsError: errorCode }, 'mail domain lookup failed: the mail is tried anyway');
+    if (errorCode === BLIND_DNS) {
+      this.logger.warn(
+        { dnsError: errorCode },
+        "mail domain lookup: the DNS finds neither the address's domain nor the company's own sender domain, so it cannot see public names (set DNS_SERVERS, or MAIL_DOMAIN_CHECK=false): the mail is tried",
+      );
+    } else if (answer === 'failed') this.logger.warn({ dnsError: errorCode }, 'mail domain lookup failed: the mail is tried anyway');
   }
 
   /** A notification attempt of this instance's worker. */

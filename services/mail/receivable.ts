@@ -5,13 +5,19 @@ import { promises as dns } from 'node:dns';
  * A/AAAA record when it has none; a null MX (`0 .`, RFC 7505) or a domain that does not exist
  * cannot. Asked of Node's resolver (the servers of `DNS_SERVERS`, or the system's), bounded, and
  * cached in this process; a lookup that fails or times out says `failed`, and the mail is tried.
+ * A DNS that does not find the sending company's own domain either cannot see public names (an
+ * isolated network's resolver): its "no such domain" is no answer, and the mail is tried too.
  */
 
 export type DomainAnswer = 'found' | 'no_domain' | 'null_mx' | 'failed';
 
 export interface ReceivableDomains {
-  check(domain: string): Promise<DomainAnswer>;
+  /** What the DNS says of `domain`; `ownDomain` (the sender's) vouches for a DNS that finds no `domain`. */
+  check(domain: string, ownDomain?: string): Promise<DomainAnswer>;
 }
+
+/** The error code of a `failed` answer from a DNS that found neither the domain nor the sender's own. */
+export const BLIND_DNS = 'EOWNDOMAINNOTFOUND';
 
 export interface DomainCheckOptions {
   /** `ip` or `ip:port` entries; none for the system's resolvers. */
@@ -23,7 +29,7 @@ export interface DomainCheckOptions {
   missingTtlMs?: number;
   /** Domains kept at most; the oldest entry goes first. */
   maxEntries?: number;
-  /** Every answer, whether it came from the cache, and the resolver's error code of a failure. */
+  /** Every check's answer, whether it came from the cache, and the error code of a failure (`BLIND_DNS` among them). */
   onAnswer?(answer: DomainAnswer, cached: boolean, errorCode?: string): void;
 }
 
@@ -48,6 +54,12 @@ interface Entry {
   expiresAt: number;
 }
 
+interface Answer {
+  answer: DomainAnswer;
+  cached: boolean;
+  errorCode?: string;
+}
+
 export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDomains {
   const timeoutMs = opts.timeoutMs ?? DOMAIN_CHECK_TIMEOUT_MS;
   const foundTtlMs = opts.foundTtlMs ?? HOUR;
@@ -55,7 +67,7 @@ export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDoma
   const maxEntries = opts.maxEntries ?? 10_000;
   const cache = new Map<string, Entry>();
   /** Lookups under way: concurrent sends to one domain share one. */
-  const inFlight = new Map<string, Promise<DomainAnswer>>();
+  const inFlight = new Map<string, Promise<Answer>>();
 
   const remember = (domain: string, answer: DomainAnswer) => {
     if (answer === 'failed') return;
@@ -64,39 +76,45 @@ export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDoma
     cache.set(domain, { answer, expiresAt: Date.now() + (answer === 'found' ? foundTtlMs : missingTtlMs) });
   };
 
-  const lookup = async (domain: string): Promise<DomainAnswer> => {
+  const lookup = async (domain: string): Promise<Answer> => {
     // A resolver of its own, so cancelling a late lookup cancels nothing else.
     const resolver = new dns.Resolver({ timeout: timeoutMs, tries: 1 });
     if (opts.servers?.length) resolver.setServers(opts.servers);
     const timer = setTimeout(() => resolver.cancel(), timeoutMs);
     try {
       const answer = await ask(resolver, domain);
-      opts.onAnswer?.(answer, false);
       remember(domain, answer);
-      return answer;
+      return { answer, cached: false };
     } catch (err) {
       const code = codeOf(err);
-      opts.onAnswer?.('failed', false, typeof code === 'string' ? code : 'EUNKNOWN');
-      return 'failed';
+      // Cancelled is the bound's own doing: a timeout, as the resolver would have said it.
+      const errorCode = code === 'ECANCELLED' ? 'ETIMEOUT' : typeof code === 'string' ? code : 'EUNKNOWN';
+      return { answer: 'failed', cached: false, errorCode };
     } finally {
       clearTimeout(timer);
     }
   };
 
+  const answerFor = (rawDomain: string): Promise<Answer> => {
+    const domain = rawDomain.toLowerCase();
+    const entry = cache.get(domain);
+    if (entry && entry.expiresAt > Date.now()) return Promise.resolve({ answer: entry.answer, cached: true });
+    let pending = inFlight.get(domain);
+    if (!pending) {
+      pending = lookup(domain).finally(() => inFlight.delete(domain));
+      inFlight.set(domain, pending);
+    }
+    return pending;
+  };
+
   return {
-    check(rawDomain) {
-      const domain = rawDomain.toLowerCase();
-      const entry = cache.get(domain);
-      if (entry && entry.expiresAt > Date.now()) {
-        opts.onAnswer?.(entry.answer, true);
-        return Promise.resolve(entry.answer);
+    async check(domain, ownDomain) {
+      let result = await answerFor(domain);
+      if (result.answer === 'no_domain' && ownDomain !== undefined && (await answerFor(ownDomain)).answer === 'no_domain') {
+        result = { answer: 'failed', cached: result.cached, errorCode: BLIND_DNS };
       }
-      let pending = inFlight.get(domain);
-      if (!pending) {
-        pending = lookup(domain).finally(() => inFlight.delete(domain));
-        inFlight.set(domain, pending);
-      }
-      return pending;
+      opts.onAnswer?.(result.answer, result.cached, result.errorCode);
+      return result.answer;
     },
   };
 }

@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { SEND_PATH } from '../../api/webhooks';
 import { DEMO_KEY } from '../../services/runtime/demo';
-import { createDomainCheck } from '../../services/mail/receivable';
+import { BLIND_DNS, createDomainCheck } from '../../services/mail/receivable';
 import { texts } from '../../services/domain/texts';
 import { request, startMailCheckDone, startTestApp, type TestApp } from '../support/app';
-import { startDns, TEST_ZONE, type TestDns } from '../support/dns';
+import { startDns, TEST_ZONE, type DnsZone, type TestDns } from '../support/dns';
 import { captureLogs, type CapturedLogs } from '../support/logs';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -31,9 +31,9 @@ describe('an address that can receive mail (docs/api.md §7), on the send webhoo
   let app: TestApp;
   let logs: CapturedLogs;
 
-  async function start(env: Record<string, string> = {}, dnsMode: 'answer' | 'silent' = 'answer') {
+  async function start(env: Record<string, string> = {}, dnsMode: 'answer' | 'silent' = 'answer', zone: DnsZone = TEST_ZONE) {
     smtp = await startSmtp('accept');
-    dns = await startDns(TEST_ZONE, dnsMode);
+    dns = await startDns(zone, dnsMode);
     logs = captureLogs();
     app = await startTestApp(
       { SMTP_URL: smtp.url, SEED_DEMO: 'true', MAIL_DOMAIN_CHECK: 'true', DNS_SERVERS: dns.server, ...env },
@@ -59,7 +59,8 @@ describe('an address that can receive mail (docs/api.md §7), on the send webhoo
     assert.equal(res.status, 500);
     assert.deepEqual(res.body, mailFailed('m*****a@inexistente.com.br'));
     assert.equal(smtp.connections(), connections, 'no SMTP attempt');
-    assert.deepEqual(dns.queries(), ['inexistente.com.br MX']);
+    // The company's own domain vouches for the DNS: it can see public names.
+    assert.deepEqual(dns.queries(), ['inexistente.com.br MX', 'caer.com.br MX']);
     // The client's one send a minute is still there: the right address gets its code at once.
     const right = await send(app, 'maria@exemplo.com.br');
     assert.equal(right.status, 200);
@@ -93,7 +94,7 @@ describe('an address that can receive mail (docs/api.md §7), on the send webhoo
     assert.equal((await send(app, 'ana@exemplo.com.br')).status, 200);
     assert.equal((await send(app, 'ana@inexistente.com.br')).status, 500);
     const asked = dns.queries();
-    assert.deepEqual(asked, ['exemplo.com.br MX', 'inexistente.com.br MX']);
+    assert.deepEqual(asked, ['exemplo.com.br MX', 'inexistente.com.br MX', 'caer.com.br MX']);
     assert.equal((await app.post(SEND_PATH, { key: DEMO_KEY, cpfCnpj: '12ABC34501DE35', email: 'bia@EXEMPLO.com.br' })).status, 200);
     assert.equal((await send(app, 'bia@inexistente.com.br')).status, 500);
     assert.deepEqual(dns.queries(), asked, 'no new question');
@@ -109,6 +110,20 @@ describe('an address that can receive mail (docs/api.md §7), on the send webhoo
     assert.deepEqual(dns.queries(), ['exemplo.com.br MX']);
     const line = logs.lines().find((l) => l.msg.startsWith('mail domain lookup failed'))!;
     assert.equal(line.level, 'warn');
+    assert.equal(line.dnsError, 'ETIMEOUT');
+    assert.equal(await metric(app, 'result="failed",cached="false"'), 1);
+  });
+
+  it("sends the mail when the DNS finds not even the company's own domain (a resolver blind to public names), and says why in a warn line", async () => {
+    const blind = Object.fromEntries(Object.entries(TEST_ZONE).filter(([name]) => name !== 'caer.com.br'));
+    await start({}, 'answer', blind);
+    const res = await send(app, 'maria@inexistente.com.br');
+    assert.equal(res.status, 200);
+    assert.deepEqual(smtp.mails[0].envelopeTo, ['maria@inexistente.com.br']);
+    assert.deepEqual(dns.queries(), ['inexistente.com.br MX', 'caer.com.br MX']);
+    const line = logs.lines().find((l) => l.dnsError === BLIND_DNS)!;
+    assert.equal(line.level, 'warn');
+    assert.match(line.msg, /DNS_SERVERS, or MAIL_DOMAIN_CHECK=false/);
     assert.equal(await metric(app, 'result="failed",cached="false"'), 1);
   });
 
