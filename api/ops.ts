@@ -42,18 +42,14 @@ export interface OpsOptions {
 /**
  * The SMTP check `/ready` and the start share: the first run logs in; then a connection at most
  * every 5 s and a login at most every 10 minutes (see above). A login that failed before it began
- * (the server down) does not count as one: the next check logs in again.
+ * (the server down) does not count as one: the next check logs in again. A login still under way
+ * (a server that delays its answer to a wrong password) answers the checks that come meanwhile.
  */
 export function createMailCheck(mailer: Mailer): () => Promise<void> {
   let lastLoginAt = -Infinity;
   let loginRefusal: MailError | undefined;
-  return atMostEvery(MAIL_CHECK_INTERVAL_MS, async () => {
-    if (Date.now() - lastLoginAt < MAIL_LOGIN_INTERVAL_MS) {
-      await mailer.verify({ login: false });
-      if (loginRefusal) throw loginRefusal;
-      return;
-    }
-    lastLoginAt = Date.now();
+  let login: Promise<void> | undefined;
+  const logIn = async () => {
     try {
       await mailer.verify({ login: true });
       loginRefusal = undefined;
@@ -62,7 +58,20 @@ export function createMailCheck(mailer: Mailer): () => Promise<void> {
       loginRefusal = atLogin ? err : undefined;
       if (!atLogin) lastLoginAt = -Infinity;
       throw err;
+    } finally {
+      login = undefined;
     }
+  };
+  return atMostEvery(MAIL_CHECK_INTERVAL_MS, async () => {
+    if (login) return login;
+    if (Date.now() - lastLoginAt < MAIL_LOGIN_INTERVAL_MS) {
+      await mailer.verify({ login: false });
+      if (loginRefusal) throw loginRefusal;
+      return;
+    }
+    lastLoginAt = Date.now();
+    login = logIn();
+    return login;
   });
 }
 

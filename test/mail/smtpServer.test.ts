@@ -126,6 +126,21 @@ describe('the mail server as utilities run it: STARTTLS with a private CA, and a
     const line = await service.line(NOT_USABLE);
     assert.equal(line.reason, 'auth_timeout');
   });
+
+  it('never says ready while the login is still unanswered: the checks meanwhile wait for it, not for a connection without it', async () => {
+    smtp = await server({ hang: true });
+    service = await start(url(smtp.port));
+    const seen: (string | undefined)[] = [];
+    // Asked throughout the login (the check waits 10 s for it), until the login's own answer.
+    while (!service.lines().some(NOT_USABLE)) {
+      const ready = await request<{ reasons?: { mail?: string } }>(service.baseUrl + '/ready');
+      const answer = ready.status === 200 ? 'ready' : ready.body.reasons?.mail;
+      if (seen.at(-1) !== answer) seen.push(answer);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(!seen.includes('ready'), seen.join(', '));
+    assert.equal(smtp.logins().attempts, 1, 'one login');
+  });
 });
 
 describe('smtp:// to a server that offers no STARTTLS', () => {
