@@ -89,18 +89,24 @@ export function registerOps(server: Server, opts: OpsOptions): void {
     sendJson(res, 200, { status: 'ok' });
   });
 
+  /** Each failing check's reason as last logged: a probe asking every few seconds logs a change, not every answer. */
+  const failing = new Map<string, string>();
   server.get(READY_PATH, async (req: Request, res: Response) => {
     const reasons: Record<string, string> = {};
     const check = async (name: string, run: () => Promise<void>): Promise<CheckResult> => {
       try {
         await withDeadline(run(), READY_CHECK_TIMEOUT_MS, `${name} check`);
+        if (failing.delete(name)) observability.logger.info({ reqId: observability.requestId(req), check: name }, 'readiness check passes again');
         return 'ok';
       } catch (err) {
         reasons[name] = failureReason(err);
-        observability.logger.warn(
-          { reqId: observability.requestId(req), check: name, reason: reasons[name], error: describeError(err) },
-          'readiness check failed',
-        );
+        if (failing.get(name) !== reasons[name]) {
+          failing.set(name, reasons[name]);
+          observability.logger.warn(
+            { reqId: observability.requestId(req), check: name, reason: reasons[name], error: describeError(err) },
+            'readiness check failed',
+          );
+        }
         return 'failed';
       }
     };

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { request, startTestApp, type TestApp } from '../support/app';
+import { captureLogs } from '../support/logs';
 import { freePort } from '../support/ports';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -64,6 +65,22 @@ describe('GET /health and GET /ready', () => {
     const back = await get('/ready');
     assert.equal(back.status, 200);
     assert.deepEqual(back.body, { status: 'ok', checks: { database: 'ok', mail: 'skipped' } });
+  });
+
+  it('logs a failing check once, not at every probe, and once more when it passes again', async () => {
+    const logs = captureLogs();
+    app = await startTestApp({}, { logger: logs.logger });
+    const ping = sinon.stub(app.stores, 'ping');
+    ping.rejects(new Error('MongoServerSelectionError: connect ECONNREFUSED'));
+    for (let i = 0; i < 3; i++) assert.equal((await get('/ready')).status, 503);
+    ping.resolves();
+    assert.equal((await get('/ready')).status, 200);
+    assert.equal((await get('/ready')).status, 200);
+    const said = logs.lines().filter((l) => l.msg.startsWith('readiness check'));
+    assert.deepEqual(said.map((l) => [l.level, l.msg, l.check]), [
+      ['warn', 'readiness check failed', 'database'],
+      ['info', 'readiness check passes again', 'database'],
+    ]);
   });
 
   // Each check's own bound answers (about 3 s); the test's timeout would catch a hang.
