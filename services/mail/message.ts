@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { mailTexts } from '../domain/texts';
+import { domainOf } from './receivable';
 import type { Company } from '../store/types';
 
 /** The validation email of docs/api.md §4: pt-BR, plain text and HTML, never the CPF/CNPJ. */
@@ -9,6 +11,8 @@ export interface OutgoingMail {
   text: string;
   html: string;
   headers: Record<string, string>;
+  /** At the sender's domain, whatever the envelope sender (`SMTP_BOUNCE_ADDRESS`) is. */
+  messageId: string;
 }
 
 /** RFC 3834: an automatic message, which out-of-office robots do not answer. */
@@ -36,5 +40,6 @@ export function validationMail(company: Company, to: string, code: string, ttlMi
     text: lines.join('\n') + '\n',
     html,
     headers: AUTO_SUBMITTED,
+    messageId: `<${randomUUID()}@${domainOf(company.remetente)}>`,
   };
 }

@@ -71,7 +71,7 @@ describe('the validation mail, signed with DKIM (docs/api.md §4)', () => {
         DKIM_DOMAIN: DOMAIN,
         DKIM_SELECTOR: SELECTOR,
         DKIM_PRIVATE_KEY: PRIVATE_PEM,
-        SMTP_BOUNCE_ADDRESS: 'devolucoes@caer.com.br',
+        SMTP_BOUNCE_ADDRESS: 'devolucoes@retorno.exemplo.net',
       },
       { stores, logger: logs.logger },
     );
@@ -108,11 +108,12 @@ describe('the validation mail, signed with DKIM (docs/api.md §4)', () => {
     assert.equal(subject.results[0].status.result, 'fail');
   });
 
-  it('carries Auto-Submitted: auto-generated, and bounces go to SMTP_BOUNCE_ADDRESS while the From stays the sender', async () => {
+  it("carries Auto-Submitted: auto-generated, and bounces go to SMTP_BOUNCE_ADDRESS while the From and the Message-ID stay the sender's", async () => {
     const mail = await mailFor(DEMO_KEY, 'paula@exemplo.com.br');
     assert.equal(mail.parsed.headers.get('auto-submitted'), 'auto-generated');
-    assert.equal(mail.envelopeFrom, 'devolucoes@caer.com.br');
+    assert.equal(mail.envelopeFrom, 'devolucoes@retorno.exemplo.net');
     assert.equal(mail.parsed.from?.value[0].address, 'nao-responda@caer.com.br');
+    assert.match(mail.parsed.messageId ?? '', /^<[0-9a-f-]{36}@caer\.com\.br>$/);
   });
 
   it('goes unsigned for a company whose sender is at another domain, which the start named in one warn line', async () => {

@@ -30,7 +30,7 @@ describe('a plain loopback relay named localhost (services/mail/smtpPool.ts)', (
     }
     const mailer = createPooledSmtpMailer({ url: `smtp://localhost:${smtp.port}`, timeoutMs: 5000, maxConnections: 1, plainLoopback: true });
     try {
-      await mailer.send({ from: { name: 'GSAN', address: 'nao-responda@exemplo.com.br' }, to: 'maria@exemplo.com.br', subject: 's', text: 't', html: '<p>t</p>', headers: {} });
+      await mailer.send({ from: { name: 'GSAN', address: 'nao-responda@exemplo.com.br' }, to: 'maria@exemplo.com.br', subject: 's', text: 't', html: '<p>t</p>', headers: {}, messageId: '<1@exemplo.com.br>' });
       await mailer.verify({ login: false });
     } finally {
       mailer.close();
