@@ -225,7 +225,8 @@ async function startServing(
   return { port, server, service, bot, http, notifier };
 }
 
-async function main(): Promise<void> {
+/** `lateFromEnvFile`: variables `.env` set that Node reads only as it starts (`loadEnvFile`). */
+async function main(lateFromEnvFile: string[]): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -238,6 +239,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
+  if (lateFromEnvFile.length > 0) {
+    logger.warn(
+      { variables: lateFromEnvFile },
+      '.env sets variables Node reads only as the process starts, so they have no effect: set them in the environment of the process (NODE_EXTRA_CA_CERTS: or start node with --use-system-ca)',
+    );
+  }
   // Whatever escapes is still logged as JSON, redacted, before the process ends as Node would end it.
   const crash = (what: string) => (err: unknown) => {
     logger.fatal({ error: describeError(err) }, what);
@@ -300,8 +307,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   requireSupportedNode();
-  loadEnvFile();
-  main().catch((err) => {
+  main(loadEnvFile()).catch((err) => {
     process.stderr.write(`Falha ao iniciar: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });

@@ -63,6 +63,18 @@ describe('.env, read when it exists', function () {
     assert.equal((listening?.bot as { manifest: string }).manifest, 'https://validacao.exemplo.com.br/manifest/gsan-email-validation-manifest.json');
   });
 
+  it('the service says which of its variables Node reads only at its start, so they did nothing (a private CA for the mail server)', async () => {
+    await writeFile(join(dir, '.env'), 'NODE_EXTRA_CA_CERTS=/etc/ssl/utility-ca.pem\nPUBLIC_URL=https://validacao.exemplo.com.br\n');
+    const service = await startService({}, dir);
+    assert.equal(await service.stop(), 0);
+    const warned = service.lines().filter((l) => l.level === 'warn' && l.msg.startsWith('.env sets variables Node reads only'));
+    assert.deepEqual(warned.map((l) => l.variables), [['NODE_EXTRA_CA_CERTS']]);
+    // Set in the environment of the process, as the warning says, it is no concern of the service.
+    const fromEnvironment = await startService({ NODE_EXTRA_CA_CERTS: '/etc/ssl/utility-ca.pem' }, dir);
+    assert.equal(await fromEnvironment.stop(), 0);
+    assert.ok(!fromEnvironment.lines().some((l) => l.msg.startsWith('.env sets')));
+  });
+
   it('npm start and npm run admin leave it to the code: no --env-file flag, which speaks up when the file is missing', async () => {
     const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     for (const name of ['start', 'dev', 'admin']) assert.doesNotMatch(scripts[name], /--env-file/, `npm run ${name}`);
