@@ -64,6 +64,7 @@ function consultText(client: Client, r: { validacoes: ReturnType<typeof describe
       (v) =>
         `    ${v.validadoEm}  ${printable(v.email)}  ${t.origin[v.origem]}  notificação: ${t.deliveryState[v.notificacao]}` +
         (v.entregueEm ? ` em ${v.entregueEm}` : '') +
+        (v.tentativas > 0 ? `, ${v.tentativas} ${v.tentativas === 1 ? 'tentativa' : 'tentativas'}` : '') +
         (v.ultimoErro ? ` (último erro: ${printable(v.ultimoErro)})` : ''),
     ),
     `  códigos vivos:     ${r.codigosVivosAte.length}${r.codigosVivosAte.length ? ` (vencem: ${r.codigosVivosAte.join(', ')})` : ''}`,

@@ -165,6 +165,11 @@ describe('admin: validations, notifications and LGPD requests', () => {
     assert.equal(seen.code, 0, seen.err);
     assert.match(seen.out, /^ {2}email: {13}maria@x\.com$/m);
     assert.match(seen.out, /^ {4}2026-11-10T12:00:00\.000Z {2}maria@x\.com {2}pela conversa {2}notificação: pendente$/m);
+    // One delivery tried and to be retried: its attempt and its error are shown too.
+    const claimed = (await stores.validations.claim(['CAER'], new Date(), 'test', new Date(Date.now() + 60_000)))!;
+    await stores.validations.settle(claimed, { kind: 'retry', at: new Date(Date.now() + 30_000), error: 'HTTP 503' }, new Date());
+    const retried = await admin('clientes', 'consultar', '--sigla', 'CAER', '--cpf', MARIA);
+    assert.match(retried.out, /^ {4}2026-11-10T12:00:00\.000Z {2}maria@x\.com {2}pela conversa {2}notificação: pendente, 1 tentativa \(último erro: HTTP 503\)$/m);
     assert.match(seen.out, /^ {2}códigos vivos: {5}1 \(vencem: /m);
     assert.doesNotMatch(seen.out, /ffff/);
     const json = JSON.parse((await admin('clientes', 'consultar', '--sigla', 'CAER', '--cpf', MARIA, '--json')).out) as Record<string, unknown>;
