@@ -17,6 +17,7 @@ import { EmailValidationService } from './services/emailValidation';
 import { createLogger, describeError, exitWhenLogged } from './services/runtime/logging';
 import { signsFor } from './services/mail/dkim';
 import { MailError } from './services/mail/mailError';
+import { smtpAddress } from './services/mail/smtpUrl';
 import { createDomainCheck } from './services/mail/receivable';
 import { createOutboxMailer, createSmtpMailer, type Mailer } from './services/mail/mailer';
 import { createMemoryStores } from './services/store/memory';
@@ -163,10 +164,13 @@ async function startServing(
   // The SMTP server is checked at start too, in the background: a wrong password or port shows in
   // the log now, not when the first customer is refused. `/ready` answers from the same check.
   const checkMail = config.smtp ? createMailCheck(mailer) : undefined;
-  checkMail?.().catch((err: unknown) => {
-    const smtp = err instanceof MailError ? err.smtp : undefined;
-    logger.warn({ smtp, reason: failureReason(err), error: describeError(err) }, 'SMTP server not usable: check SMTP_URL (host, port, user, password, TLS)');
-  });
+  checkMail?.().then(
+    () => logger.info({ smtp: smtpAddress(config.smtp!.url), dkim: dkim?.domain ?? null, domainCheck: config.domainCheck !== null }, 'SMTP server usable'),
+    (err: unknown) => {
+      const smtp = err instanceof MailError ? err.smtp : undefined;
+      logger.warn({ smtp, reason: failureReason(err), error: describeError(err) }, 'SMTP server not usable: check SMTP_URL (host, port, user, password, TLS)');
+    },
+  );
   const service = new EmailValidationService({
     stores,
     mailer,

@@ -81,6 +81,9 @@ describe('the mail server as utilities run it: STARTTLS with a private CA, and a
     assert.equal(mail.parsed.headers.get('auto-submitted'), 'auto-generated');
     assert.equal(smtp.logins().refused, 0);
     assert.ok(!service.lines().some(NOT_USABLE));
+    // The start says so, naming the server (never the password), DKIM and the domain check.
+    const usable = await service.line((l) => l.msg === 'SMTP server usable');
+    assert.deepEqual([usable.smtp, usable.dkim, usable.domainCheck], [`127.0.0.1:${smtp.port}`, null, false]);
   });
 
   it('names an untrusted certificate as such (no NODE_EXTRA_CA_CERTS), and never logs in', async () => {
