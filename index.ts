@@ -246,7 +246,7 @@ async function main(lateFromEnvFile: string[]): Promise<void> {
   if (lateFromEnvFile.length > 0) {
     logger.warn(
       { variables: lateFromEnvFile },
-      '.env sets variables Node reads only as the process starts, so they have no effect: set them in the environment of the process (NODE_EXTRA_CA_CERTS: or start node with --use-system-ca)',
+      '.env sets variables Node reads only as the process starts, so they have no effect: set them in the environment of the process instead (for a private CA, NODE_EXTRA_CA_CERTS there, or node --use-system-ca)',
     );
   }
   // Whatever escapes is still logged as JSON, redacted, before the process ends as Node would end it.

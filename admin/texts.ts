@@ -10,7 +10,7 @@ import { printable } from './common';
 
 const fmt = (n: number) => n.toLocaleString('pt-BR');
 
-/** A time to the minute, as the CLI shows it: `2026-11-30 14:05`. */
+/** A time to the second, as the CLI shows it: `2026-11-30 14:05:09`. */
 const utc = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
 /**

@@ -58,8 +58,6 @@ export function createMailCheck(mailer: Mailer): () => Promise<void> {
       loginRefusal = atLogin ? err : undefined;
       if (!atLogin) lastLoginAt = -Infinity;
       throw err;
-    } finally {
-      login = undefined;
     }
   };
   return atMostEvery(MAIL_CHECK_INTERVAL_MS, async () => {
@@ -70,7 +68,7 @@ export function createMailCheck(mailer: Mailer): () => Promise<void> {
       return;
     }
     lastLoginAt = Date.now();
-    login = logIn();
+    login = logIn().finally(() => (login = undefined));
     return login;
   });
 }
