@@ -1,4 +1,4 @@
-import { MongoClient, MongoError, type Db, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import type { CodeRecord, Company, Stores } from './types';
 import { databaseStartError } from '../runtime/startError';
 import { prepareIndexes, STORE_INDEXES, type IndexChange, type IndexSpec } from './indexes';
@@ -67,9 +67,9 @@ export async function createMongoStores(opts: MongoStoreOptions): Promise<MongoS
     indexChanges = await prepareIndexes(db, [...STORE_INDEXES, ...(opts.moreIndexes ?? [])]);
   } catch (err) {
     await client.close().catch(() => {});
-    // What the database or the way to it said is the operator's to fix; anything else is a fault of
-    // the service, not to be passed off as a connection problem.
-    if (!(err instanceof MongoError)) throw err;
+    // What the database, the network or MONGODB_URI's options (an SRV name, a CA file) said is the
+    // operator's to fix; a programming error is the service's, not to be passed off as one of those.
+    if (err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError) throw err;
     throw databaseStartError(opts.uri, err);
   }
   const companies = db.collection<Company>('companies');

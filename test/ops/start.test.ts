@@ -39,6 +39,14 @@ describe('a start that cannot go on', function () {
     );
   });
 
+  it('names the cause of a MONGODB_URI whose SRV name does not resolve', async () => {
+    await failsWith(
+      { MONGODB_URI: 'mongodb+srv://cluster.nada.invalid/gsan', MONGODB_TIMEOUT_MS: '2000', CODE_PEPPER: 'p'.repeat(32), ALLOW_ANONYMOUS_BOT: 'true' },
+      // `.invalid` never resolves (RFC 6761); a machine without any resolver says so differently.
+      /^Não foi possível conectar ao MongoDB de MONGODB_URI \(cluster\.nada\.invalid\): (nome de host não encontrado|conexão recusada|sem resposta no tempo limite)\. Verifique/,
+    );
+  });
+
   it('names the port in use, and a HOST that is not this machine', async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
