@@ -42,34 +42,41 @@ export interface OpsOptions {
 /**
  * The SMTP check `/ready` and the start share: the first run logs in; then a connection at most
  * every 5 s and a login at most every 10 minutes (see above). A login that failed before it began
- * (the server down) does not count as one: the next check logs in again. A login still under way
- * (a server that delays its answer to a wrong password) answers the checks that come meanwhile.
+ * (the server down) does not count as one: the next check logs in again. Until a login has been
+ * answered, the checks wait for the one under way (a server may delay its answer to a wrong
+ * password); once one has, a login again runs beside the checks, which answer as between logins.
  */
 export function createMailCheck(mailer: Mailer): () => Promise<void> {
   let lastLoginAt = -Infinity;
+  let loginAnswered = false;
   let loginRefusal: MailError | undefined;
   let login: Promise<void> | undefined;
   const logIn = async () => {
     try {
       await mailer.verify({ login: true });
       loginRefusal = undefined;
+      loginAnswered = true;
     } catch (err) {
       const atLogin = err instanceof MailError && err.failure.step === 'login';
       loginRefusal = atLogin ? err : undefined;
-      if (!atLogin) lastLoginAt = -Infinity;
+      if (atLogin) loginAnswered = true;
+      else lastLoginAt = -Infinity;
       throw err;
     }
   };
+  /** Between logins: a connection without one, and the last login's answer. */
+  const connect = async () => {
+    await mailer.verify({ login: false });
+    if (loginRefusal) throw loginRefusal;
+  };
   return atMostEvery(MAIL_CHECK_INTERVAL_MS, async () => {
-    if (login) return login;
-    if (Date.now() - lastLoginAt < MAIL_LOGIN_INTERVAL_MS) {
-      await mailer.verify({ login: false });
-      if (loginRefusal) throw loginRefusal;
-      return;
+    if (!login && Date.now() - lastLoginAt >= MAIL_LOGIN_INTERVAL_MS) {
+      lastLoginAt = Date.now();
+      login = logIn().finally(() => (login = undefined));
+      // Its answer is kept above; a login again that nobody awaits must not be an unhandled rejection.
+      login.catch(() => {});
     }
-    lastLoginAt = Date.now();
-    login = logIn().finally(() => (login = undefined));
-    return login;
+    return login && !loginAnswered ? login : connect();
   });
 }
 

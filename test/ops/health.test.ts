@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { request, startTestApp, type TestApp } from '../support/app';
+import { createMailCheck } from '../../api/ops';
+import { createPooledSmtpMailer } from '../../services/mail/smtpPool';
 import { captureLogs } from '../support/logs';
 import { freePort } from '../support/ports';
 import { startSmtp, type TestSmtp } from '../support/smtp';
+import { eventually } from '../support/wait';
 
 describe('GET /health and GET /ready', () => {
   let app: TestApp | undefined;
@@ -110,5 +113,31 @@ describe('GET /health and GET /ready', () => {
     const res = await get('/ready');
     assert.equal(res.status, 503);
     assert.deepEqual(res.body, { status: 'unavailable', checks: { database: 'ok', mail: 'failed' }, reasons: { mail: 'refused' } });
+  });
+});
+
+describe('the SMTP check behind /ready', function () {
+  this.timeout(30_000);
+
+  it('logs in again every 10 minutes beside the checks: a login the server is slow to answer then leaves the service ready', async () => {
+    // A relay on loopback taking a login in clear, so the check's own mailer can run in this process.
+    const auth = { user: 'gsan', pass: 'segredo', inClear: true, hang: false };
+    const smtp = await startSmtp('accept', { auth });
+    const mailer = createPooledSmtpMailer({ url: `smtp://gsan:segredo@127.0.0.1:${smtp.port}`, timeoutMs: 4000, plainLoopback: true });
+    const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+    try {
+      const check = createMailCheck(mailer);
+      await check();
+      assert.deepEqual(smtp.logins(), { attempts: 1, refused: 0 });
+      // Ten minutes on, the server stops answering logins: the check still answers, from a connection and the last login.
+      auth.hang = true;
+      clock.tick(10 * 60_000);
+      await check();
+      await eventually(() => smtp.logins().attempts === 2);
+    } finally {
+      clock.restore();
+      mailer.close();
+      await smtp.close();
+    }
   });
 });
