@@ -164,10 +164,13 @@ export class Observability {
   domainAnswer(answer: DomainAnswer, cached: boolean, errorCode?: string): void {
     this.domainChecks.inc({ result: answer, cached: String(cached) });
     if (errorCode === BLIND_DNS) {
-      this.logger.warn(
-        { dnsError: errorCode },
-        "mail domain lookup: the DNS finds neither the address's domain nor the company's own sender domain, so it cannot see public names (set DNS_SERVERS, or MAIL_DOMAIN_CHECK=false): the mail is tried",
-      );
+      // Said when it was looked up, not at every send answered from the cache.
+      if (!cached) {
+        this.logger.warn(
+          { dnsError: errorCode },
+          'mail domain lookup: the DNS does not know public names (not even br), so its "no such domain" is no answer (set DNS_SERVERS, or MAIL_DOMAIN_CHECK=false): the mail is tried',
+        );
+      }
     } else if (answer === 'failed') this.logger.warn({ dnsError: errorCode }, 'mail domain lookup failed: the mail is tried anyway');
   }
 

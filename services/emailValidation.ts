@@ -112,7 +112,7 @@ export class EmailValidationService {
     // Before anything is spent (docs/api.md §7): an address whose domain cannot receive mail is
     // answered like a refused mail, with no SMTP attempt and no send counted.
     const lookupStarted = performance.now();
-    const receivable = this.domains ? await this.domains.check(domainOf(email), domainOf(company.remetente)) : 'found';
+    const receivable = this.domains ? await this.domains.check(domainOf(email)) : 'found';
     if (receivable === 'no_domain' || receivable === 'null_mx') {
       return outcomes.mailFailed(maskEmail(email), new UndeliverableDomainError(receivable));
     }

@@ -5,19 +5,25 @@ import { promises as dns } from 'node:dns';
  * A/AAAA record when it has none; a null MX (`0 .`, RFC 7505) or a domain that does not exist
  * cannot. Asked of Node's resolver (the servers of `DNS_SERVERS`, or the system's), bounded, and
  * cached in this process; a lookup that fails or times out says `failed`, and the mail is tried.
- * A DNS that does not find the sending company's own domain either cannot see public names (an
- * isolated network's resolver): its "no such domain" is no answer, and the mail is tried too.
+ * A DNS that does not know Brazil's top-level domain either cannot see public names (an internal
+ * network's resolver): its "no such domain" is no answer, and the mail is tried too.
  */
 
 export type DomainAnswer = 'found' | 'no_domain' | 'null_mx' | 'failed';
 
 export interface ReceivableDomains {
-  /** What the DNS says of `domain`; `ownDomain` (the sender's) vouches for a DNS that finds no `domain`. */
-  check(domain: string, ownDomain?: string): Promise<DomainAnswer>;
+  check(domain: string): Promise<DomainAnswer>;
 }
 
-/** The error code of a `failed` answer from a DNS that found neither the domain nor the sender's own. */
-export const BLIND_DNS = 'EOWNDOMAINNOTFOUND';
+/**
+ * A name every DNS that sees public names knows, and one that knows only a utility's internal names
+ * (its own domain among them, often) does not: Brazil's top-level domain. Asked only when a domain
+ * was not found, and cached like a domain.
+ */
+export const PUBLIC_NAME = 'br';
+
+/** The error code of a `failed` answer from a DNS that does not know `PUBLIC_NAME` either. */
+export const BLIND_DNS = 'EPUBLICNAMEUNKNOWN';
 
 export interface DomainCheckOptions {
   /** `ip` or `ip:port` entries; none for the system's resolvers. */
@@ -76,13 +82,15 @@ export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDoma
     cache.set(domain, { answer, expiresAt: Date.now() + (answer === 'found' ? foundTtlMs : missingTtlMs) });
   };
 
-  const lookup = async (domain: string): Promise<Answer> => {
+  type Question = (resolver: dns.Resolver) => Promise<Exclude<DomainAnswer, 'failed'>>;
+
+  const lookup = async (domain: string, question: Question): Promise<Answer> => {
     // A resolver of its own, so cancelling a late lookup cancels nothing else.
     const resolver = new dns.Resolver({ timeout: timeoutMs, tries: 1 });
     if (opts.servers?.length) resolver.setServers(opts.servers);
     const timer = setTimeout(() => resolver.cancel(), timeoutMs);
     try {
-      const answer = await ask(resolver, domain);
+      const answer = await question(resolver);
       remember(domain, answer);
       return { answer, cached: false };
     } catch (err) {
@@ -95,23 +103,25 @@ export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDoma
     }
   };
 
-  const answerFor = (rawDomain: string): Promise<Answer> => {
-    const domain = rawDomain.toLowerCase();
+  const answerFor = (domain: string, question: Question): Promise<Answer> => {
     const entry = cache.get(domain);
     if (entry && entry.expiresAt > Date.now()) return Promise.resolve({ answer: entry.answer, cached: true });
     let pending = inFlight.get(domain);
     if (!pending) {
-      pending = lookup(domain).finally(() => inFlight.delete(domain));
+      pending = lookup(domain, question).finally(() => inFlight.delete(domain));
       inFlight.set(domain, pending);
     }
     return pending;
   };
 
   return {
-    async check(domain, ownDomain) {
-      let result = await answerFor(domain);
-      if (result.answer === 'no_domain' && ownDomain !== undefined && (await answerFor(ownDomain)).answer === 'no_domain') {
-        result = { answer: 'failed', cached: result.cached, errorCode: BLIND_DNS };
+    async check(rawDomain) {
+      const domain = rawDomain.toLowerCase();
+      let result = await answerFor(domain, (resolver) => ask(resolver, domain));
+      if (result.answer === 'no_domain') {
+        // Only a DNS that knows the public name vouches for its "no such domain".
+        const publicName = await answerFor(PUBLIC_NAME, knowsName);
+        if (publicName.answer !== 'found') result = { answer: 'failed', cached: result.cached && publicName.cached, errorCode: BLIND_DNS };
       }
       opts.onAnswer?.(result.answer, result.cached, result.errorCode);
       return result.answer;
@@ -123,6 +133,18 @@ export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDoma
 const NO_SUCH_DOMAIN = 'ENOTFOUND';
 const NO_RECORDS = 'ENODATA';
 const codeOf = (err: unknown) => (err as { code?: unknown }).code;
+
+/** Whether the name exists (any record, or none of the kind asked: `ENODATA`). Throws when the DNS could not answer. */
+async function knowsName(resolver: dns.Resolver): Promise<'found' | 'no_domain'> {
+  try {
+    await resolver.resolveSoa(PUBLIC_NAME);
+    return 'found';
+  } catch (err) {
+    if (codeOf(err) === NO_RECORDS) return 'found';
+    if (codeOf(err) === NO_SUCH_DOMAIN) return 'no_domain';
+    throw err;
+  }
+}
 
 /** MX first; without MX, A and AAAA (RFC 5321 §5.1). Throws when the DNS could not answer. */
 async function ask(resolver: dns.Resolver, domain: string): Promise<Exclude<DomainAnswer, 'failed'>> {

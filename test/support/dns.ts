@@ -79,8 +79,8 @@ export async function startDns(zone: DnsZone, mode: 'answer' | 'silent' = 'answe
 /** The domains the tests use, one of each kind. */
 export const TEST_ZONE: Record<string, DnsRecords> = {
   'exemplo.com.br': { mx: [{ preference: 10, exchange: 'mx.exemplo.com.br' }] },
-  // The demo company's own domain (its sender's): a DNS that finds it can see public names.
-  'caer.com.br': { mx: [{ preference: 10, exchange: 'mx.caer.com.br' }] },
+  // Brazil's top-level domain, with no record the tests ask for: a DNS that knows it sees public names.
+  br: {},
   // No MX: its address stands in (RFC 5321 §5.1).
   'so-endereco.com.br': { a: ['192.0.2.10'] },
   'so-ipv6.com.br': { aaaa: ['2001:db8::10'] },
