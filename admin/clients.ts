@@ -4,7 +4,7 @@ import { MAX_ATTEMPTS_PER_CODE } from '../services/domain/rules';
 import type { Client, Stores, ValidationRecord } from '../services/store/types';
 import { AdminError, printable, validateArgs, writeJson, writeLine, type AdminIo } from './common';
 import { siglaSchema } from './companies';
-import { adminTexts as t } from './texts';
+import { adminTexts as t, counted } from './texts';
 
 /**
  * `clientes consultar | esquecer`: a data subject's requests under the LGPD (arts. 18 I–II and VI):
@@ -64,7 +64,7 @@ function consultText(client: Client, r: { validacoes: ReturnType<typeof describe
       (v) =>
         `    ${v.validadoEm}  ${printable(v.email)}  ${t.origin[v.origem]}  notificação: ${t.deliveryState[v.notificacao]}` +
         (v.entregueEm ? ` em ${v.entregueEm}` : '') +
-        (v.tentativas > 0 ? `, ${v.tentativas} ${v.tentativas === 1 ? 'tentativa' : 'tentativas'}` : '') +
+        (v.tentativas > 0 ? `, ${counted(v.tentativas, 'tentativa', 'tentativas')}` : '') +
         (v.ultimoErro ? ` (último erro: ${printable(v.ultimoErro)})` : ''),
     ),
     `  códigos vivos:     ${r.codigosVivosAte.length}${r.codigosVivosAte.length ? ` (vencem: ${r.codigosVivosAte.join(', ')})` : ''}`,

@@ -10,6 +10,9 @@ import { printable } from './common';
 
 const fmt = (n: number) => n.toLocaleString('pt-BR');
 
+/** `n` (with thousands separators) and the word for one or for many: `1 empresa`, `1.234 empresas`. */
+export const counted = (n: number, one: string, many: string) => `${fmt(n)} ${n === 1 ? one : many}`;
+
 /** A time to the second, as the CLI shows it: `2026-11-30 14:05:09`. */
 const utc = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
@@ -134,7 +137,7 @@ export const adminTexts = {
         : []),
       ...(backlog
         ? [
-            `  a entregar:  ${fmt(backlog.pending)} ${backlog.pending === 1 ? 'pendente' : 'pendentes'}, ${fmt(backlog.failed)} com falha` +
+            `  a entregar:  ${counted(backlog.pending, 'pendente', 'pendentes')}, ${fmt(backlog.failed)} com falha` +
               (backlog.oldestPendingSince ? ` (a mais antiga na fila desde ${utc(backlog.oldestPendingSince)} UTC)` : ''),
           ]
         : []),
@@ -152,12 +155,12 @@ export const adminTexts = {
   secretUnreadable: (sigla: string, withFallback: boolean) =>
     withFallback
       ? `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER e CODE_PEPPER_FALLBACK; configure a notificação de novo.`
-      : `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER, e CODE_PEPPER_FALLBACK não está definida: defina nela o CODE_PEPPER anterior e rode de novo.`,
+      : `Empresa ${sigla}: segredo ilegível sob CODE_PEPPER, e CODE_PEPPER_FALLBACK não está definida: defina-a com o valor anterior de CODE_PEPPER e rode de novo.`,
   secretChangedMeanwhile: (sigla: string) => `Empresa ${sigla}: a notificação mudou durante o comando; rode-o de novo.`,
   secretsReencrypted: (count: number, current: number) =>
-    `Segredos de assinatura de ${fmt(count)} ${count === 1 ? 'empresa' : 'empresas'} cifrados de novo sob o CODE_PEPPER` +
-    (current > 0 ? `; os de ${fmt(current)} ${current === 1 ? 'empresa já estavam' : 'empresas já estavam'} sob ele.` : '.'),
-  secretsNotReencrypted: (count: number) => `${fmt(count)} ${count === 1 ? 'empresa ficou' : 'empresas ficaram'} sem recifrar (acima).`,
+    (count === 0 ? 'Nenhum segredo de assinatura precisou ser cifrado de novo' : `Segredos de assinatura de ${counted(count, 'empresa', 'empresas')} cifrados de novo sob o CODE_PEPPER`) +
+    (current > 0 ? `; os de ${counted(current, 'empresa', 'empresas')} já estavam sob ele.` : '.'),
+  secretsNotReencrypted: (count: number) => `${counted(count, 'empresa ficou', 'empresas ficaram')} sem recifrar (acima).`,
   invalidUrl: (problem: string) => `URL inválida: ${problem}.`,
   notificationRemoved: (sigla: string) => `A empresa ${sigla} não será mais notificada.`,
   noNotification: (sigla: string) =>
@@ -165,14 +168,14 @@ export const adminTexts = {
   requeued: (sigla: string, count: number) =>
     count === 0
       ? `Nenhuma validação da empresa ${sigla} no período estava com falha ou sem envio.`
-      : `${fmt(count)} ${count === 1 ? 'validação' : 'validações'} da empresa ${sigla} de novo na fila de notificação.`,
+      : `${counted(count, 'validação', 'validações')} da empresa ${sigla} de novo na fila de notificação.`,
   invalidDate: (option: string) =>
     `Data inválida em --${option}: use um dia (2026-11-01) ou um instante ISO 8601 (2026-11-01T08:00-04:00).`,
   emptyPeriod: '--ate deve ser depois de --desde.',
-  futureStart: '--desde está no futuro: nenhuma validação foi feita nesse período ainda.',
-  exporting: (rows: number) => `Exportando: ${fmt(rows)} linhas`,
+  futureStart: '--desde está no futuro: ainda não há validações nesse período.',
+  exporting: (rows: number) => `Exportando: ${counted(rows, 'linha', 'linhas')}`,
   exported: (sigla: string, rows: number, since: Date, until: Date) =>
-    `${fmt(rows)} ${rows === 1 ? 'validação exportada' : 'validações exportadas'} da empresa ${sigla}, de ${utc(since)} a ${utc(until)} UTC (exclusive).`,
+    `${counted(rows, 'validação exportada', 'validações exportadas')} da empresa ${sigla}, de ${utc(since)} a ${utc(until)} UTC (exclusive).`,
 
   // LGPD
   deliveryState: { none: 'sem destino', pending: 'pendente', delivered: 'entregue', failed: 'com falha' } satisfies Record<DeliveryState, string>,
@@ -244,5 +247,5 @@ export const adminTexts = {
     `O MongoDB recusou ${index ? `o índice ${index}` : 'a leitura dos índices'}: ${detail}. Corrija o que ele aponta e rode de novo ` +
     '(o que já foi aplicado fica).',
   indexesApplied: (count: number) =>
-    count === 0 ? 'Os índices já estavam como esta versão espera: nada foi alterado.' : `${fmt(count)} ${count === 1 ? 'índice aplicado' : 'índices aplicados'}.`,
+    count === 0 ? 'Os índices já estavam como esta versão espera: nada foi alterado.' : `${counted(count, 'índice aplicado', 'índices aplicados')}.`,
 } as const;

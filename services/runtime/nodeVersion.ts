@@ -10,7 +10,7 @@ export function unsupportedNode(version: string): string | null {
   const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
   if (major > MIN_NODE.major || (major === MIN_NODE.major && minor >= MIN_NODE.minor)) return null;
   return (
-    `Este serviço precisa do Node.js ${MIN_NODE.major}.${MIN_NODE.minor} ou mais novo (de preferência o 24 LTS), e este é o ${version}. ` +
+    `Este serviço precisa do Node.js ${MIN_NODE.major}.${MIN_NODE.minor} ou mais novo (de preferência o 24 LTS), mas este é o ${version}. ` +
     'Instale um Node.js suportado; numa cópia de desenvolvimento, os comandos npm já usam o Node 24 de node_modules/.bin.'
   );
 }

@@ -123,7 +123,7 @@ describe('admin: the command line (npm run admin)', () => {
     const again = await admin(['empresa', 'recifrar-segredos', '--json'], withPepper(newPepper, oldPepper));
     assert.equal(again.code, 0, again.err);
     assert.deepEqual(JSON.parse(again.out), { recifradas: [], atuais: ['CAER'], ilegiveis: [], alteradas: [] });
-    assert.match(again.err, /^Segredos de assinatura de 0 empresas cifrados de novo sob o CODE_PEPPER; os de 1 empresa já estavam sob ele\.$/m);
+    assert.match(again.err, /^Nenhum segredo de assinatura precisou ser cifrado de novo; os de 1 empresa já estavam sob ele\.$/m);
     assert.equal((await stores.companies.findBySigla('CAER'))!.notification!.secret, stored, 'not touched');
   });
 
@@ -132,7 +132,7 @@ describe('admin: the command line (npm run admin)', () => {
     await admin(['empresa', 'configurar-notificacao', '--sigla', 'CAER', '--url', 'https://gsan.exemplo.com.br/v'], { env: { ...MONGO_ENV, CODE_PEPPER: 'a'.repeat(32) } });
     const r = await admin(['empresa', 'recifrar-segredos'], { env: { ...MONGO_ENV, CODE_PEPPER: 'b'.repeat(32) } });
     assert.equal(r.code, 1);
-    assert.match(r.err, /^Empresa CAER: segredo ilegível sob CODE_PEPPER, e CODE_PEPPER_FALLBACK não está definida: defina nela o CODE_PEPPER anterior e rode de novo\.$/m);
+    assert.match(r.err, /^Empresa CAER: segredo ilegível sob CODE_PEPPER, e CODE_PEPPER_FALLBACK não está definida: defina-a com o valor anterior de CODE_PEPPER e rode de novo\.$/m);
   });
 
   it('refuses to run without MONGODB_URI, since the in-memory store would vanish', async () => {

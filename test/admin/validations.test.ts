@@ -102,7 +102,7 @@ describe('admin: validations, notifications and LGPD requests', () => {
 
     const io = captureIo();
     await exportValidations(stores, io, { sigla: 'CAER', desde: '2026-01-01' }, { progressEvery: 1 });
-    assert.deepEqual(io.err.text.split('\n').filter((l) => l.startsWith('Exportando')), ['Exportando: 1 linhas', 'Exportando: 2 linhas', 'Exportando: 3 linhas']);
+    assert.deepEqual(io.err.text.split('\n').filter((l) => l.startsWith('Exportando')), ['Exportando: 1 linha', 'Exportando: 2 linhas', 'Exportando: 3 linhas']);
   });
 
   it('refuses bad dates, an empty period, a period that has not begun and --json for the export, before opening anything', async () => {
