@@ -164,8 +164,9 @@ async function startServing(
   // The SMTP server is checked at start too, in the background: a wrong password or port shows in
   // the log now, not when the first customer is refused. `/ready` answers from the same check.
   const checkMail = config.smtp ? createMailCheck(mailer) : undefined;
+  const smtpServer = config.smtp ? smtpAddress(config.smtp.url) : undefined;
   checkMail?.().then(
-    () => logger.info({ smtp: smtpAddress(config.smtp!.url), dkim: dkim?.domain ?? null, domainCheck: config.domainCheck !== null }, 'SMTP server usable'),
+    () => logger.info({ smtp: smtpServer, dkim: dkim?.domain ?? null, domainCheck: config.domainCheck !== null }, 'SMTP server usable'),
     (err: unknown) => {
       const smtp = err instanceof MailError ? err.smtp : undefined;
       logger.warn({ smtp, reason: failureReason(err), error: describeError(err) }, 'SMTP server not usable: check SMTP_URL (host, port, user, password, TLS)');

@@ -80,8 +80,6 @@ async function writeWaiting(out: Output, text: string): Promise<void> {
 export interface ExportOptions {
   /** A progress line on `io.err` every this many rows. */
   progressEvery?: number;
-  /** The time of the export (a test may give it). */
-  now?: Date;
 }
 
 /**
@@ -89,7 +87,6 @@ export interface ExportOptions {
  * in batches as they are written: memory stays flat whatever the number of rows.
  */
 export async function exportValidations(stores: Stores, io: AdminIo, rawArgs: PeriodArgs, opts: ExportOptions = {}): Promise<number> {
-  const now = opts.now ?? new Date();
   const { sigla, since, until } = validateArgs(periodArgs, rawArgs);
   if (!(await stores.companies.findBySigla(sigla))) throw new AdminError(t.companyNotFound(sigla));
   const every = opts.progressEvery ?? 10_000;
@@ -105,6 +102,7 @@ export async function exportValidations(stores: Stores, io: AdminIo, rawArgs: Pe
     if (rows % every === 0) writeLine(io.err, t.exporting(rows));
   }
   await writeWaiting(io.out, chunk);
+  const now = new Date();
   writeLine(io.err, t.exported(sigla, rows, since, until > now ? now : until));
   return rows;
 }

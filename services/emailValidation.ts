@@ -1,11 +1,11 @@
 import { parseDocument } from './domain/document';
-import { emailKey, mailboxKey, maskEmail, parseEmail, sameEmail } from './domain/email';
+import { domainOf, emailKey, mailboxKey, maskEmail, parseEmail, sameEmail } from './domain/email';
 import { codeMatches, generateCode, hashCode, hashKey, keyedHash, parseCode } from './domain/code';
 import { outcomes, type Outcome } from './domain/outcome';
 import { validationMail } from './mail/message';
 import { newValidation } from './domain/validations';
 import type { Mailer } from './mail/mailer';
-import { domainOf, UndeliverableDomainError, type ReceivableDomains } from './mail/receivable';
+import { UndeliverableDomainError, type ReceivableDomains } from './mail/receivable';
 import {
   companyLookupLimit,
   CONVERSATION_DOCUMENT_LIMIT,

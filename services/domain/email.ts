@@ -38,6 +38,11 @@ export function sameEmail(a: string, b: string): boolean {
   return emailKey(a) === emailKey(b);
 }
 
+/** The domain of an address, lower case: what the DNS is asked about, what DKIM and the Message-ID name. */
+export function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
 /** Domains whose local parts ignore dots, one mailbox under two names. */
 const GMAIL = new Set(['gmail.com', 'googlemail.com']);
 

@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { domainOf } from '../domain/email';
 
 /**
  * DKIM signing of the validation mail (docs/api.md §4): one domain, one selector, one RSA key, the
@@ -61,6 +62,6 @@ export function readDkim(vars: DkimVariables): DkimSettings | undefined | DkimPr
  * aligns with the From address as DMARC's relaxed alignment asks.
  */
 export function signsFor(dkim: Pick<DkimSettings, 'domain'>, sender: string): boolean {
-  const domain = sender.slice(sender.lastIndexOf('@') + 1).toLowerCase();
+  const domain = domainOf(sender);
   return domain === dkim.domain || domain.endsWith(`.${dkim.domain}`);
 }

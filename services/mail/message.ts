@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { domainOf } from '../domain/email';
 import { mailTexts } from '../domain/texts';
-import { domainOf } from './receivable';
 import type { Company } from '../store/types';
 
 /** The validation email of docs/api.md §4: pt-BR, plain text and HTML, never the CPF/CNPJ. */

@@ -50,10 +50,6 @@ export class UndeliverableDomainError extends Error {
   }
 }
 
-/** The domain of an address, as the cache keys it. */
-export function domainOf(email: string): string {
-  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-}
 
 interface Entry {
   answer: DomainAnswer;
@@ -120,7 +116,7 @@ export function createDomainCheck(opts: DomainCheckOptions = {}): ReceivableDoma
       let result = await answerFor(domain, (resolver) => ask(resolver, domain));
       if (result.answer === 'no_domain') {
         // Only a DNS that knows the public name vouches for its "no such domain".
-        const publicName = await answerFor(PUBLIC_NAME, knowsName);
+        const publicName = await answerFor(PUBLIC_NAME, (resolver) => knowsName(resolver, PUBLIC_NAME));
         if (publicName.answer !== 'found') result = { answer: 'failed', cached: result.cached && publicName.cached, errorCode: BLIND_DNS };
       }
       opts.onAnswer?.(result.answer, result.cached, result.errorCode);
@@ -134,10 +130,10 @@ const NO_SUCH_DOMAIN = 'ENOTFOUND';
 const NO_RECORDS = 'ENODATA';
 const codeOf = (err: unknown) => (err as { code?: unknown }).code;
 
-/** Whether the name exists (any record, or none of the kind asked: `ENODATA`). Throws when the DNS could not answer. */
-async function knowsName(resolver: dns.Resolver): Promise<'found' | 'no_domain'> {
+/** Whether `name` exists (any record, or none of the kind asked: `ENODATA`). Throws when the DNS could not answer. */
+async function knowsName(resolver: dns.Resolver, name: string): Promise<'found' | 'no_domain'> {
   try {
-    await resolver.resolveSoa(PUBLIC_NAME);
+    await resolver.resolveSoa(name);
     return 'found';
   } catch (err) {
     if (codeOf(err) === NO_RECORDS) return 'found';
